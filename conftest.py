@@ -1,0 +1,151 @@
+"""Session wiring for the whole suite: how tests may be spread over pytest-xdist workers.
+
+Many folders start servers once per session and worker (the reference fleet, one PostgreSQL + Kafka, mutant
+fleets). Spreading one folder's tests over two workers would start those servers twice and, where consumer group
+ids are fixed, let two copies of a service split one topic. So under ``-n N`` every test carries an
+``xdist_group`` of its folder and the distribution is ``loadgroup``: each worker runs whole folders.
+``tests/contract`` and ``tests/conformance`` share one group: they share the session's reference fleet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_TESTS = Path(__file__).parent / "tests"
+_LOADGROUP = "fleetcheck_loadgroup"
+#: group -> tests of it this process has yet to run, and what to close once none is left
+_LEFT = pytest.StashKey[dict[str, int]]()
+_CLOSERS = pytest.StashKey[dict[str, list["Callable[[], None]"]]]()
+#: Folders whose tests share one session fixture and must therefore run on one worker.
+_SHARED = {"contract": "reference-fleet", "conformance": "reference-fleet"}
+#: Folders heavy enough to be split by their subfolders.
+_SPLIT = {"mutants", "reference_services"}
+#: Worker seconds of the groups that take longest (``--durations=0`` of a whole run on this 2-core machine,
+#: 2026-11-28). xdist hands groups out in queue order, and by default it queues them by test count, which put the
+#: few-but-slow mutant groups last: one worker ran them alone for minutes at the end. Queued longest first instead,
+#: the two workers finish close together. A group not listed here follows, in xdist's usual order.
+_COST_S: dict[str, float] = {
+    "reference-fleet": 363,
+    "mutants/events": 270,
+    "mutants/flows": 253,
+    "events": 249,
+    "mutants/health_metrics": 191,
+    "migrations": 160,
+    "reference_services/import_export": 56,
+    "reference_services/api_gateway": 55,
+    "fixtures": 55,
+    "reference_services/scheduler": 54,
+    "reference_services/workflow": 52,
+    "mutants/migrations": 51,
+    "reference_services/document_generator": 46,
+    "reference_services/rules_engine": 43,
+}
+
+
+def xdist_group_of(path: Path) -> str:
+    """The xdist group of a test file: its folder under tests/ (subfolder for the heavy ones)."""
+    parts = path.resolve().relative_to(_TESTS).parts[:-1]
+    if not parts:
+        return "tests"
+    if parts[0] in _SPLIT and len(parts) > 1:
+        return f"{parts[0]}/{parts[1]}"
+    return _SHARED.get(parts[0], parts[0])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist") and getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+    if getattr(config.option, "dist", "no") == "loadgroup":
+        _refuse_broken_grouping(config)
+        config.option.loadscopereorder = False  # keep the longest-first order of pytest_collection_modifyitems
+    if getattr(config, "workerinput", {}).get(_LOADGROUP):
+        config.option.loadgroup = True  # a worker parses only the command line, where ``-n N`` meant ``load``
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Tell each xdist worker whether the controller distributes by group."""
+    node.workerinput[_LOADGROUP] = node.config.option.dist == "loadgroup"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marks into the nodeid's @group suffix
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    counts: dict[str, int] = {}
+    for item in items:
+        if (group := _group_of(item)) is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+            counts[group] = counts.get(group, 0) + 1
+    if getattr(config.option, "loadgroup", False):  # an xdist worker whose controller distributes by group
+        # stable: each group's tests keep their order; longest groups first, then the rest by test count
+        items.sort(key=lambda item: _queue_key(_group_of(item), counts))
+
+
+def _queue_key(group: str | None, counts: dict[str, int]) -> tuple[float, int]:
+    if group is None:
+        return (0.0, 0)
+    return (-_COST_S.get(group, 0.0), -counts[group])
+
+
+def _refuse_broken_grouping(config: pytest.Config) -> None:
+    """pytest-xdist (up to 3.8, the newest when written) marks a test's group by writing ``Node._nodeid``; pytest 9.2
+    keeps node ids in ``Node._id``, so there every group is silently ignored and each folder's servers start on both
+    workers. Refuse that pair with a clear message rather than run a suite twice as slow."""
+    import xdist
+    from packaging.version import Version
+
+    if Version(pytest.__version__) >= Version("9.2") and Version(xdist.__version__) <= Version("3.8.0"):
+        raise pytest.UsageError(
+            f"pytest {pytest.__version__} with pytest-xdist {xdist.__version__}: --dist loadgroup has no effect "
+            "(xdist writes the group into Node._nodeid, which pytest 9.2 no longer reads), so folders would be split "
+            "over workers and start their servers twice. Reinstall the test extras: pyproject.toml pins pytest<9.2."
+        )
+
+
+def _group_of(item: pytest.Item) -> str | None:
+    return xdist_group_of(item.path) if _TESTS in item.path.resolve().parents else None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    left: dict[str, int] = {}
+    for item in session.items:
+        if (group := _group_of(item)) is not None:
+            left[group] = left.get(group, 0) + 1
+    session.config.stash[_LEFT] = left
+    session.config.stash[_CLOSERS] = {}
+
+
+@pytest.fixture(scope="session")
+def close_with_group(pytestconfig: pytest.Config) -> Callable[[str, Callable[[], None]], None]:
+    """``close_with_group(__file__, server.close)``: close a session-scoped server as soon as the last test of that
+    file's group has run here, not at the end of the session.
+
+    A worker keeps every session fixture until it ends, so a 13-service fleet would otherwise idle (relays and
+    consumers polling) through every later folder on that worker and slow them all. Counting the group's tests down
+    is safe in any order; where a group's tests are spread over workers (xdist without ``loadgroup``) the count never
+    reaches 0 here and the server is closed at session end as before (the closer must then be idempotent).
+    """
+
+    def register(path: str, close: Callable[[], None]) -> None:
+        pytestconfig.stash[_CLOSERS].setdefault(xdist_group_of(Path(path)), []).append(close)
+
+    return register
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    group = _group_of(item)
+    left = item.config.stash.get(_LEFT, {})
+    if group is None or group not in left:
+        return
+    left[group] -= 1
+    if left[group] == 0:
+        for close in item.config.stash[_CLOSERS].pop(group, []):
+            close()

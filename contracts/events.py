@@ -1,0 +1,731 @@
+"""EVENTS-* checks: topics are named and owned, exist with their partitions, and every API action yields exactly one
+well-formed event (CloudEvents 1.0 envelope, payload schema, key = aggregate id, the caller's tenant), in order per key,
+consumed idempotently and never lost, not even across a Kafka outage.
+
+Observers (``fleetcheck.events``) read Kafka and the audit store; the observations below are what they hand over.
+Every check is pure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator
+
+from contracts.findings import Finding
+from contracts.registry import CHECKS, CheckContext, NotApplicable
+from contracts.schemas.events import envelope_schema, payload_schema
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from contracts.fleet import ServiceSpec
+    from contracts.observations import HttpExchange
+
+__all__ = [
+    "TOPIC_NAME",
+    "CapturedEvent",
+    "DeliveryObservation",
+    "EventAction",
+    "EventScenario",
+    "ReplayObservation",
+    "SchemaChange",
+    "TopicDiff",
+    "TopicsObservation",
+    "WriteRecord",
+    "compare_topics",
+    "events_of_action",
+    "expects_event",
+    "produces_events",
+]
+
+AREA = "events"
+#: ``<prefix>.<entity>.<action>``: lower-case parts, ``-`` allowed inside a part.
+_PART = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
+TOPIC_NAME = re.compile(rf"^{_PART}\.{_PART}\.{_PART}$")
+TENANT_HEADER = "x-tenant-id"
+_SHOWN = 5  # findings list at most this many examples; the evidence says how many there were
+
+
+# ---- observations ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedEvent:
+    """One Kafka record as the capture observer read it (value undecoded, so a non-JSON value is a finding)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+    timestamp_ms: int = 0
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    def envelope(self) -> dict[str, Any] | None:
+        """The decoded CloudEvent, or ``None`` when the value is not a JSON object."""
+        try:
+            decoded = json.loads(self.value)
+        except ValueError:
+            return None
+        return decoded if isinstance(decoded, dict) else None
+
+    def attribute(self, name: str) -> str | None:
+        value = (self.envelope() or {}).get(name)
+        return None if value is None else str(value)
+
+    def where(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
+
+
+@dataclass(frozen=True, slots=True)
+class EventAction:
+    """One API action and the event it must cause: ``topic`` ``None`` means a rejected write that must cause none.
+
+    ``correlation_id`` is the ``X-Correlation-ID`` the observer sent; ``tenant_id`` is the caller's tenant. A request
+    that does several things by design (a process start also creates its approval task) is recorded as one action per
+    event it must cause, all with the request's correlation id; the checks judge them together.
+
+    ``refusal`` marks an action the service refuses by design (a 4xx answer) whose refusal is itself an event, such
+    as a forged token's ``gateway.auth.failed`` or a document that failed to render: it is judged like an accepted
+    action, not as a rolled-back write.
+    """
+
+    label: str
+    exchange: HttpExchange
+    topic: str | None
+    aggregate_id: str
+    tenant_id: str
+    correlation_id: str
+    refusal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EventScenario:
+    """Actions on one service, in order, and every event seen on the fleet's topics while they ran."""
+
+    actions: tuple[EventAction, ...]
+    events: tuple[CapturedEvent, ...]
+    waited_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsObservation:
+    """The broker's topics (name -> partitions); ``error`` set when the broker could not be read."""
+
+    bootstrap: str
+    topics: tuple[tuple[str, int], ...]
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayObservation:
+    """Events of a service re-published ``times`` times each; audit records per event id afterwards."""
+
+    replayed: tuple[str, ...]
+    times: int
+    audit_counts: tuple[tuple[str, int], ...]
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRecord:
+    """One write the observer sent during a burst: which service, which topic it must reach, what came back."""
+
+    service: str
+    topic: str
+    correlation_id: str
+    aggregate_id: str
+    status: int
+    during_outage: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryObservation:
+    """A burst of writes (optionally with Kafka stopped for ``outage_s`` in the middle), and what arrived.
+
+    ``events`` is every event seen from before the burst until the drain deadline; ``audit_counts`` holds audit
+    records per event id; ``pending_after`` each producing service's ``outbox_pending_events`` after the drain
+    (``None``: not exposed).
+    """
+
+    writes: tuple[WriteRecord, ...]
+    events: tuple[CapturedEvent, ...]
+    audit_counts: tuple[tuple[str, int], ...]
+    pending_after: tuple[tuple[str, float | None], ...]
+    outage_s: float = 0.0
+    drained_s: float = 0.0
+    audit_checked: bool = True
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaChange:
+    """Two versions of one topic's payload schema and the compatibility mode they must keep."""
+
+    topic: str
+    old: dict[str, Any]
+    new: dict[str, Any]
+    mode: str = "BACKWARD"
+
+
+# ---- helpers --------------------------------------------------------------------------------------------------------
+
+
+def produces_events(service: ServiceSpec) -> bool:
+    return bool(service.produces)
+
+
+def _source(service: ServiceSpec) -> str:
+    return f"/{service.name}"
+
+
+def _own(ctx: CheckContext, event: CapturedEvent) -> bool:
+    """An event of the service under test: on one of its topics, or claiming it as source."""
+    return event.topic in ctx.service.produces or event.attribute("source") == _source(ctx.service)
+
+
+def events_of_action(ctx: CheckContext, scenario: EventScenario, action: EventAction) -> list[CapturedEvent]:
+    """The service's events caused by ``action``: same correlation id, else (a service that drops the correlation id)
+    same subject or key on the action's topic."""
+    own = [e for e in scenario.events if _own(ctx, e)]
+    by_correlation = [e for e in own if e.attribute("correlationid") == action.correlation_id]
+    if by_correlation or _honours_correlation(own, scenario):
+        return by_correlation
+    return [e for e in own if action.aggregate_id in {e.attribute("subject"), e.key} and e.topic == action.topic]
+
+
+def _honours_correlation(own: list[CapturedEvent], scenario: EventScenario) -> bool:
+    sent = {a.correlation_id for a in scenario.actions}
+    return any(e.attribute("correlationid") in sent for e in own)
+
+
+def _accepted(action: EventAction) -> bool:
+    return 200 <= action.exchange.status < 300
+
+
+def expects_event(action: EventAction) -> bool:
+    """Whether the action must cause its event: accepted, or refused by design with the refusal as the event."""
+    return action.topic is not None and (_accepted(action) or (action.refusal and 400 <= action.exchange.status < 500))
+
+
+def _judged_actions(scenario: EventScenario) -> list[EventAction]:
+    actions = [a for a in scenario.actions if expects_event(a)]
+    if not actions:
+        refused = "; ".join(f"{a.label} -> {a.exchange.status or a.exchange.error}" for a in scenario.actions)
+        raise NotApplicable(f"no action of the scenario was accepted, so no event can be judged ({refused})")
+    return actions
+
+
+def _requests(scenario: EventScenario) -> list[list[EventAction]]:
+    """The judged actions grouped by request (correlation id), in order."""
+    requests: dict[str, list[EventAction]] = {}
+    for action in _judged_actions(scenario):
+        requests.setdefault(action.correlation_id, []).append(action)
+    return list(requests.values())
+
+
+def _events_of_request(ctx: CheckContext, scenario: EventScenario, request: list[EventAction]) -> list[CapturedEvent]:
+    caused = (e for action in request for e in events_of_action(ctx, scenario, action))
+    return list({(e.topic, e.partition, e.offset): e for e in caused}.values())
+
+
+def _evidence(events: Iterable[CapturedEvent]) -> tuple[tuple[str, str], ...]:
+    shown = list(events)[:_SHOWN]
+    return tuple((e.where(), e.value[:400].decode("utf-8", "replace")) for e in shown)
+
+
+def _fmt_errors(errors: list[str]) -> str:
+    more = f" (and {len(errors) - _SHOWN} more)" if len(errors) > _SHOWN else ""
+    return "; ".join(errors[:_SHOWN]) + more
+
+
+@cache
+def _validator(topic: str | None) -> Draft202012Validator:
+    schema = envelope_schema() if topic is None else payload_schema(topic)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _schema_errors(topic: str | None, instance: object) -> list[str]:
+    errors = sorted(_validator(topic).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message[:160]}" for e in errors]
+
+
+# ---- topics: naming, ownership, existence ---------------------------------------------------------------------------
+
+
+@CHECKS.register(
+    "EVENTS-TOPIC-NAMING",
+    area=AREA,
+    needs="topics",
+    claim="every topic a service produces is named <prefix>.<entity>.<action> (lower-case, '-' inside a part) "
+    "under the service's own prefix",
+    applies=produces_events,
+)
+def check_topic_naming(ctx: CheckContext, observation: TopicsObservation) -> Iterator[Finding]:
+    prefix = ctx.service.topic_prefix
+    on_broker = {name for name, _ in observation.topics if name.startswith(prefix + ".")}
+    for topic in sorted(set(ctx.service.produces) | on_broker):
+        problems = []
+        if not TOPIC_NAME.fullmatch(topic):
+            problems.append("is not <prefix>.<entity>.<action> in lower case")
+        if not topic.startswith(prefix + "."):
+            problems.append(f"is not under the service's prefix {prefix!r}")
+        if problems:
+            yield Finding(
+                check_id="EVENTS-TOPIC-NAMING",
+                service=ctx.service.name,
+                expected=f"topic names {prefix}.<entity>.<action>, lower-case, '-' allowed inside a part",
+                observed=f"topic {topic!r} " + " and ".join(problems),
+                hint="rename the topic in the fleet file and the producer (e.g. master-data.customer.created)",
+            )
+
+
+@CHECKS.register(
+    "EVENTS-TOPICS-EXIST",
+    area=AREA,
+    needs="topics",
+    claim="every topic the service produces exists on the broker with the declared number of partitions",
+    applies=produces_events,
+)
+def check_topics_exist(ctx: CheckContext, observation: TopicsObservation) -> Iterator[Finding]:
+    if observation.error:
+        raise NotApplicable(f"the broker at {observation.bootstrap} could not be read: {observation.error}")
+    present = dict(observation.topics)
+    declared = {t.name: t.partitions for t in ctx.fleet.topics if t.producer == ctx.service.name}
+    for topic in ctx.service.produces:
+        want = declared.get(topic, 3)
+        have = present.get(topic)
+        if have == want:
+            continue
+        observed = f"topic {topic} does not exist" if have is None else f"topic {topic} has {have} partition(s)"
+        yield Finding(
+            check_id="EVENTS-TOPICS-EXIST",
+            service=ctx.service.name,
+            expected=f"topic {topic} with {want} partition(s) on {observation.bootstrap}",
+            observed=observed,
+            hint="run `fleetcheck topics create` (idempotent); a topic with the wrong partition count must be "
+            "re-created, since Kafka cannot shrink partitions and growing them breaks per-key ordering",
+        )
+
+
+@CHECKS.register(
+    "EVENTS-TOPIC-OWNERSHIP",
+    area=AREA,
+    needs="event-scenario",
+    claim="a service publishes only on the topics it declares (under its own prefix) and nobody else publishes there",
+    applies=produces_events,
+)
+def check_topic_ownership(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
+    mine = _source(ctx.service)
+    for event in scenario.events:
+        source = event.attribute("source")
+        if source == mine and event.topic not in ctx.service.produces:
+            observed = f"an event with source {mine} on {event.topic}, a topic {ctx.service.name} does not declare"
+        elif event.topic in ctx.service.produces and source not in (mine, None):
+            observed = f"an event with source {source} on {event.topic}, which belongs to {ctx.service.name}"
+        else:
+            continue
+        yield Finding(
+            check_id="EVENTS-TOPIC-OWNERSHIP",
+            service=ctx.service.name,
+            expected=f"{ctx.service.name} publishes only on {ctx.service.topic_prefix}.* topics it declares",
+            observed=observed,
+            hint="publish only on your own declared topics; declare a new topic in the fleet file under your prefix",
+            evidence=_evidence([event]),
+        )
+        return
+
+
+# ---- per event: envelope and payload --------------------------------------------------------------------------------
+
+
+@CHECKS.register(
+    "EVENTS-ENVELOPE",
+    area=AREA,
+    needs="event-scenario",
+    claim="every event is a CloudEvents 1.0 structured JSON event: specversion, uuid id, source /<service>, type = "
+    "topic, time with offset, subject, datacontenttype, tenantid, correlationid",
+    applies=produces_events,
+)
+def check_envelope(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
+    for event in (e for e in scenario.events if _own(ctx, e)):
+        envelope = event.envelope()
+        errors = ["the value is not a JSON object"] if envelope is None else _schema_errors(None, envelope)
+        if envelope is not None:
+            if envelope.get("source") != _source(ctx.service):
+                errors.append(f"source is {envelope.get('source')!r}, not {_source(ctx.service)!r}")
+            if envelope.get("type") != event.topic:
+                errors.append(f"type is {envelope.get('type')!r}, not the topic {event.topic!r}")
+        if errors:
+            yield Finding(
+                check_id="EVENTS-ENVELOPE",
+                service=ctx.service.name,
+                expected="a CloudEvents 1.0 structured event matching contracts/schemas/events/cloudevent.json",
+                observed=f"the event at {event.where()}: {_fmt_errors(errors)}",
+                hint="build events with one helper (the kernel's cloud_event) so every producer sets every attribute",
+                evidence=_evidence([event]),
+            )
+            return
+
+
+@CHECKS.register(
+    "EVENTS-PAYLOAD-SCHEMA",
+    area=AREA,
+    needs="event-scenario",
+    claim="every event's data matches its topic's payload schema (contracts/schemas/events/<topic>.json)",
+    applies=produces_events,
+)
+def check_payload(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
+    for event in (e for e in scenario.events if e.topic in ctx.service.produces):
+        envelope = event.envelope()
+        if envelope is None:
+            continue  # EVENTS-ENVELOPE reports it
+        errors = _schema_errors(event.topic, envelope.get("data"))
+        if errors:
+            yield Finding(
+                check_id="EVENTS-PAYLOAD-SCHEMA",
+                service=ctx.service.name,
+                expected=f"data matching contracts/schemas/events/{event.topic}.json",
+                observed=f"the event at {event.where()}: {_fmt_errors(errors)}",
+                hint="a producer change that renames or drops a field breaks every consumer: add fields, never "
+                "rename or remove them, and update the schema in the same change (see contracts.evolution)",
+                evidence=_evidence([event]),
+            )
+            return
+
+
+# ---- per action: exactly one event, key, tenant, order ---------------------------------------------------------------
+
+
+@CHECKS.register(
+    "EVENTS-ONE-PER-ACTION",
+    area=AREA,
+    needs="event-scenario",
+    claim="one accepted API action produces exactly one event, on the topic that names the action",
+    applies=produces_events,
+)
+def check_one_per_action(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
+    for request in _requests(scenario):
+        action = request[0]
+        caused = _events_of_request(ctx, scenario, request)
+        want = Counter(str(a.topic) for a in request)
+        have = {topic: len({e.attribute("id") for e in caused if e.topic == topic}) for topic in want}
+        elsewhere = sorted({e.topic for e in caused if e.topic not in want})
+        if have == want and not elsewhere:
+            continue
+        seen = ", ".join(f"{n} event(s) on {topic}" for topic, n in have.items())
+        if elsewhere:
+            seen += f" and events on {', '.join(elsewhere)}"
+        wanted = ", ".join(("exactly one event" if n == 1 else f"{n} events") + f" on {t}" for t, n in want.items())
+        yield Finding(
+            check_id="EVENTS-ONE-PER-ACTION",
+            service=ctx.service.name,
+            expected=f"{action.label} (answered {action.exchange.status}) -> {wanted}",
+            observed=f"{seen} within {scenario.waited_s:.1f} s (correlation id {action.correlation_id})",
+            hint="stage exactly one event per action in the same transaction as the data (outbox), with the topic "
+            "named after the action; zero events means the outbox row was never written or never relayed",
+            evidence=_evidence(caused),
+        )
+
+
+@CHECKS.register(
+    "EVENTS-NO-EVENT-ON-ROLLBACK",
+    area=AREA,
+    needs="event-scenario",
+    claim="a write the service rejected (its transaction rolled back) produces no event",
+    applies=produces_events,
+)
+def check_no_event_on_rollback(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
+    rejected = [a for a in scenario.actions if not expects_event(a)]
+    if not rejected:
+        raise NotApplicable("the scenario has no rejected write to judge")
+    for action in rejected:
+        caused = [e for e in scenario.events if _own(ctx, e) and e.attribute("correlationid") == action.correlation_id]
+        topics = {e.topic for e in caused}
+        if caused:
+            yield Finding(
+                check_id="EVENTS-NO-EVENT-ON-ROLLBACK",
+                service=ctx.service.name,
+                expected=f"{action.label} answered {action.exchange.status}, so no event",
+                observed=f"{len(caused)} event(s) for the rejected write, on {', '.join(sorted(topics))}",
+                hint="never publish before the transaction commits; stage the event in the outbox inside the "
+                "transaction so a rollback removes it with the data",
+                evidence=_evidence(caused),
+            )
+
+
+@CHECKS.register(
+    "EVENTS-KEY-IS-AGGREGATE",
+    area=AREA,
+    needs="event-scenario",
+    claim="an event's Kafka key and its subject are the id of the aggregate the action changed",
+    applies=produces_events,
+)
+def check_key(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
+    for request in _requests(scenario):
+        for event in _events_of_request(ctx, scenario, request):
+            subject = event.attribute("subject")
+            on_topic = [a for a in request if a.topic == event.topic] or request
+            aggregates = sorted({a.aggregate_id for a in on_topic})
+            if event.key in aggregates and subject == event.key:
+                continue
+            yield Finding(
+                check_id="EVENTS-KEY-IS-AGGREGATE",
+                service=ctx.service.name,
+                expected=f"key and subject {' or '.join(aggregates)} (the aggregate of {on_topic[0].label})",
+                observed=f"the event at {event.where()} has key {event.key!r} and subject {subject!r}",
+                hint="key every event by its aggregate id: Kafka orders only within a partition, and the key picks it",
+                evidence=_evidence([event]),
+            )
+            return
+
+
+@CHECKS.register(
+    "EVENTS-TENANT",
+    area=AREA,
+    needs="event-scenario",
+    claim="an event carries the caller's tenant in the tenantid attribute and the x-tenant-id header",
+    applies=produces_events,
+)
+def check_tenant(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
+    for action in _judged_actions(scenario):
+        for event in events_of_action(ctx, scenario, action):
+            attribute, header = event.attribute("tenantid"), event.header(TENANT_HEADER)
+            if attribute == action.tenant_id and header == action.tenant_id:
+                continue
+            yield Finding(
+                check_id="EVENTS-TENANT",
+                service=ctx.service.name,
+                expected=f"tenantid and header {TENANT_HEADER} = {action.tenant_id} (the tenant of {action.label})",
+                observed=f"the event at {event.where()} has tenantid {attribute!r} and {TENANT_HEADER} {header!r}",
+                hint="take the tenant from the verified token (or the tenant the action created), never from the body",
+                evidence=_evidence([event]),
+            )
+            return
+
+
+@CHECKS.register(
+    "EVENTS-ORDER-PER-KEY",
+    area=AREA,
+    needs="event-scenario",
+    claim="events of one aggregate land in one partition in the order of the actions that caused them",
+    applies=produces_events,
+)
+def check_order(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
+    by_aggregate: dict[str, list[CapturedEvent]] = defaultdict(list)
+    taken: set[str] = set()  # a request's two actions on one topic take its first and its second event there
+    for action in _judged_actions(scenario):
+        caused = [e for e in events_of_action(ctx, scenario, action)
+                  if e.topic == action.topic and e.where() not in taken]  # fmt: skip
+        by_aggregate[action.aggregate_id].extend(caused[:1])
+        taken.update(e.where() for e in caused[:1])
+    for aggregate, events in by_aggregate.items():
+        if len(events) >= 2 and (problem := _order_problem(events)):
+            order = ", ".join(f"{e.topic}[{e.partition}]@{e.offset} time {e.attribute('time')}" for e in events)
+            yield Finding(
+                check_id="EVENTS-ORDER-PER-KEY",
+                service=ctx.service.name,
+                expected=f"the events of aggregate {aggregate}, in action order, in one partition number, with offsets "
+                "rising within each topic and event times not going back",
+                observed=f"{problem}; in action order: {order}",
+                hint="key every event by the aggregate id (one partition per key) and relay the outbox in the order "
+                "the events were staged",
+                evidence=_evidence(events),
+            )
+
+
+def _order_problem(events: list[CapturedEvent]) -> str:
+    """Why events (in action order) are out of order, or "". Offsets compare only within one topic-partition."""
+    if len({e.partition for e in events}) > 1:
+        return "they are spread over partitions " + ", ".join(sorted({str(e.partition) for e in events}))
+    by_topic: dict[str, list[int]] = defaultdict(list)
+    for event in events:
+        by_topic[event.topic].append(event.offset)
+    for topic, offsets in by_topic.items():
+        if offsets != sorted(offsets):
+            return f"on {topic} their offsets {offsets} do not rise in action order"
+    times = [_parse_time(e.attribute("time")) for e in events]
+    known = [t for t in times if t is not None]
+    if len(known) == len(times) and known != sorted(known):
+        return "their event times go back"
+    return ""
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+# ---- consumers and delivery -----------------------------------------------------------------------------------------
+
+
+@CHECKS.register(
+    "EVENTS-CONSUMER-IDEMPOTENT",
+    area=AREA,
+    needs="event-replay",
+    claim="replaying a batch of a service's events twice creates no duplicate audit records",
+    applies=produces_events,
+)
+def check_consumer_idempotent(ctx: CheckContext, replay: ReplayObservation) -> Iterator[Finding]:
+    if replay.error:
+        raise NotApplicable(replay.error)
+    counts = dict(replay.audit_counts)
+    wrong = {event_id: counts.get(event_id, 0) for event_id in replay.replayed if counts.get(event_id, 0) != 1}
+    if wrong:
+        sample = ", ".join(f"{k}: {v}" for k, v in list(wrong.items())[:_SHOWN])
+        yield Finding(
+            check_id="EVENTS-CONSUMER-IDEMPOTENT",
+            service=ctx.service.name,
+            expected=f"one audit record per event id after replaying {len(replay.replayed)} events {replay.times}x",
+            observed=f"{len(wrong)} event id(s) without exactly one record (id: records) {sample}",
+            hint="dedupe by event id in the consumer's transaction (processed_events) and back it with a unique key "
+            "on audit_logs.event_id",
+        )
+
+
+def _delivery_problems(service: str, delivery: DeliveryObservation) -> Iterator[str]:
+    writes = [w for w in delivery.writes if w.service == service and 200 <= w.status < 300]
+    ids_by_correlation: dict[str, set[str]] = defaultdict(set)
+    for event in delivery.events:
+        envelope = event.envelope() or {}
+        ids_by_correlation[str(envelope.get("correlationid"))].add(str(envelope.get("id")))
+    missing = [w for w in writes if not ids_by_correlation.get(w.correlation_id)]
+    doubled = [w for w in writes if len(ids_by_correlation.get(w.correlation_id, ())) > 1]
+    if missing:
+        yield (
+            f"{len(missing)} of {len(writes)} accepted writes never reached Kafka (e.g. {missing[0].topic} "
+            f"for {missing[0].aggregate_id})"
+        )
+    if doubled:
+        yield f"{len(doubled)} accepted write(s) produced more than one event id (e.g. {doubled[0].aggregate_id})"
+    if delivery.audit_checked:
+        counts = dict(delivery.audit_counts)
+        event_ids = {i for w in writes for i in ids_by_correlation.get(w.correlation_id, ())}
+        unaudited = [i for i in event_ids if counts.get(i, 0) == 0]
+        duplicated = [i for i in event_ids if counts.get(i, 0) > 1]
+        if unaudited:
+            yield f"{len(unaudited)} of {len(event_ids)} events have no audit record (e.g. {unaudited[0]})"
+        if duplicated:
+            yield f"{len(duplicated)} events have more than one audit record (e.g. {duplicated[0]})"
+    pending = dict(delivery.pending_after).get(service)
+    if pending:
+        yield f"outbox_pending_events is {pending:g} after {delivery.drained_s:.1f} s, not 0"
+
+
+def _delivery_finding(check_id: str, ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding]:
+    writes = [w for w in delivery.writes if w.service == ctx.service.name]
+    if not writes:
+        raise NotApplicable(f"the burst sent no write to {ctx.service.name}")
+    problems = list(_delivery_problems(ctx.service.name, delivery))
+    accepted = sum(1 for w in writes if 200 <= w.status < 300)
+    if check_id == "EVENTS-OUTAGE-NO-LOSS":
+        during = [w for w in writes if w.during_outage]
+        refused = [w for w in during if not 200 <= w.status < 300]
+        if refused:
+            problems.insert(
+                0,
+                f"{len(refused)} of {len(during)} writes sent while Kafka was down were refused "
+                f"(e.g. status {refused[0].status})",
+            )
+    if not problems:
+        return
+    outage = f" with Kafka stopped for {delivery.outage_s:.1f} s" if delivery.outage_s else ""
+    yield Finding(
+        check_id=check_id,
+        service=ctx.service.name,
+        expected=f"{accepted} accepted writes{outage} -> {accepted} events and {accepted} audit records, no "
+        "duplicates, outbox_pending_events back to 0",
+        observed="; ".join(problems),
+        hint="write events to the outbox in the data's transaction and mark a row published only after the broker "
+        "acknowledged it; a broker error must leave the row pending, never drop it",
+        evidence=tuple(("note", n) for n in delivery.notes),
+    )
+
+
+@CHECKS.register(
+    "EVENTS-NO-LOSS",
+    area=AREA,
+    needs="event-burst",
+    claim="a burst of N writes ends with N events and N audit records, no duplicates, and an empty outbox",
+    applies=produces_events,
+)
+def check_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding]:
+    yield from _delivery_finding("EVENTS-NO-LOSS", ctx, delivery)
+
+
+@CHECKS.register(
+    "EVENTS-OUTAGE-NO-LOSS",
+    area=AREA,
+    needs="event-outage",
+    claim="with Kafka stopped during writes the API keeps accepting them, and after Kafka returns every event is "
+    "delivered once (outbox) and outbox_pending_events drains to 0",
+    applies=produces_events,
+)
+def check_outage_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding]:
+    yield from _delivery_finding("EVENTS-OUTAGE-NO-LOSS", ctx, delivery)
+
+
+# ---- evolution ------------------------------------------------------------------------------------------------------
+
+
+@CHECKS.register(
+    "EVENTS-SCHEMA-EVOLUTION",
+    area=AREA,
+    needs="schema-change",
+    claim="a new version of a topic's payload schema stays compatible with the old one (BACKWARD by default)",
+    applies=produces_events,
+)
+def check_schema_evolution(ctx: CheckContext, change: SchemaChange) -> Iterator[Finding]:
+    from contracts.evolution import compatibility  # hypothesis is imported only when evolution is judged
+
+    for breaking in compatibility(change.old, change.new, change.mode):
+        yield Finding(
+            check_id="EVENTS-SCHEMA-EVOLUTION",
+            service=ctx.service.name,
+            expected=f"the new schema of {change.topic} {change.mode}-compatible with the old one",
+            observed=f"field {breaking.field!r} breaks rule {breaking.rule}: {breaking.detail}",
+            hint="add optional fields only; never remove, rename, retype or newly require a field "
+            "(publish a new topic for a breaking change)",
+            evidence=(("example", breaking.example),) if breaking.example else (),
+        )
+
+
+# ---- the broker against the fleet file (``fleetcheck topics check``) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDiff:
+    """What ``fleetcheck topics check`` reports: declared topics missing or with other partition counts, topics on
+    the broker the fleet does not declare, and names that break ``<prefix>.<entity>.<action>``."""
+
+    missing: tuple[str, ...]
+    extra: tuple[str, ...]
+    mispartitioned: tuple[tuple[str, int, int], ...]  # (topic, declared, on the broker)
+    badly_named: tuple[str, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.extra or self.mispartitioned or self.badly_named)
+
+
+def compare_topics(declared: Iterable[tuple[str, int]], on_broker: Iterable[tuple[str, int]]) -> TopicDiff:
+    """Compare declared ``(topic, partitions)`` with the broker's (internal ``_``-prefixed topics are ignored)."""
+    want, have = dict(declared), {n: p for n, p in on_broker if not n.startswith("_")}
+    return TopicDiff(
+        missing=tuple(sorted(set(want) - set(have))),
+        extra=tuple(sorted(set(have) - set(want))),
+        mispartitioned=tuple(sorted((n, want[n], have[n]) for n in set(want) & set(have) if want[n] != have[n])),
+        badly_named=tuple(sorted(n for n in set(want) | set(have) if not TOPIC_NAME.fullmatch(n))),
+    )

@@ -1,0 +1,544 @@
+"""METRICS-* checks: the exposition parses, lints clean, has the declared families, and its counters tell the truth.
+
+Expositions are parsed with ``prometheus_client``'s own parsers (classic text and OpenMetrics); the lint lives in
+``contracts.metrics_lint``. A body that does not parse is one METRICS-PARSE finding; every other check then says it
+could not parse the body instead of crashing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+from contracts.findings import Finding
+from contracts.metrics_lint import ExpositionSyntaxError, lint_exposition
+from contracts.registry import CHECKS, CheckContext
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from prometheus_client.metrics_core import Metric
+    from prometheus_client.samples import Sample
+
+    from contracts.fleet import MetricFamilySpec, OperationRequest
+    from contracts.observations import HttpExchange, MetricsSnapshot, OperationObservation, TrafficObservation
+
+__all__ = ["Exposition", "ExpositionError", "parse_exposition"]
+
+AREA = "metrics"
+_TEXT_VERSIONS = ("0.0.4", "1.0.0")
+_METRICS_PATHS = ("/metrics",)
+_PII_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("an email address", re.compile(r"[^@\s/]+@[^@\s/]+\.[A-Za-z]{2,}")),
+    ("a Bangladeshi mobile number", re.compile(r"(?<!\d)(?:\+?880|0)1[3-9]\d{8}(?!\d)")),
+    ("a TIN or NID (10, 12, 13 or 17 digits)", re.compile(r"(?<!\d)(?:\d{17}|\d{13}|\d{12}|\d{10})(?!\d)")),
+)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class ExpositionError(ValueError):
+    """A body that is not a valid exposition; the message says which parser refused it and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exposition:
+    """A parsed exposition, families keyed by the name the text format prints (``http_requests_total``)."""
+
+    families: dict[str, Metric]
+
+    def samples(self, family: str, sample: str | None = None) -> list[Sample]:
+        """The samples of ``family`` (by printed name), only those named ``sample`` when given."""
+        metric = self.families.get(family)
+        if metric is None:
+            return []
+        return [s for s in metric.samples if sample is None or s.name == sample]
+
+    def total(self, family: str, labels: dict[str, str] | None = None, *, exclude_routes: Iterable[str] = ()) -> float:
+        """The sum of a counter's ``_total`` samples whose labels include ``labels``, minus excluded routes."""
+        wanted, excluded = labels or {}, set(exclude_routes)
+        return sum(
+            s.value
+            for s in self.samples(family, family)
+            if all(s.labels.get(k) == v for k, v in wanted.items()) and s.labels.get("route") not in excluded
+        )
+
+
+def _printed_name(metric: Metric) -> str:
+    # prometheus_client strips _total from counter families; the text format (and the fleet file) print it
+    return f"{metric.name}_total" if metric.type == "counter" else metric.name
+
+
+def parse_exposition(body: bytes, *, openmetrics: bool = False) -> Exposition:
+    """Parse a scrape body with ``prometheus_client``'s text (or OpenMetrics) parser.
+
+    Raises:
+        ExpositionError: the body is not UTF-8 or the parser refused it.
+    """
+    parser = parse_openmetrics if openmetrics else parse_text
+    try:
+        families = list(parser(body.decode("utf-8")))
+    except UnicodeDecodeError as exc:
+        raise ExpositionError(f"the body is not UTF-8 ({exc})") from None
+    except Exception as exc:  # the parsers raise ValueError, KeyError, IndexError... on malformed input
+        kind = "OpenMetrics" if openmetrics else "text format"
+        raise ExpositionError(f"the {kind} parser refused it: {type(exc).__name__}: {exc}") from None
+    return Exposition({_printed_name(m): m for m in families})
+
+
+def _finding(
+    ctx: CheckContext, check_id: str, *, observed: str, expected: str, hint: str, exchange: HttpExchange | None = None
+) -> Finding:
+    evidence: tuple[tuple[str, str], ...] = ()
+    if exchange is not None:
+        evidence = (
+            ("request", f"{exchange.request_line()} ({exchange.url})"),
+            ("response", exchange.error or f"{exchange.status} {exchange.body[:300].decode('utf-8', 'replace')}"),
+        )
+    return Finding(check_id, ctx.service.name, expected=expected, observed=observed, hint=hint, evidence=evidence)
+
+
+def _parsed(
+    ctx: CheckContext, check_id: str, exchange: HttpExchange, *, openmetrics: bool = False
+) -> tuple[Exposition | None, Finding | None]:
+    """The parsed scrape, or a finding saying this check could not judge it."""
+    try:
+        if exchange.error or exchange.status != 200:
+            raise ExpositionError(exchange.error or f"it answered {exchange.status}")
+        return parse_exposition(exchange.body, openmetrics=openmetrics), None
+    except ExpositionError as exc:
+        return None, _finding(
+            ctx,
+            check_id,
+            observed=f"{exchange.request_line()} could not parse the exposition: {exc}",
+            expected="a parseable exposition to judge",
+            exchange=exchange,
+            hint="Fix what METRICS-PARSE reports first; this check cannot judge an unreadable scrape.",
+        )
+
+
+def _content_type_problem(value: str | None, media: str, versions: tuple[str, ...]) -> str | None:
+    parts = [p.strip() for p in (value or "").split(";")]
+    params = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+    if parts[0].lower() != media:
+        return f"media type {parts[0] or '(none)'}"
+    if params.get("version") not in versions:
+        return f"version {params.get('version', '(none)')}"
+    if params.get("charset", "").lower() != "utf-8":
+        return f"charset {params.get('charset', '(none)')}"
+    return None
+
+
+@CHECKS.register(
+    "METRICS-CONTENT-TYPE",
+    area=AREA,
+    needs="metrics",
+    claim="/metrics answers text/plain 0.0.4 or 1.0.0 by default and OpenMetrics 1.0.0 when asked, in UTF-8",
+)
+def check_content_type(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
+    cases = (
+        (snapshot.text, "text/plain", _TEXT_VERSIONS),
+        (snapshot.openmetrics, "application/openmetrics-text", ("1.0.0",)),
+    )
+    for exchange, media, versions in cases:
+        if exchange.error:
+            continue  # METRICS-PARSE reports a scrape that got no answer
+        seen = exchange.header("content-type")
+        problem = _content_type_problem(seen, media, versions)
+        if problem:
+            asked = exchange.header("accept") or dict(exchange.request_headers).get("Accept", "(default)")
+            yield _finding(
+                ctx,
+                "METRICS-CONTENT-TYPE",
+                observed=f"{exchange.request_line()} (Accept: {asked}) answered Content-Type {seen or '(none)'}: "
+                f"wrong {problem}",
+                expected=f"{media}; version={' or '.join(versions)}; charset=utf-8",
+                exchange=exchange,
+                hint="Let prometheus_client negotiate: encoder, content_type = choose_encoder(request Accept header).",
+            )
+
+
+@CHECKS.register(
+    "METRICS-PARSE",
+    area=AREA,
+    needs="metrics",
+    claim="both scrapes parse: the text format and OpenMetrics, with prometheus_client's parsers",
+)
+def check_parse(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
+    for exchange, openmetrics in ((snapshot.text, False), (snapshot.openmetrics, True)):
+        kind = "OpenMetrics" if openmetrics else "text format"
+        if exchange.error or exchange.status != 200:
+            answer = f"got no answer ({exchange.error})" if exchange.error else f"answered {exchange.status}"
+            yield _finding(
+                ctx,
+                "METRICS-PARSE",
+                observed=f"{exchange.request_line()} ({kind}) {answer}",
+                expected="200 with an exposition",
+                exchange=exchange,
+                hint="Serve /metrics on the main port without credentials.",
+            )
+            continue
+        try:
+            parse_exposition(exchange.body, openmetrics=openmetrics)
+        except ExpositionError as exc:
+            yield _finding(
+                ctx,
+                "METRICS-PARSE",
+                observed=f"{exchange.request_line()} ({kind}): {exc}",
+                expected=f"a body the {kind} parser accepts",
+                exchange=exchange,
+                hint="Render the scrape with prometheus_client's generate_latest/choose_encoder, never by hand.",
+            )
+
+
+_LINT_HINTS: dict[str, tuple[str, str]] = {
+    "help": ("a # HELP line for every family", "Pass a documentation string when creating the metric."),
+    "base-units": (
+        "names in base units (seconds, bytes, meters, grams, joules, celsius)",
+        "Rename the family and convert the value (observe seconds, not milliseconds).",
+    ),
+    "counter-total": ('"_total" on counters and only on counters', "Rename the family or fix its type."),
+    "reserved": (
+        "_bucket/_sum/_count and le/quantile only on histograms and summaries",
+        "Rename the family or label; those names are reserved by the exposition format.",
+    ),
+    "type-in-name": ("no metric type in the name", "Drop the type word from the name; TYPE already says it."),
+    "reserved-chars": ("no ':' in metric names", "Colons are reserved for recording rules; use '_'."),
+    "snake-case": ("snake_case metric and label names", "Rename to snake_case (http_requests_total, status_code)."),
+    "unit-abbreviations": ("units spelled out (seconds, not s or ms)", "Spell the unit out in the name."),
+    "histogram-buckets": (
+        'cumulative buckets whose "+Inf" bucket equals "_count"',
+        "Use prometheus_client's Histogram instead of writing buckets by hand.",
+    ),
+}
+
+
+@CHECKS.register(
+    "METRICS-LINT",
+    area=AREA,
+    needs="metrics",
+    claim="the exposition passes a promtool-equivalent lint (HELP, _total, base units, snake_case, histograms)",
+)
+def check_lint(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
+    exchange = snapshot.text
+    try:
+        problems = lint_exposition(exchange.body.decode("utf-8"))
+    except (ExpositionSyntaxError, UnicodeDecodeError) as exc:
+        yield _finding(
+            ctx,
+            "METRICS-LINT",
+            observed=f"{exchange.request_line()} could not parse the exposition: {exc}",
+            expected="a parseable exposition to lint",
+            exchange=exchange,
+            hint="Fix what METRICS-PARSE reports first.",
+        )
+        return
+    for problem in problems:
+        expected, hint = _LINT_HINTS[problem.rule]
+        yield _finding(
+            ctx,
+            "METRICS-LINT",
+            observed=f"{exchange.request_line()} family {problem.family}: {problem.text}",
+            expected=expected,
+            hint=hint,
+        )
+
+
+@CHECKS.register(
+    "METRICS-PROCESS",
+    area=AREA,
+    needs="metrics",
+    claim="the process_* families are exposed",
+)
+def check_process(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
+    exposition, failure = _parsed(ctx, "METRICS-PROCESS", snapshot.text)
+    if exposition is None:
+        yield from (failure,) if failure else ()
+        return
+    declared = [m.name for m in ctx.fleet.common_metrics if m.name.startswith("process_")] or [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_start_time_seconds",
+    ]
+    missing = [name for name in declared if name not in exposition.families]
+    if missing:
+        yield _finding(
+            ctx,
+            "METRICS-PROCESS",
+            observed=f"{snapshot.text.request_line()} lacks {', '.join(missing)}",
+            expected=f"the process families {', '.join(declared)}",
+            hint="Register prometheus_client's ProcessCollector on the service's registry.",
+        )
+
+
+def _labels_of(metric: Metric, spec: MetricFamilySpec) -> set[frozenset[str]]:
+    implied = {"le"} if spec.type == "histogram" else {"quantile"} if spec.type == "summary" else set()
+    return {frozenset(set(s.labels) - implied) for s in metric.samples}
+
+
+@CHECKS.register(
+    "METRICS-REQUIRED",
+    area=AREA,
+    needs="metrics",
+    claim="every family the fleet file requires of the service is exposed with its type and exactly its labels",
+)
+def check_required(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
+    exposition, failure = _parsed(ctx, "METRICS-REQUIRED", snapshot.text)
+    if exposition is None:
+        yield from (failure,) if failure else ()
+        return
+    request = snapshot.text.request_line()
+    for spec in ctx.fleet.required_metrics(ctx.service):
+        metric = exposition.families.get(spec.name)
+        wanted = f"{spec.name} ({spec.type}{', labels ' + ', '.join(spec.labels) if spec.labels else ', no labels'})"
+        if metric is None:
+            observed = f"{request} has no family {spec.name}"
+        elif metric.type != spec.type:
+            observed = f"{request} exposes {spec.name} as a {metric.type}"
+        elif bad := _labels_of(metric, spec) - {frozenset(spec.labels)}:
+            shown = " and ".join("{" + ", ".join(sorted(b)) + "}" for b in sorted(bad, key=sorted))
+            observed = f"{request} exposes {spec.name} with labels {shown}"
+        else:
+            continue
+        yield _finding(
+            ctx,
+            "METRICS-REQUIRED",
+            observed=observed,
+            expected=wanted,
+            hint="Declare the family at startup with exactly the fleet file's name, type and labels.",
+        )
+
+
+def _owner(name: str, specs: Iterable[MetricFamilySpec]) -> MetricFamilySpec | None:
+    """The declared family a parsed family belongs to; the text format prints ``<family>_created`` apart."""
+    by_name = {spec.name: spec for spec in specs}
+    base = name.removesuffix("_created")
+    return by_name.get(name) or (by_name.get(f"{base}_total") or by_name.get(base) if base != name else None)
+
+
+def _series_count(metric: Metric) -> int:
+    return len({frozenset((k, v) for k, v in s.labels.items() if k not in ("le", "quantile")) for s in metric.samples})
+
+
+@CHECKS.register(
+    "METRICS-SERIES-BUDGET",
+    area=AREA,
+    needs="metrics",
+    claim="no family has more series than its budget (the family's own or the default)",
+)
+def check_series_budget(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
+    exposition, failure = _parsed(ctx, "METRICS-SERIES-BUDGET", snapshot.text)
+    if exposition is None:
+        yield from (failure,) if failure else ()
+        return
+    specs = ctx.fleet.required_metrics(ctx.service)
+    for name, metric in exposition.families.items():
+        owner = _owner(name, specs)
+        budget = owner.series_budget if owner and owner.series_budget else ctx.settings.series_budget
+        if (count := _series_count(metric)) > budget:
+            yield _finding(
+                ctx,
+                "METRICS-SERIES-BUDGET",
+                observed=f"{snapshot.text.request_line()} family {name} has {count} series",
+                expected=f"at most {budget} series",
+                hint="Bound the label values (templates, enums, no ids); unbounded labels exhaust Prometheus memory.",
+            )
+
+
+def _redact(value: str) -> str:
+    return value[:3] + "…" if len(value) > 3 else "…"
+
+
+def _pii_kind(value: str, uuid_allowed: bool) -> str | None:
+    if not uuid_allowed and _UUID.search(value):
+        return "a uuid (an id of a person, tenant or record)"
+    # Digits inside a uuid are not a phone number or a TIN: about 1 uuid in 280 has a last group of 12 decimal
+    # digits, which read as a 12-digit NID and failed a CI run on audit's tenant_id label.
+    rest = _UUID.sub(" ", value)
+    for kind, pattern in _PII_PATTERNS:
+        if pattern.search(rest):
+            return kind
+    return None
+
+
+@CHECKS.register(
+    "METRICS-NO-PII",
+    area=AREA,
+    needs="metrics",
+    claim="no label value holds an email, phone, TIN/NID, or a uuid outside families declared with a tenant label",
+)
+def check_no_pii(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
+    exposition, failure = _parsed(ctx, "METRICS-NO-PII", snapshot.text)
+    if exposition is None:
+        yield from (failure,) if failure else ()
+        return
+    specs = ctx.fleet.required_metrics(ctx.service)
+    reported: set[tuple[str, str, str]] = set()
+    for name, metric in exposition.families.items():
+        owner = _owner(name, specs)
+        for sample in metric.samples:
+            for label, value in sample.labels.items():
+                kind = _pii_kind(value, bool(owner and owner.tenant_label))
+                if kind and (name, label, kind) not in reported:
+                    reported.add((name, label, kind))
+                    yield _finding(
+                        ctx,
+                        "METRICS-NO-PII",
+                        observed=f"{snapshot.text.request_line()} family {name} label {label} holds {kind} "
+                        f"({_redact(value)})",
+                        expected="label values without personal data or ids",
+                        hint="Label with bounded categories (route templates, outcomes); put ids in logs "
+                        "or traces, never in metrics.",
+                    )
+
+
+# --- counters move with traffic ----------------------------------------------------------------------------------
+
+
+def _answered(sent: Iterable[HttpExchange]) -> list[HttpExchange]:
+    # a request that got no response never reached the service's middleware, so it cannot be counted
+    return [e for e in sent if not e.error and e.status]
+
+
+def _by_status(exposition: Exposition, excluded: tuple[str, ...]) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    for sample in exposition.samples("http_requests_total", "http_requests_total"):
+        if sample.labels.get("route") not in excluded:
+            code = sample.labels.get("status_code", "?")
+            counts[code] = counts.get(code, 0.0) + sample.value
+    return counts
+
+
+@CHECKS.register(
+    "METRICS-COUNTERS-MOVE",
+    area=AREA,
+    needs="traffic",
+    claim="http_requests_total moves by exactly the requests sent, per status code (scrapes excluded)",
+)
+def check_counters_move(ctx: CheckContext, traffic: TrafficObservation) -> Iterator[Finding]:
+    before, failure = _parsed(ctx, "METRICS-COUNTERS-MOVE", traffic.before)
+    after, failure_after = _parsed(ctx, "METRICS-COUNTERS-MOVE", traffic.after)
+    if before is None or after is None:
+        yield from (f for f in (failure, failure_after) if f)
+        return
+    excluded = (*_METRICS_PATHS, traffic.after.path)
+    was, now = _by_status(before, excluded), _by_status(after, excluded)
+    expected = Counter(str(e.status) for e in _answered(traffic.sent))
+    moved = {code: now.get(code, 0.0) - was.get(code, 0.0) for code in set(now) | set(was) | set(expected)}
+    wrong = sorted(c for c in moved if abs(moved[c] - expected[c]) > 1e-9)
+    if wrong:
+        shown = ", ".join(f"status_code {c}: moved {moved[c]:g}, sent {expected[c]}" for c in wrong)
+        yield _finding(
+            ctx,
+            "METRICS-COUNTERS-MOVE",
+            observed=f"GET /metrics: http_requests_total moved by {sum(moved.values()):g} after "
+            f"{sum(expected.values())} answered requests ({shown})",
+            expected=f"a move of exactly {sum(expected.values())} (one per request, by status code), /metrics excluded",
+            hint="Count every request once, in middleware, after the response status is known.",
+        )
+
+
+def _ids(paths: Iterable[str], templates: Iterable[str]) -> set[str]:
+    patterns = [re.compile("^" + re.escape(t).replace(re.escape("{id}"), "([^/]+)") + "$") for t in templates]
+    found = set()
+    for path in paths:
+        match = next((m for p in patterns if (m := p.match(path.split("?")[0]))), None)
+        found.add(match.group(1) if match else path.rstrip("/").rsplit("/", 1)[-1])
+    return found
+
+
+def _routes(exposition: Exposition) -> set[str]:
+    return {s.labels["route"] for m in exposition.families.values() for s in m.samples if "route" in s.labels}
+
+
+@CHECKS.register(
+    "METRICS-ROUTE-TEMPLATES",
+    area=AREA,
+    needs="traffic",
+    claim="route labels are templates: no id from a request path appears, and cardinality does not grow with ids",
+)
+def check_route_templates(ctx: CheckContext, traffic: TrafficObservation) -> Iterator[Finding]:
+    before, failure = _parsed(ctx, "METRICS-ROUTE-TEMPLATES", traffic.before)
+    after, failure_after = _parsed(ctx, "METRICS-ROUTE-TEMPLATES", traffic.after)
+    if before is None or after is None:
+        yield from (f for f in (failure, failure_after) if f)
+        return
+    ids = _ids(traffic.id_paths, ctx.service.id_routes)
+    routes_after = _routes(after)
+    raw = sorted(r for r in routes_after if any(i in r.split("/") for i in ids))
+    grew = len(routes_after - _routes(before))
+    hint = "Label with the matched route template (/customers/{customer_id}), never request.url.path."
+    if raw:
+        yield _finding(
+            ctx,
+            "METRICS-ROUTE-TEMPLATES",
+            observed=f"route labels hold raw paths: {', '.join(raw[:3])}" + (" …" if len(raw) > 3 else ""),
+            expected="route templates such as /customers/{customer_id}",
+            hint=hint,
+        )
+    elif ids and len(traffic.id_paths) > len(ctx.service.id_routes) and grew >= len(traffic.id_paths):
+        yield _finding(
+            ctx,
+            "METRICS-ROUTE-TEMPLATES",
+            observed=f"{len(traffic.id_paths)} requests with distinct ids added {grew} route label values",
+            expected="at most one new route value per template",
+            hint=hint,
+        )
+
+
+@CHECKS.register(
+    "METRICS-BUSINESS-MOVES",
+    area=AREA,
+    needs="operation",
+    claim="each declared business operation moves its counters by exactly the declared delta",
+)
+def check_business_moves(ctx: CheckContext, op: OperationObservation) -> Iterator[Finding]:
+    spec = next((o for o in ctx.service.operations if o.name == op.operation), None)
+    if spec is None:
+        known = ", ".join(o.name for o in ctx.service.operations) or "none"
+        yield _finding(
+            ctx,
+            "METRICS-BUSINESS-MOVES",
+            observed=f"operation {op.operation!r} is not declared",
+            expected=f"one of the fleet file's operations for {ctx.service.name}: {known}",
+            hint="Name an operation of the fleet file's `operations`, or declare it there.",
+        )
+        return
+    yield from _unexpected_statuses(ctx, spec.requests, op.exchanges)
+    before, failure = _parsed(ctx, "METRICS-BUSINESS-MOVES", op.before)
+    after, failure_after = _parsed(ctx, "METRICS-BUSINESS-MOVES", op.after)
+    if before is None or after is None:
+        yield from (f for f in (failure, failure_after) if f)
+        return
+    for move in spec.moves:
+        delta = after.total(move.family, move.labels) - before.total(move.family, move.labels)
+        if abs(delta - move.delta) > 1e-9:
+            selector = "{" + ", ".join(f'{k}="{v}"' for k, v in move.labels.items()) + "}" if move.labels else ""
+            yield _finding(
+                ctx,
+                "METRICS-BUSINESS-MOVES",
+                observed=f"{move.family}{selector} moved by {delta:g} during {spec.name}",
+                expected=f"a move of exactly {move.delta:g}",
+                hint="Increment the counter once where the operation completes, with the declared labels.",
+            )
+
+
+def _unexpected_statuses(
+    ctx: CheckContext, requests: Iterable[OperationRequest], exchanges: Iterable[HttpExchange]
+) -> Iterator[Finding]:
+    for request, exchange in zip(requests, exchanges, strict=False):
+        allowed = request.expect_status
+        if exchange.status not in allowed:
+            yield _finding(
+                ctx,
+                "METRICS-BUSINESS-MOVES",
+                observed=f"{exchange.request_line()} answered {exchange.status or exchange.error}",
+                expected=f"status {' or '.join(map(str, allowed))}",
+                exchange=exchange,
+                hint="The operation did not happen as declared, so its counters cannot be judged; fix the "
+                "request or the route first.",
+            )

@@ -1,0 +1,113 @@
+"""What observers hand to checks: plain, frozen records of what a live system did.
+
+Observers (in ``fleetcheck.observe``) fill these in over real sockets; checks only read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "FaultObservation",
+    "HealthSnapshot",
+    "HttpExchange",
+    "MetricsSnapshot",
+    "OperationObservation",
+    "TrafficObservation",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpExchange:
+    """One HTTP request and what came back. ``status`` is 0 and ``error`` set when no response arrived."""
+
+    method: str
+    url: str
+    path: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    elapsed_s: float
+    error: str = ""
+    request_headers: tuple[tuple[str, str], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """The first value of a response header, case-insensitively, or ``None``."""
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+    def request_line(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSnapshot:
+    """The five health endpoints of one service, read once while its dependencies are up.
+
+    ``observed_at`` is the observer's wall clock (Unix seconds) when the reads finished, to judge timestamp freshness.
+    Endpoints a profile does not define (e.g. ``stats`` for NestJS Terminus) are ``None``.
+    """
+
+    profile: str
+    health: HttpExchange
+    live: HttpExchange
+    ready: HttpExchange
+    stats: HttpExchange | None
+    dependencies: HttpExchange | None
+    observed_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSnapshot:
+    """One scrape in the default format and one asking for OpenMetrics."""
+
+    text: HttpExchange
+    openmetrics: HttpExchange
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficObservation:
+    """A scrape, then known traffic, then another scrape.
+
+    ``sent`` lists every request the observer made between the scrapes (excluding the scrapes themselves), with the
+    status each one got. ``id_paths`` are the requests whose paths carried distinct ids (to judge route templating).
+    """
+
+    before: HttpExchange
+    sent: tuple[HttpExchange, ...]
+    after: HttpExchange
+    id_paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationObservation:
+    """A declared business operation (fleet file ``operations``), with scrapes around it."""
+
+    operation: str
+    before: HttpExchange
+    exchanges: tuple[HttpExchange, ...]
+    after: HttpExchange
+
+
+@dataclass(frozen=True, slots=True)
+class FaultObservation:
+    """One dependency broken on purpose, and how one service's health endpoints behaved.
+
+    ``mode`` is ``"stop"`` (the dependency refuses connections) or ``"freeze"`` (it accepts but never answers,
+    e.g. SIGSTOP). ``during_ready``/``during_live`` are read after the fault took effect; ``recovered_ready`` is the
+    first 200 (or the last answer) after the dependency came back, ``recovery_s`` how long that took.
+    ``start_time_before``/``after`` identify the process (``process_start_time_seconds`` or equivalent) so a
+    recovery by restart can be told from a real one; ``None`` when the target does not expose it.
+    ``profile`` names the health profile the ready/live bodies are read with (``contracts.health_profiles``).
+    """
+
+    dependency: str
+    mode: str
+    baseline_ready: HttpExchange
+    during_ready: HttpExchange
+    during_live: HttpExchange
+    recovered_ready: HttpExchange
+    recovery_s: float
+    start_time_before: float | None
+    start_time_after: float | None
+    profile: str = "fleet"

@@ -1,0 +1,173 @@
+"""The check registry: every contract check registered once, with a stable id, an area and a one-line claim.
+
+A check is a small pure function ``(ctx, observation) -> Iterable[Finding]``. Drivers (pytest, the CLI, probes,
+locust listeners) gather the observation the check ``needs`` and call :func:`run_check`; none re-implements a check.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from contracts.findings import CheckResult, Finding, Outcome
+
+if TYPE_CHECKING:
+    from contracts.fleet import Fleet, ServiceSpec
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "CheckContext",
+    "CheckSettings",
+    "NotApplicable",
+    "Registry",
+    "merge_results",
+    "run_check",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSettings:
+    """Bounds the checks judge against; drivers may tighten or loosen them (target file ``settings``)."""
+
+    timestamp_skew_s: float = 30.0
+    health_latency_budget_s: float = 1.0
+    ready_bound_s: float = 3.0
+    recovery_bound_s: float = 15.0
+    series_budget: int = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """What a check may know besides its observation: the service under test and the fleet it belongs to."""
+
+    service: ServiceSpec
+    fleet: Fleet
+    settings: CheckSettings = field(default_factory=CheckSettings)
+
+
+CheckFn = Callable[[CheckContext, Any], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A registered check. ``needs`` names the observation kind a driver gathers (see ``contracts.observations``)."""
+
+    id: str
+    area: str
+    claim: str
+    needs: str
+    fn: CheckFn
+    applies: Callable[[ServiceSpec], bool] | None = None
+
+    def applies_to(self, service: ServiceSpec) -> bool:
+        return self.applies is None or self.applies(service)
+
+
+class Registry:
+    """Checks by id. Registering the same id twice is a programming error and fails at import."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, Check] = {}
+
+    def register(
+        self, check_id: str, *, area: str, claim: str, needs: str, applies: Callable[[ServiceSpec], bool] | None = None
+    ) -> Callable[[CheckFn], CheckFn]:
+        def decorate(fn: CheckFn) -> CheckFn:
+            if check_id in self._checks:
+                raise ValueError(f"check id {check_id} is registered twice ({self._checks[check_id].fn.__qualname__})")
+            self._checks[check_id] = Check(check_id, area, claim, needs, fn, applies)
+            return fn
+
+        return decorate
+
+    def __getitem__(self, check_id: str) -> Check:
+        return self._checks[check_id]
+
+    def __iter__(self) -> Iterator[Check]:
+        return iter(self._checks.values())
+
+    def __len__(self) -> int:
+        return len(self._checks)
+
+    def in_area(self, area: str) -> list[Check]:
+        return [c for c in self._checks.values() if c.area == area]
+
+    def areas(self) -> list[str]:
+        return sorted({c.area for c in self._checks.values()})
+
+
+CHECKS = Registry()
+
+
+class NotApplicable(Exception):
+    """Raised by a check whose observation cannot answer its claim (e.g. a profile without a stats endpoint).
+
+    The result is "not run" with the message as the reason, never a silent pass.
+    """
+
+
+def run_check(check: Check, ctx: CheckContext, observation: object) -> CheckResult:
+    """Run one check; a check that raises becomes a finding naming the check, never a crashed run."""
+    started = time.perf_counter()
+    try:
+        findings = tuple(check.fn(ctx, observation))
+    except NotApplicable as why:
+        return CheckResult(
+            check_id=check.id,
+            area=check.area,
+            service=ctx.service.name,
+            outcome=Outcome.NOT_RUN,
+            reason=str(why),
+            duration_s=time.perf_counter() - started,
+            claim=check.claim,
+        )
+    except Exception as exc:  # a crashing check is a finding, not a crashed run (STYLE rule 6)
+        tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        findings = (
+            Finding(
+                check_id=check.id,
+                service=ctx.service.name,
+                expected="the check to judge the observation",
+                observed=f"the check {check.id} itself failed: {tail}",
+                hint="this is a bug in fleetcheck or an observation it cannot read; report it with the evidence",
+                evidence=(("traceback", "".join(traceback.format_exception(exc))[-2000:]),),
+            ),
+        )
+    outcome = Outcome.FAILED if findings else Outcome.PASSED
+    return CheckResult(
+        check_id=check.id,
+        area=check.area,
+        service=ctx.service.name,
+        outcome=outcome,
+        findings=findings,
+        duration_s=time.perf_counter() - started,
+        claim=check.claim,
+    )
+
+
+def merge_results(results: Iterable[CheckResult]) -> CheckResult:
+    """One result for a check judged on several observations (e.g. each dependency x fault mode).
+
+    Failed if any failed (all findings kept), passed if any passed, else not run with every reason.
+    """
+    parts = list(results)
+    if not parts:
+        raise ValueError("merge_results needs at least one result")
+    first = parts[0]
+    outcomes = {r.outcome for r in parts}
+    outcome = next(o for o in (Outcome.FAILED, Outcome.PASSED, Outcome.NOT_RUN) if o in outcomes)
+    reasons = dict.fromkeys(r.reason for r in parts if r.outcome is Outcome.NOT_RUN and r.reason)
+    return CheckResult(
+        check_id=first.check_id,
+        area=first.area,
+        service=first.service,
+        outcome=outcome,
+        findings=tuple(f for r in parts for f in r.findings),
+        reason="; ".join(reasons) if outcome is Outcome.NOT_RUN else "",
+        duration_s=sum(r.duration_s for r in parts),
+        claim=first.claim,
+    )

@@ -1,0 +1,1 @@
+"""JSON Schemas of the fleet health profile's five bodies (Draft 2020-12)."""

@@ -1,0 +1,326 @@
+"""The ``fleetcheck`` command: ``verify`` a fleet, run the reference fleet (``up``), list the ``checks``.
+
+Exit codes: 0 every check passed (or was not run), 1 a check failed, 2 a mistake in the command line, target file or
+fleet file (the message names the allowed values), 3 the environment did not start (a server, with its log tail).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contracts.fleet import FleetFileError, load_fleet
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from contracts.fleet import Fleet
+    from fleetcheck.targets import Target
+
+__all__ = ["EXIT_ENVIRONMENT", "EXIT_FAILED", "EXIT_USAGE", "app"]
+
+EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT = 1, 2, 3
+
+app = typer.Typer(
+    name="fleetcheck",
+    help="Contract checks for a fleet of microservices: against the reference fleet, or a deployed one.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _quiet() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _out() -> Console:
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = 120  # logs of CI jobs are wider than rich's 80-column default
+    return console
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    Console(stderr=True, highlight=False).print(message, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+class _Progress:
+    """A rich status line for each phase; silent under ``CI=true``."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._status: Any = None
+
+    def __enter__(self) -> _Progress:
+        if not _quiet():
+            self._status = self._console.status("starting")
+            self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(None, None, None)
+
+    def __call__(self, message: str) -> None:
+        if self._status is None:
+            return
+        self._status.update(message)
+        self._console.print(f"· {message}", style="dim", markup=False)
+
+
+def _environment_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean a part of the environment did not start; shown as their message, exit 3."""
+    from fixtures._process import BackendStartError, BackendUnreachableError
+
+    errors: list[type[BaseException]] = [BackendStartError, BackendUnreachableError]
+    try:
+        from fixtures import launcher
+    except ImportError:
+        return tuple(errors)
+    own = [obj for obj in vars(launcher).values() if isinstance(obj, type) and obj.__module__ == launcher.__name__]
+    errors.extend(obj for obj in own if issubclass(obj, Exception))
+    return tuple(errors)
+
+
+def _load_fleet_or_exit(fleet_file: Path | None) -> Fleet:
+    try:
+        return load_fleet(fleet_file)
+    except FleetFileError as exc:
+        _fail(EXIT_USAGE, str(exc))
+
+
+def _open_target(
+    target_file: Path | None,
+    fleet: Fleet,
+    fleet_file: Path | None,
+    services: list[str],
+    progress: Callable[[str], None],
+) -> AbstractContextManager[Target]:
+    from fleetcheck.targets import TargetFile, TargetFileError
+
+    if target_file is None:
+        from fleetcheck.reference import ReferenceFleet
+
+        return ReferenceFleet(fleet=fleet, services=services or None, progress=progress)
+    try:
+        return nullcontext(TargetFile.load(target_file, fleet_file=fleet_file))
+    except (TargetFileError, FleetFileError) as exc:
+        _fail(EXIT_USAGE, str(exc))
+
+
+@app.command()
+def verify(
+    target: Annotated[Path | None, typer.Option("--target", help="A target file (default: reference fleet).")] = None,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="A fleet file (default: packaged).")] = None,
+    area: Annotated[list[str] | None, typer.Option("--area", help="Only this area (repeatable).")] = None,
+    service: Annotated[list[str] | None, typer.Option("--service", help="Only this service (repeatable).")] = None,
+    check: Annotated[list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")] = None,
+    junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+    report_dir: Annotated[Path, typer.Option("--report-dir", help="Default place for the reports.")] = Path("reports"),
+    schema_baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema-baseline",
+            help="A directory of an earlier release's payload schemas (<topic>.json) for EVENTS-SCHEMA-EVOLUTION.",
+        ),
+    ] = None,
+) -> None:
+    """Verify a fleet against the contract, print the scorecard, write JUnit XML and JSON reports."""
+    from fleetcheck.events import SchemaBaselineError, load_schema_baseline
+    from fleetcheck.report import render_text, write_reports
+    from fleetcheck.runner import UnknownSelectionError, select
+    from fleetcheck.runner import verify as run_verify
+
+    fleet = _load_fleet_or_exit(fleet_file)
+    try:
+        baseline = load_schema_baseline(schema_baseline) if schema_baseline else None
+    except SchemaBaselineError as exc:
+        _fail(EXIT_USAGE, str(exc))
+    areas, services = area or [], service or []
+    console = _out()
+    if target is None:  # names are checked before anything starts; a target file is checked against its own fleet
+        try:
+            select(fleet, areas, services)
+        except UnknownSelectionError as exc:
+            _fail(EXIT_USAGE, str(exc))
+    with _Progress(console) as progress:
+        try:
+            with _open_target(target, fleet, fleet_file, services, progress) as opened:
+                report = run_verify(opened, areas=areas or None, services=services or None, checks=check,
+                                    progress=progress, schema_baseline=baseline)  # fmt: skip
+        except UnknownSelectionError as exc:
+            _fail(EXIT_USAGE, str(exc))
+        except _environment_errors() as exc:
+            _fail(EXIT_ENVIRONMENT, str(exc))
+    console.print(render_text(report, width=console.width), markup=False, highlight=False, end="")
+    written = write_reports(
+        report, junit_xml=junit_xml or report_dir / "junit.xml", json_path=json_path or report_dir / "fleetcheck.json"
+    )
+    console.print("reports: " + ", ".join(str(p) for p in written), style="dim", markup=False)
+    raise typer.Exit(EXIT_FAILED if report.failed else 0)
+
+
+@app.command()
+def up(
+    service: Annotated[list[str] | None, typer.Option("--service", help="Only this service (repeatable).")] = None,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="A fleet file (default: packaged).")] = None,
+) -> None:
+    """Run the reference fleet on embedded infrastructure until Ctrl-C; print each service's URL."""
+    from fleetcheck.reference import ReferenceFleet
+    from fleetcheck.runner import UnknownSelectionError, select
+
+    fleet = _load_fleet_or_exit(fleet_file)
+    try:
+        select(fleet, None, service or None)
+    except UnknownSelectionError as exc:
+        _fail(EXIT_USAGE, str(exc))
+    console = _out()
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with _Progress(console) as progress:
+            try:
+                running = ReferenceFleet(fleet=fleet, services=service or None, progress=progress)
+                running.start()
+            except _environment_errors() as exc:
+                _fail(EXIT_ENVIRONMENT, str(exc))
+        try:
+            _print_fleet(console, running)
+            _wait(stop)
+        finally:
+            console.print("stopping the fleet", style="dim")
+            running.close()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _wait(stop: threading.Event) -> None:
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        return
+
+
+def _print_fleet(console: Console, running: Any) -> None:
+    table = Table(title=f"reference fleet up in {running.startup_s:.1f} s (Ctrl-C to stop)")
+    table.add_column("service")
+    table.add_column("URL")
+    for name, endpoint in running.endpoints.items():
+        table.add_row(name, endpoint.base_url)
+    for name, reason in running.unavailable.items():
+        table.add_row(name, f"not running: {reason}")
+    console.print(table)
+    credentials = running.credentials
+    if credentials.tenant_token:
+        console.print(f"synthetic tenant {credentials.tenant_id}; bearer: {credentials.tenant_token}", markup=False)
+    if running.platform_admin_token:
+        console.print(f"platform-admin bearer: {running.platform_admin_token}", markup=False)
+
+
+@app.command()
+def checks() -> None:
+    """Print the check catalogue: id, area, what it needs, and its claim."""
+    from fleetcheck.runner import load_catalogue
+
+    table = Table(title="fleetcheck check catalogue")
+    for column in ("id", "area", "needs", "claim"):
+        table.add_column(column)
+    for check in sorted(load_catalogue(), key=lambda c: (c.area, c.id)):
+        table.add_row(check.id, check.area, check.needs, check.claim)
+    _out().print(table)
+
+
+# ---- fleetcheck topics create | check -------------------------------------------------------------------------------
+
+topics_app = typer.Typer(help="Provision the fleet's Kafka topics, or check a broker against the fleet file.")
+app.add_typer(topics_app, name="topics")
+
+_BootstrapOption = Annotated[
+    str,
+    typer.Option("--bootstrap", envvar="FLEETCHECK_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers (host:port)."),
+]
+
+
+def _declared_topics(fleet_file: Path | None) -> list[tuple[str, int]]:
+    return [(t.name, t.partitions) for t in _load_fleet_or_exit(fleet_file).topics]
+
+
+def _broker_topics(bootstrap: str, timeout: float) -> dict[str, int]:
+    from confluent_kafka import KafkaException
+
+    from fixtures.kafka import list_topics
+
+    try:
+        return list_topics(bootstrap, timeout=timeout)
+    except KafkaException as exc:
+        why = f"Kafka at {bootstrap} did not answer within {timeout:g} s: {exc.args[0]}."
+        _fail(EXIT_ENVIRONMENT, f"{why} Check --bootstrap (or FLEETCHECK_KAFKA_BOOTSTRAP) and that the broker runs.")
+
+
+@topics_app.command("create")
+def topics_create(
+    bootstrap: _BootstrapOption,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="A fleet file (default: packaged).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the broker.")] = 10.0,
+) -> None:
+    """Create every topic of the fleet file that the broker lacks (idempotent: existing topics are left alone)."""
+    from confluent_kafka import KafkaException
+
+    from fixtures.kafka import provision_topics
+
+    declared = _declared_topics(fleet_file)
+    _broker_topics(bootstrap, timeout)  # an unreachable broker is exit 3 with the address, before anything is sent
+    try:
+        created = provision_topics(bootstrap, declared, timeout=timeout)
+    except KafkaException as exc:
+        _fail(EXIT_ENVIRONMENT, f"creating topics on {bootstrap} failed: {exc.args[0]}")
+    console = _out()
+    console.print(f"{len(created)} topic(s) created, {len(declared) - len(created)} already present on {bootstrap}",
+                  markup=False)  # fmt: skip
+    for name in created:
+        console.print(f"  + {name}", markup=False)
+    _report_topic_diff(console, declared, _broker_topics(bootstrap, timeout), only_partitions=True)
+
+
+@topics_app.command("check")
+def topics_check(
+    bootstrap: _BootstrapOption,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="A fleet file (default: packaged).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the broker.")] = 10.0,
+) -> None:
+    """Report missing, extra, mis-partitioned and badly named topics; exit 1 if there is any."""
+    declared = _declared_topics(fleet_file)
+    console = _out()
+    clean = _report_topic_diff(console, declared, _broker_topics(bootstrap, timeout))
+    if clean:
+        console.print(f"all {len(declared)} declared topics exist on {bootstrap} with their partitions", markup=False)
+    raise typer.Exit(0 if clean else EXIT_FAILED)
+
+
+def _report_topic_diff(
+    console: Console, declared: list[tuple[str, int]], on_broker: dict[str, int], *, only_partitions: bool = False
+) -> bool:
+    from contracts.events import compare_topics
+
+    diff = compare_topics(declared, on_broker.items())
+    lines = [f"mis-partitioned: {n} has {have} partition(s), the fleet file declares {want} (re-create it)"
+             for n, want, have in diff.mispartitioned]  # fmt: skip
+    if not only_partitions:
+        lines += [f"missing: {n} (run `fleetcheck topics create`)" for n in diff.missing]
+        lines += [f"extra: {n} is on the broker but not in the fleet file" for n in diff.extra]
+        lines += [f"badly named: {n} is not <prefix>.<entity>.<action> in lower case" for n in diff.badly_named]
+    for line in lines:
+        console.print(line, markup=False)
+    return not lines

@@ -1,0 +1,690 @@
+"""Kafka observers: capture the events an action causes, and the observations the EVENTS-* checks judge.
+
+:class:`EventCapture` takes each partition's end offset when it is created (before the action), then reads from those
+offsets with ``assign()``: no consumer-group join (seconds on some brokers), nothing committed, bounded by a
+deadline. It is usable from tests, probes and locust listeners alike::
+
+    with EventCapture(bootstrap, ["master-data.customer.created"]) as capture:
+        httpx.post(...)                                            # the action
+        events = capture.read(until=lambda seen: len(seen) >= 1, deadline_s=10)
+
+The scenario observers send known actions to a service (with an ``X-Correlation-ID`` each, so events can be told
+apart) and return :class:`contracts.events.EventScenario`; the delivery observers push bursts of writes (optionally
+across a Kafka outage made with a fault hook) and count events and audit records.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
+
+from contracts.events import (
+    CapturedEvent,
+    DeliveryObservation,
+    EventAction,
+    EventScenario,
+    ReplayObservation,
+    SchemaChange,
+    TopicsObservation,
+    WriteRecord,
+    expects_event,
+)
+from contracts.schemas.events import ENVELOPE_FILE, payload_schema
+from fleetcheck.observe import exchange, observe_client
+from fleetcheck.scenarios import SCENARIOS, WRITERS, ScenarioContext, ScenarioNotPossible, Writer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from pathlib import Path
+    from types import TracebackType
+
+    from contracts.fleet import Fleet
+    from fixtures.faults import FaultHook
+    from fleetcheck.targets import Credentials, Endpoint
+
+__all__ = [
+    "SCENARIOS",
+    "WRITERS",
+    "AuditStore",
+    "EventCapture",
+    "PostgresAuditStore",
+    "SchemaBaselineError",
+    "audit_store_of",
+    "caused_events",
+    "kafka_bootstrap_of",
+    "load_schema_baseline",
+    "observe_burst",
+    "observe_replay",
+    "observe_scenario",
+    "observe_schema_changes",
+    "observe_topics",
+    "outbox_pending",
+]
+
+_LOGGER = logging.getLogger(__name__)
+_PENDING = re.compile(r"^outbox_pending_events(?:\{[^}]*\})?\s+(\S+)", re.MULTILINE)
+_CONSUMED = re.compile(r"^events_consumed_total(?:\{[^}]*\})?\s+(\S+)", re.MULTILINE)
+
+
+# ---- capture --------------------------------------------------------------------------------------------------------
+
+
+class EventCapture:
+    """Read ``topics`` from the offsets they had when the capture was made (or from the beginning).
+
+    Topics missing on the broker are listed in ``missing`` and skipped. ``read`` may be called repeatedly; events
+    accumulate in ``events``.
+
+    Raises:
+        KafkaException: the broker did not answer the metadata request within ``timeout``.
+    """
+
+    def __init__(
+        self, bootstrap: str, topics: Iterable[str], *, from_beginning: bool = False, timeout: float = 10.0
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.events: list[CapturedEvent] = []
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"fleetcheck-capture-{uuid.uuid4()}",  # required by the client; never joined
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "logger": _LOGGER,
+            }
+        )
+        try:
+            self.start, self.missing = self._offsets(list(topics), from_beginning, timeout)
+            self._consumer.assign(list(self.start))
+            if not from_beginning:
+                self._skip_to_end()
+        except BaseException:
+            self._consumer.close()
+            raise
+
+    def _skip_to_end(self, quiet_s: float = 0.3) -> None:
+        """Read past whatever is already on the partitions, until they stay quiet for ``quiet_s``.
+
+        A broker's high watermark is not always the end: the embedded Tansu (0.6.0) reports the last batch's base
+        offset + 1, so a capture made after a batch of five records would re-read four old ones (measured). Every
+        record read here was there before the action, so it starts the capture after it, whatever the broker said.
+        """
+        if not any(offset > 0 for offset in self.start.values()):
+            return  # empty partitions have nothing old to skip
+        while self._consumer.consume(num_messages=500, timeout=quiet_s):
+            pass  # the consumer's position moves past them; read() goes on from there
+
+    def _offsets(
+        self, topics: list[str], from_beginning: bool, timeout: float
+    ) -> tuple[dict[TopicPartition, int], list[str]]:
+        metadata = self._consumer.list_topics(timeout=timeout)
+        start: dict[TopicPartition, int] = {}
+        missing = []
+        for topic in topics:
+            found = metadata.topics.get(topic)
+            if found is None or found.error is not None:
+                missing.append(topic)
+                continue
+            for partition in found.partitions:
+                if from_beginning:
+                    offset = OFFSET_BEGINNING
+                else:
+                    _low, offset = self._consumer.get_watermark_offsets(
+                        TopicPartition(topic, partition), timeout=timeout, cached=False
+                    )
+                start[TopicPartition(topic, partition, offset)] = offset
+        return start, missing
+
+    def read(
+        self,
+        *,
+        until: Callable[[list[CapturedEvent]], bool] | None = None,
+        deadline_s: float = 10.0,
+        settle_s: float = 0.5,
+    ) -> list[CapturedEvent]:
+        """Poll until ``until(events)`` holds and ``settle_s`` more passed without it turning false (late
+        duplicates show up), or until ``deadline_s``; return every event read so far."""
+        deadline = time.monotonic() + deadline_s
+        satisfied_at: float | None = None
+        while (now := time.monotonic()) < deadline:
+            for message in self._consumer.consume(num_messages=500, timeout=0.1):
+                if message.error() is None:
+                    self.events.append(_captured(message))
+            if until is None:
+                continue
+            if not until(self.events):
+                satisfied_at = None
+            elif satisfied_at is None:
+                satisfied_at = now
+            elif now - satisfied_at >= settle_s:
+                break
+        return list(self.events)
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def __enter__(self) -> EventCapture:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _captured(message: Any) -> CapturedEvent:
+    key = message.key()
+    headers = tuple((name, (value or b"").decode("utf-8", "replace")) for name, value in (message.headers() or []))
+    _kind, timestamp = message.timestamp()
+    return CapturedEvent(
+        topic=message.topic(),
+        partition=message.partition(),
+        offset=message.offset(),
+        key=key.decode("utf-8", "replace") if key is not None else None,
+        value=message.value() or b"",
+        headers=headers,
+        timestamp_ms=timestamp,
+    )
+
+
+def observe_topics(bootstrap: str, *, timeout: float = 10.0) -> TopicsObservation:
+    """The broker's topics and partition counts; an unreachable broker becomes ``error``, not an exception."""
+    from fixtures.kafka import list_topics
+
+    try:
+        topics = list_topics(bootstrap, timeout=timeout)
+    except KafkaException as exc:
+        return TopicsObservation(bootstrap, (), error=str(exc.args[0]))
+    return TopicsObservation(bootstrap, tuple(sorted(topics.items())))
+
+
+# ---- scenarios: known actions, one service at a time -----------------------------------------------------------------
+
+
+def observe_scenario(
+    endpoint: Endpoint,
+    credentials: Credentials,
+    bootstrap: str,
+    topics: Sequence[str],
+    *,
+    endpoints: Mapping[str, Endpoint] | None = None,
+    deadline_s: float = 20.0,
+) -> EventScenario:
+    """Run the service's scenario between two points and capture every event on ``topics`` (all fleet topics, so a
+    wrong topic is seen too). Waits until each accepted action's correlation id was seen, then a short settle.
+    ``endpoints`` are the target's other services, for scenarios whose events follow another service's.
+
+    Raises:
+        KeyError: the service has no scenario.
+        ScenarioNotPossible: the target lacks a credential or a service the scenario needs.
+    """
+    scenario = SCENARIOS[endpoint.service]
+    started = time.monotonic()
+    with EventCapture(bootstrap, topics) as capture, observe_client(10.0) as client:
+        ctx = ScenarioContext(client, endpoint, credentials, dict(endpoints or {}))
+        scenario(ctx)
+        wanted = [a for a in ctx.actions if expects_event(a)]
+        events = capture.read(until=lambda seen: all(_seen(a, seen) for a in wanted), deadline_s=deadline_s,
+                              settle_s=1.0)  # fmt: skip
+    return EventScenario(tuple(ctx.actions), tuple(events), waited_s=time.monotonic() - started)
+
+
+def _seen(action: EventAction, events: Iterable[CapturedEvent]) -> bool:
+    """An event that answers the action: its correlation id, or (a service that drops it) its aggregate and topic.
+
+    Only events under the action's topic prefix count: a request may also cause another service's events with the
+    same correlation id (document-generator's upload to file-storage), and those can arrive first.
+    """
+    prefix = str(action.topic).split(".", 1)[0] + "."
+    return any(
+        (e.topic.startswith(prefix) and e.attribute("correlationid") == action.correlation_id)
+        or (e.topic == action.topic and action.aggregate_id in {e.attribute("subject"), e.key})
+        for e in events
+    )
+
+
+def _correlations(events: Iterable[CapturedEvent]) -> set[str]:
+    return {c for e in events if (c := e.attribute("correlationid"))}
+
+
+# ---- audit store and replay ------------------------------------------------------------------------------------------
+
+
+class AuditStore(Protocol):
+    """Where audit records can be counted by event id (a database DSN, or an API)."""
+
+    def counts(self, event_ids: Sequence[str]) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresAuditStore:
+    """Counts rows of ``audit_logs`` by event id. The DSN must see every tenant's rows (owner or a BYPASSRLS role,
+    or a read-only role with a policy for it): a DSN that RLS filters would make every record look missing."""
+
+    dsn: str
+
+    def counts(self, event_ids: Sequence[str]) -> dict[str, int]:
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
+            rows = conn.execute(
+                "SELECT event_id::text, count(*) FROM audit_logs WHERE event_id = ANY(%s::uuid[]) GROUP BY 1",
+                [list(event_ids)],
+            ).fetchall()
+        return {str(event_id): int(count) for event_id, count in rows}
+
+
+def _audit_consumed(audit: Endpoint | None) -> float | None:
+    """Sum of audit's ``events_consumed_total`` (every outcome), or ``None`` when it cannot be read."""
+    if audit is None:
+        return None
+    with observe_client(5.0) as client:
+        answer = exchange(client, "GET", audit.url(audit.paths.metrics))
+    if answer.status != 200:
+        return None
+    return sum(float(v) for v in _CONSUMED.findall(answer.body.decode("utf-8", "replace")))
+
+
+def _wait_audit(
+    store: AuditStore, event_ids: Sequence[str], *, deadline_s: float, need: Callable[[dict[str, int]], bool]
+) -> dict[str, int]:
+    deadline = time.monotonic() + deadline_s
+    counts = store.counts(event_ids)
+    while not need(counts) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        counts = store.counts(event_ids)
+    return counts
+
+
+def observe_replay(
+    bootstrap: str,
+    events: Sequence[CapturedEvent],
+    store: AuditStore,
+    *,
+    audit: Endpoint | None = None,
+    times: int = 2,
+    deadline_s: float = 60.0,
+) -> ReplayObservation:
+    """Wait until ``events`` are audited, re-publish each ``times`` times (same key, value, headers), wait until
+    audit consumed them all (its ``events_consumed_total``), and count the audit records per event id."""
+    events = [e for e in events if not e.topic.startswith("audit.")]  # audit never audits its own events
+    ids = sorted({i for e in events if (i := e.attribute("id"))})
+    if not ids:
+        return ReplayObservation((), times, (), error="no event to replay (the scenario captured none)")
+    first = _wait_audit(store, ids, deadline_s=deadline_s, need=lambda c: all(c.get(i, 0) >= 1 for i in ids))
+    if not all(first.get(i, 0) >= 1 for i in ids):
+        missing = [i for i in ids if not first.get(i)]
+        return ReplayObservation(tuple(ids), times, tuple(first.items()),
+                                 error=f"{len(missing)} of {len(ids)} events were never audited before the replay, "
+                                       f"so idempotency cannot be judged (see EVENTS-NO-LOSS)")  # fmt: skip
+    consumed_before = _audit_consumed(audit)
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "logger": _LOGGER})
+    replayed = [e for e in events if e.attribute("id") in set(ids)]
+    for _ in range(times):
+        for event in replayed:
+            headers: list[tuple[str, str | bytes | None]] = [(k, v.encode()) for k, v in event.headers]
+            producer.produce(event.topic, key=event.key, value=event.value, headers=headers)
+    producer.flush(10.0)
+    _wait_consumed(audit, consumed_before, len(replayed) * times, deadline_s)
+    counts = store.counts(ids)
+    return ReplayObservation(tuple(ids), times, tuple(sorted(counts.items())))
+
+
+def _wait_consumed(audit: Endpoint | None, before: float | None, count: int, deadline_s: float) -> None:
+    """Until audit's consumed counter grew by ``count``; without metrics, a fixed settle of 3 s instead."""
+    if before is None:
+        time.sleep(3.0)
+        return
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        now = _audit_consumed(audit)
+        if now is not None and now - before >= count:
+            return
+        time.sleep(0.2)
+
+
+# ---- delivery: bursts and outages ------------------------------------------------------------------------------------
+
+
+def outbox_pending(endpoint: Endpoint) -> float | None:
+    """``outbox_pending_events`` from the service's ``/metrics``, or ``None`` when absent or unreadable."""
+    with observe_client(5.0) as client:
+        answer = exchange(client, "GET", endpoint.url(endpoint.paths.metrics))
+    found = _PENDING.search(answer.body.decode("utf-8", "replace")) if answer.status == 200 else None
+    return float(found.group(1)) if found else None
+
+
+@dataclass(slots=True)
+class _Burst:
+    endpoints: Mapping[str, Endpoint]
+    credentials: Credentials
+    writers: list[Writer]
+    concurrency: int
+    records: list[WriteRecord] = field(default_factory=list)
+    counter: int = 0
+
+    def send(self, count: int, *, during_outage: bool = False) -> None:
+        def one(n: int) -> WriteRecord:
+            writer = self.writers[n % len(self.writers)]
+            with observe_client(15.0) as client:
+                record = writer.send(client, self.endpoints[writer.service], self.credentials, n)
+            return WriteRecord(record.service, record.topic, record.correlation_id, record.aggregate_id,
+                               record.status, during_outage)  # fmt: skip
+
+        numbers = range(self.counter, self.counter + count)
+        self.counter += count
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fleetcheck-burst") as pool:
+            self.records.extend(pool.map(one, numbers))
+
+    def send_for(self, seconds: float, *, during_outage: bool) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.send(self.concurrency, during_outage=during_outage)
+
+
+def observe_burst(
+    endpoints: Mapping[str, Endpoint],
+    credentials: Credentials,
+    bootstrap: str,
+    store: AuditStore | None,
+    *,
+    writes: int = 60,
+    services: Sequence[str] | None = None,
+    outage: FaultHook | None = None,
+    outage_s: float = 5.0,  # longer than the relay's 3 s delivery timeout, so deliveries fail meanwhile
+    concurrency: int = 4,
+    drain_s: float = 60.0,
+) -> DeliveryObservation:
+    """Send ``writes`` writes spread over ``services`` (default: every service with a writer that is running).
+
+    With ``outage`` (a Kafka fault hook), a third of the writes go before Kafka stops, writes keep going for
+    ``outage_s`` while it is down, and the rest after it is back. Then wait (up to ``drain_s``) until every accepted
+    write's event was seen once, audited once, and every outbox is empty.
+    """
+    chosen = [WRITERS[s] for s in (services or list(WRITERS)) if s in WRITERS and s in endpoints]
+    if not chosen:
+        raise ValueError(f"no burst writer for any running service; writers exist for {', '.join(WRITERS)}")
+    topics = sorted({w.topic for w in chosen})
+    burst = _Burst(endpoints, credentials, chosen, concurrency)
+    notes: list[str] = []
+    capture = EventCapture(bootstrap, topics)
+    captures = [capture]
+    started = time.monotonic()
+    outage_took = 0.0
+    try:
+        if outage is None:
+            burst.send(writes)
+        else:
+            burst.send(writes // 3)
+            # Read what reached Kafka before stopping it: an in-memory broker (embedded Tansu) loses it on stop.
+            before = {r.correlation_id for r in burst.records if 200 <= r.status < 300}
+            capture.read(until=lambda seen: before <= _correlations(seen), deadline_s=15.0, settle_s=0.2)
+            stopped, mode = time.monotonic(), outage_mode(outage)
+            outage.inject(mode)
+            try:
+                burst.send_for(outage_s, during_outage=True)
+            finally:
+                outage.restore(mode)
+                outage_took = time.monotonic() - stopped
+            during = sum(r.during_outage for r in burst.records)
+            notes.append(f"Kafka was down ({mode}) for {outage_took:.1f} s; {during} writes were sent meanwhile")
+            if mode == "stop":  # a stopped in-memory broker comes back empty: read the re-created topics from 0
+                capture = EventCapture(bootstrap, topics, from_beginning=True)
+                captures.append(capture)
+            burst.send(max(0, writes - len(burst.records)))
+        drained = _drain(burst, captures, store, endpoints, deadline=started + drain_s + outage_s)
+    finally:
+        for each in captures:
+            each.close()
+    events = _unique(e for each in captures for e in each.events)
+    duplicates = len([e for each in captures for e in each.events]) - len(events)
+    if duplicates:
+        notes.append(f"{duplicates} record(s) were delivered to Kafka more than once (same event id; consumers dedupe)")
+    return DeliveryObservation(
+        writes=tuple(burst.records),
+        events=tuple(events),
+        audit_counts=tuple(sorted(drained.audit.items())),
+        pending_after=tuple(drained.pending.items()),
+        outage_s=outage_took,
+        drained_s=drained.seconds,
+        audit_checked=store is not None,
+        notes=tuple(notes),
+    )
+
+
+@dataclass(slots=True)
+class _Drained:
+    audit: dict[str, int]
+    pending: dict[str, float | None]
+    seconds: float
+
+
+def _unique(events: Iterable[CapturedEvent]) -> list[CapturedEvent]:
+    """One record per (event id, topic): the same event read by two captures, or redelivered, counts once."""
+    seen: dict[tuple[str | None, str], CapturedEvent] = {}
+    for event in events:
+        seen.setdefault((event.attribute("id"), event.topic), event)
+    return list(seen.values())
+
+
+def _drain(
+    burst: _Burst,
+    captures: list[EventCapture],
+    store: AuditStore | None,
+    endpoints: Mapping[str, Endpoint],
+    *,
+    deadline: float,
+) -> _Drained:
+    started = time.monotonic()
+    wanted = {r.correlation_id for r in burst.records if 200 <= r.status < 300}
+    services = sorted({w.service for w in burst.writers})
+    audit: dict[str, int] = {}
+    pending: dict[str, float | None] = {}
+    while True:
+        remaining = max(0.5, deadline - time.monotonic())
+        captures[-1].read(until=lambda _seen: wanted <= _correlations(_all(captures)), deadline_s=min(remaining, 2.0),
+                          settle_s=0.3)  # fmt: skip
+        ids = sorted({i for e in _all(captures) if e.attribute("correlationid") in wanted and (i := e.attribute("id"))})
+        audit = store.counts(ids) if store is not None and ids else {}
+        pending = {s: outbox_pending(endpoints[s]) for s in services}
+        complete = wanted <= _correlations(_all(captures)) and not any(pending.values())
+        if store is not None:
+            complete = complete and all(audit.get(i, 0) >= 1 for i in ids)
+        if complete or time.monotonic() >= deadline:
+            return _Drained(audit, pending, time.monotonic() - started)
+
+
+def _all(captures: list[EventCapture]) -> list[CapturedEvent]:
+    return [e for each in captures for e in each.events]
+
+
+# ---- where a target keeps Kafka and the audit records ---------------------------------------------------------------
+
+
+def kafka_bootstrap_of(target: object) -> str | None:
+    """The target's Kafka bootstrap servers: a target file's ``kafka.bootstrap``, the reference fleet's broker."""
+    given = getattr(target, "kafka_bootstrap", None)
+    if isinstance(given, str):
+        return given
+    infra = getattr(target, "_infra", None)  # ReferenceFleet keeps its infrastructure private; read, never changed
+    return str(infra.kafka.bootstrap) if infra is not None else None
+
+
+def audit_store_of(target: object) -> AuditStore | None:
+    """Where the target's audit records are counted: a target file's ``databases.audit`` DSN, or the reference
+    fleet's ``fleet_audit`` database (as the PostgreSQL superuser, which RLS does not filter)."""
+    databases = getattr(target, "databases", None)
+    if isinstance(databases, dict) and databases.get("audit"):
+        return PostgresAuditStore(str(databases["audit"]))
+    infra = getattr(target, "_infra", None)
+    if infra is None or "audit" not in getattr(target, "endpoints", {}):
+        return None
+    from fixtures.launcher import _with_database
+
+    name = _audit_database(infra.postgres.admin_dsn)
+    return PostgresAuditStore(_with_database(infra.postgres.admin_dsn, name)) if name else None
+
+
+def _audit_database(admin_dsn: str) -> str | None:
+    """audit's database on the reference fleet's server: ``fleet_audit``, or ``fleet_audit_<hex>`` when the launcher
+    gave this run unique names (a shared server). The launcher does not publish the name, so it is looked up; more
+    than one candidate is ambiguous and gives ``None``."""
+    import psycopg
+
+    with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5) as conn:
+        rows = conn.execute(
+            r"SELECT datname FROM pg_database WHERE datname ~ '^fleet_audit(_[0-9a-f]{6})?$'"
+        ).fetchall()
+    names = [str(row[0]) for row in rows]
+    return names[0] if len(names) == 1 else None
+
+
+# ---- the runner's hook for area "events" ----------------------------------------------------------------------------
+
+#: Kinds the runner gathers for EVENTS-* checks from a running fleet (``schema-change`` compares schema files).
+EVENT_KINDS = frozenset({"topics", "event-scenario", "event-replay", "event-burst", "event-outage"})
+Observed = dict[tuple[str, str], tuple[list[Any], list[str]]]
+
+
+class SchemaBaselineError(ValueError):
+    """A schema baseline directory that cannot be read; the message names the path and what was expected."""
+
+
+def load_schema_baseline(directory: Path) -> dict[str, dict[str, Any]]:
+    """The payload schemas of an earlier release: ``<topic>.json`` files in ``directory`` (a copy of
+    ``contracts/schemas/events`` as it was), by topic. ``cloudevent.json`` (the envelope) is not a topic's payload.
+
+    Raises:
+        SchemaBaselineError: no such directory, no schema in it, or a file that is not a JSON object.
+    """
+    if not directory.is_dir():
+        raise SchemaBaselineError(
+            f"schema baseline {directory}: expected a directory of <topic>.json payload schemas (a copy of "
+            "contracts/schemas/events from the release to compare with); it does not exist or is not a directory"
+        )
+    schemas: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("*.json")):
+        if path.name == ENVELOPE_FILE.name:
+            continue
+        try:
+            schema = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise SchemaBaselineError(f"schema baseline {path}: expected a JSON Schema document; {exc}") from exc
+        if not isinstance(schema, dict):
+            raise SchemaBaselineError(f"schema baseline {path}: expected a JSON object, saw {type(schema).__name__}")
+        schemas[path.stem] = schema
+    if not schemas:
+        raise SchemaBaselineError(f"schema baseline {directory}: expected <topic>.json files, found none")
+    return schemas
+
+
+def observe_schema_changes(
+    fleet: Fleet, services: Iterable[str], baseline: Mapping[str, dict[str, Any]] | None
+) -> Observed:
+    """One :class:`SchemaChange` per topic a service produces that the baseline also has (a topic new since the
+    baseline has nothing to stay compatible with); the new side is the fleet's current payload schema."""
+    observed: Observed = {}
+    for service in services:
+        if baseline is None:
+            reason = ("no schema baseline to compare with (fleetcheck verify --schema-baseline DIR: the earlier "
+                      "release's contracts/schemas/events)")  # fmt: skip
+            observed[(service, "schema-change")] = ([], [reason])
+            continue
+        topics = [t.name for t in fleet.topics if t.producer == service]
+        changes: list[Any] = [SchemaChange(t, baseline[t], payload_schema(t)) for t in topics if t in baseline]
+        why = [] if changes else [f"the baseline has none of its topics ({', '.join(topics)}): nothing to compare"]
+        observed[(service, "schema-change")] = (changes, why)
+    return observed
+
+
+def observe_target(target: Any, wanting: Mapping[str, set[str]], say: Callable[[str], None]) -> Observed:
+    """Every events observation the services in ``wanting`` need (service -> kinds), as the runner's slots."""
+    observed: Observed = {}
+    bootstrap = kafka_bootstrap_of(target)
+    if bootstrap is None:
+        why = "the target gives no Kafka bootstrap servers (target file: kafka.bootstrap)"
+        return {(s, kind): ([], [why]) for s, kinds in wanting.items() for kind in kinds}
+    say("reading the broker's topics")
+    topics = observe_topics(bootstrap)
+    store = audit_store_of(target)
+    for service, kinds in wanting.items():
+        if "topics" in kinds:
+            observed[(service, "topics")] = ([topics], [])
+        if kinds & {"event-scenario", "event-replay"}:
+            say(f"running the event scenario of {service}")
+            observed.update(_scenario_slots(target, service, kinds, bootstrap, store))
+    for kind, outage in (("event-burst", None), ("event-outage", target.fault_hooks.get("kafka"))):
+        services = [s for s, kinds in wanting.items() if kind in kinds]
+        if services:
+            say(f"{'breaking Kafka during' if outage else 'sending'} a burst of writes ({kind})")
+            observed.update(_delivery_slots(target, services, kind, outage, bootstrap, store))
+    return observed
+
+
+def _scenario_slots(target: Any, service: str, kinds: set[str], bootstrap: str, store: AuditStore | None) -> Observed:
+    if service not in SCENARIOS:
+        why = f"fleetcheck has no event scenario for {service} yet (scenarios: {', '.join(SCENARIOS)})"
+        return {(service, k): ([], [why]) for k in kinds & {"event-scenario", "event-replay"}}
+    try:
+        scenario = observe_scenario(target.endpoints[service], target.credentials, bootstrap,
+                                    [t.name for t in target.fleet.topics], endpoints=target.endpoints)  # fmt: skip
+    except ScenarioNotPossible as exc:
+        return {(service, k): ([], [str(exc)]) for k in kinds & {"event-scenario", "event-replay"}}
+    slots: Observed = {(service, "event-scenario"): ([scenario], [])}
+    if "event-replay" in kinds:
+        audit = target.endpoints.get("audit")
+        if store is None or audit is None:
+            slots[(service, "event-replay")] = ([], ["needs audit running and its database (target: databases.audit)"])
+        else:
+            replay = observe_replay(bootstrap, caused_events(scenario), store, audit=audit)
+            slots[(service, "event-replay")] = ([replay], [])
+    return slots
+
+
+def caused_events(scenario: EventScenario) -> list[CapturedEvent]:
+    """The events the scenario's requests caused (by correlation id, or by key on an action's topic for a service
+    that keys by its own request id), including other services' (audit's scenario causes master-data's events), but
+    not whatever else the fleet published meanwhile."""
+    sent = {a.correlation_id for a in scenario.actions}
+    keyed = {(a.topic, a.aggregate_id) for a in scenario.actions if a.topic}
+    return [e for e in scenario.events if e.attribute("correlationid") in sent or (e.topic, e.key) in keyed]
+
+
+def _delivery_slots(
+    target: Any, services: list[str], kind: str, outage: FaultHook | None, bootstrap: str, store: AuditStore | None
+) -> Observed:
+    writers = [s for s in services if s in WRITERS and s in target.endpoints]
+    no_writer: Observed = {
+        (s, kind): ([], [f"fleetcheck has no burst writer for {s} yet"]) for s in services if s not in writers
+    }
+    if kind == "event-outage" and outage is None:
+        why = target.missing_fault_reason("kafka", "stop")
+        return {(s, kind): ([], [why]) for s in services}
+    if not writers or credentials_missing(target):
+        why = target.credentials.missing_reason or "no service with a burst writer runs"
+        return {(s, kind): ([], [why]) for s in services}
+    delivery = observe_burst(target.endpoints, target.credentials, bootstrap, store, services=writers, outage=outage)
+    return no_writer | {(s, kind): ([delivery], []) for s in writers}
+
+
+def outage_mode(hook: FaultHook) -> str:
+    """How to take Kafka away: freeze it (SIGSTOP) where the hook can, else stop it.
+
+    A frozen broker accepts no request and answers none, which is what clients see of a broker that is down, and
+    it keeps its data: the embedded Tansu stores everything in memory, so stopping it would also erase the topics,
+    the consumer groups' offsets and every message, which no real Kafka does, and audit's consumer would then skip
+    records for reasons that say nothing about the fleet. A command hook of a deployed fleet usually only stops.
+    """
+    return "freeze" if "freeze" in hook.modes else "stop"
+
+
+def credentials_missing(target: Any) -> bool:
+    return not (target.credentials.tenant_token and target.credentials.tenant_id)

@@ -1,0 +1,255 @@
+"""Reports rendered from a :class:`~fleetcheck.runner.VerificationReport`: scorecard, findings text, JUnit XML, JSON.
+
+Every function here is pure over the results: no I/O besides :func:`write_reports`, which only writes files.
+
+Example:
+    >>> print(render_text(report))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from contracts.findings import CheckResult, Finding, Outcome, Severity
+from fleetcheck.runner import VerificationReport
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+__all__ = [
+    "cell",
+    "render_findings",
+    "render_text",
+    "report_from_json",
+    "scorecard",
+    "summary_line",
+    "to_json",
+    "to_junit_xml",
+    "write_reports",
+]
+
+
+def cell(results: Iterable[CheckResult]) -> str:
+    """One scorecard cell: ``✅ 12/12``, ``❌ 3 of 12``, ``not run (4)``; not-run counts are appended when mixed."""
+    results = list(results)
+    if not results:
+        return "—"
+    failed = sum(1 for r in results if r.outcome is Outcome.FAILED)
+    passed = sum(1 for r in results if r.outcome is Outcome.PASSED)
+    not_run = len(results) - failed - passed
+    ran = failed + passed
+    if ran == 0:
+        return f"not run ({not_run})"
+    text = f"❌ {failed} of {ran}" if failed else f"✅ {passed}/{ran}"
+    return f"{text} · {not_run} not run" if not_run else text
+
+
+def summary_line(report: VerificationReport) -> str:
+    total = len(report.results)
+    return (
+        f"{total} checks: {report.count(Outcome.PASSED)} passed, {report.count(Outcome.FAILED)} failed, "
+        f"{report.count(Outcome.NOT_RUN)} not run, in {report.duration_s:.1f} s"
+    )
+
+
+def scorecard(report: VerificationReport) -> Table:
+    """Services x areas, like the seed's table, with a footer of totals per area."""
+    table = Table(title=f"fleetcheck: {report.fleet} ({report.target})", show_footer=True)
+    table.add_column("service", footer="total")
+    for area in report.areas:
+        table.add_column(area, footer=cell(report.results_for(area=area)))
+    for service in report.services:
+        table.add_row(service, *(cell(report.results_for(service=service, area=a)) for a in report.areas))
+    table.caption = summary_line(report)
+    return table
+
+
+def render_findings(results: Iterable[CheckResult]) -> str:
+    """Each failure's findings as text (service, check id, observed, expected, fix, evidence), then not-run reasons."""
+    lines: list[str] = []
+    results = list(results)
+    for result in results:
+        if result.outcome is Outcome.FAILED:
+            lines.append(f"✗ {result.check_id} [{result.service}] {result.claim}".rstrip())
+            lines.extend(_finding_lines(f) for f in result.findings)
+    skipped = [r for r in results if r.outcome is Outcome.NOT_RUN or r.reason]
+    if skipped:
+        lines.append("not run:")
+        lines.extend(_not_run_lines(skipped))
+    return "\n".join(lines)
+
+
+def _not_run_lines(results: list[CheckResult]) -> list[str]:
+    """One line per (service, reason); a reason shared by several checks is said once, with the count."""
+    grouped: dict[tuple[str, str], list[CheckResult]] = defaultdict(list)
+    for result in results:
+        grouped[(result.service, result.reason)].append(result)
+    lines = []
+    for (service, reason), group in grouped.items():
+        who = f"{group[0].check_id} [{service}]" if len(group) == 1 else f"{service} ({len(group)} checks)"
+        lines.append(f"  {who}: {reason}")
+    return lines
+
+
+def _finding_lines(finding: Finding) -> str:
+    mark = "" if finding.severity is Severity.ERROR else f" ({finding.severity.value})"
+    text = [
+        f"  {finding.service}{mark}: {finding.observed}",
+        f"    expected: {finding.expected}",
+        f"    fix: {finding.hint}",
+    ]
+    text.extend(f"    {key}: {_one_line(value)}" for key, value in finding.evidence if key != "traceback")
+    return "\n".join(text)
+
+
+def _one_line(value: str, limit: int = 300) -> str:
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def render_text(report: VerificationReport, *, width: int = 120) -> str:
+    """The scorecard and the findings as plain text (no colour), as the CLI prints them."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False)
+    console.print(scorecard(report))
+    findings = render_findings(report.results)
+    if findings:
+        console.print(findings, markup=False, highlight=False, soft_wrap=True)
+    return buffer.getvalue()
+
+
+def to_junit_xml(report: VerificationReport) -> str:
+    """JUnit XML: a testsuite per area, a testcase per check x service (``CHECK-ID[service]``)."""
+    root = ET.Element("testsuites", name=f"fleetcheck {report.fleet}", time=f"{report.duration_s:.3f}")
+    by_area: dict[str, list[CheckResult]] = defaultdict(list)
+    for result in report.results:
+        by_area[result.area].append(result)
+    for area, results in by_area.items():
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=area,
+            tests=str(len(results)),
+            failures=str(sum(r.outcome is Outcome.FAILED for r in results)),
+            skipped=str(sum(r.outcome is Outcome.NOT_RUN for r in results)),
+            errors="0",
+            time=f"{sum(r.duration_s for r in results):.3f}",
+        )
+        for result in results:
+            _testcase(suite, result)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def _testcase(suite: ET.Element, result: CheckResult) -> None:
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=result.area,
+        name=f"{result.check_id}[{result.service}]",
+        time=f"{result.duration_s:.3f}",
+    )
+    if result.outcome is Outcome.FAILED:
+        first = result.findings[0].observed if result.findings else "failed"
+        failure = ET.SubElement(case, "failure", message=f"{result.service}: {first}", type=result.check_id)
+        failure.text = "\n".join(_finding_lines(f) for f in result.findings)
+    elif result.outcome is Outcome.NOT_RUN:
+        ET.SubElement(case, "skipped", message=result.reason)
+
+
+def to_json(report: VerificationReport) -> str:
+    """Every result with its findings, as JSON; :func:`report_from_json` reads it back."""
+    data = {
+        "target": report.target,
+        "fleet": report.fleet,
+        "areas": list(report.areas),
+        "services": list(report.services),
+        "started_at": report.started_at,
+        "duration_s": report.duration_s,
+        "summary": {o.value: report.count(o) for o in Outcome},
+        "results": [_result_json(r) for r in report.results],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def _result_json(result: CheckResult) -> dict[str, Any]:
+    return {
+        "check_id": result.check_id,
+        "area": result.area,
+        "service": result.service,
+        "outcome": result.outcome.value,
+        "claim": result.claim,
+        "reason": result.reason,
+        "duration_s": result.duration_s,
+        "findings": [
+            {
+                "check_id": f.check_id,
+                "service": f.service,
+                "severity": f.severity.value,
+                "expected": f.expected,
+                "observed": f.observed,
+                "hint": f.hint,
+                "evidence": [list(pair) for pair in f.evidence],
+            }
+            for f in result.findings
+        ],
+    }
+
+
+def report_from_json(text: str) -> VerificationReport:
+    """The inverse of :func:`to_json`."""
+    data = json.loads(text)
+    results = tuple(
+        CheckResult(
+            check_id=r["check_id"],
+            area=r["area"],
+            service=r["service"],
+            outcome=Outcome(r["outcome"]),
+            findings=tuple(
+                Finding(
+                    check_id=f["check_id"],
+                    service=f["service"],
+                    expected=f["expected"],
+                    observed=f["observed"],
+                    hint=f["hint"],
+                    severity=Severity(f["severity"]),
+                    evidence=tuple((k, v) for k, v in f["evidence"]),
+                )
+                for f in r["findings"]
+            ),
+            reason=r["reason"],
+            duration_s=r["duration_s"],
+            claim=r["claim"],
+        )
+        for r in data["results"]
+    )
+    return VerificationReport(
+        target=data["target"],
+        fleet=data["fleet"],
+        areas=tuple(data["areas"]),
+        services=tuple(data["services"]),
+        results=results,
+        started_at=data["started_at"],
+        duration_s=data["duration_s"],
+    )
+
+
+def write_reports(
+    report: VerificationReport, *, junit_xml: Path | None = None, json_path: Path | None = None
+) -> list[Path]:
+    """Write the JUnit XML and JSON reports where asked; returns the files written."""
+    written: list[Path] = []
+    for path, render in ((junit_xml, to_junit_xml), (json_path, to_json)):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(report), encoding="utf-8")
+            written.append(path)
+    return written

@@ -1,0 +1,394 @@
+"""The verification runner: gather each observation a check needs once per service, run every applicable check.
+
+Phases, in order, so that no observation disturbs another one's exactness:
+
+1. **read** (all services concurrently): the health endpoints and two scrapes; nothing here moves another service's
+   business counters.
+2. **traffic** (one service at a time): known traffic and declared operations between two scrapes. Sequential,
+   because a request to one service can reach another (a JWKS fetch from auth, a downstream ``/health`` in ready).
+3. **faults** (one dependency and mode at a time, all services that declare the dependency at once): break it, read,
+   restore. Last, so that a hook that fails to restore cannot poison the other observations.
+
+Example:
+    >>> report = verify(target, areas=["health"])  # doctest: +SKIP
+    >>> report.failed  # doctest: +SKIP
+    False
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from contracts.findings import CheckResult, Finding, Outcome
+from contracts.registry import CHECKS, Check, CheckContext, merge_results, run_check
+from fleetcheck.observe import (
+    FaultHookFailed,
+    MissingCredentialError,
+    observe_faults,
+    observe_health,
+    observe_metrics,
+    observe_operation,
+    observe_traffic,
+)
+
+if TYPE_CHECKING:
+    from contracts.fleet import Fleet, ServiceSpec
+    from contracts.observations import FaultObservation
+    from contracts.registry import Registry
+    from fleetcheck.targets import Endpoint, Target
+
+__all__ = [
+    "FAULT_DEPENDENCY_TYPES",
+    "FAULT_MODES",
+    "Progress",
+    "UnknownSelectionError",
+    "VerificationReport",
+    "load_catalogue",
+    "select",
+    "verify",
+]
+
+Progress = Callable[[str], None]
+
+#: Dependencies a fault hook can break (a downstream service or the storage directory is not broken by fleetcheck).
+FAULT_DEPENDENCY_TYPES = frozenset({"postgres", "kafka"})
+FAULT_MODES = ("stop", "freeze")
+
+
+class UnknownSelectionError(ValueError):
+    """An area or service name that the catalogue or the fleet does not know; names the allowed values."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    """Every check result of one run, with what was verified. Reports render from this alone."""
+
+    target: str
+    fleet: str
+    areas: tuple[str, ...]
+    services: tuple[str, ...]
+    results: tuple[CheckResult, ...]
+    started_at: str = ""
+    duration_s: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return any(r.outcome is Outcome.FAILED for r in self.results)
+
+    def results_for(self, *, service: str | None = None, area: str | None = None) -> list[CheckResult]:
+        return [
+            r for r in self.results if (service is None or r.service == service) and (area is None or r.area == area)
+        ]
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+
+def load_catalogue() -> Registry:
+    """The registry with every area's checks registered (importing ``contracts.catalogue`` imports them all)."""
+    import contracts.catalogue  # noqa: F401  (imported for its side effect: every check registers)
+
+    return CHECKS
+
+
+def select(fleet: Fleet, areas: Sequence[str] | None, services: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """Validate the requested areas and services against the catalogue and the fleet.
+
+    Raises:
+        UnknownSelectionError: an unknown area or service; the message names the allowed values.
+    """
+    known_areas = load_catalogue().areas()
+    chosen_areas = list(areas) if areas else known_areas
+    bad = [a for a in chosen_areas if a not in known_areas]
+    if bad:
+        raise UnknownSelectionError(f"unknown area {', '.join(bad)}; allowed: {', '.join(known_areas) or '(none)'}")
+    names = fleet.names()
+    chosen_services = list(services) if services else names
+    bad = [s for s in chosen_services if s not in names]
+    if bad:
+        declared = ", ".join(names)
+        raise UnknownSelectionError(f"unknown service {', '.join(bad)}; the fleet {fleet.name} declares: {declared}")
+    return chosen_areas, [n for n in names if n in chosen_services]
+
+
+def verify(
+    target: Target,
+    *,
+    areas: Sequence[str] | None = None,
+    services: Sequence[str] | None = None,
+    checks: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    schema_baseline: Mapping[str, dict[str, Any]] | None = None,
+) -> VerificationReport:
+    """Run every applicable check of ``areas`` (default: all) on ``services`` (default: the whole fleet).
+
+    ``checks`` narrows the run to these check ids (and the observations they need). ``schema_baseline`` holds an
+    earlier release's payload schemas by topic (:func:`fleetcheck.events.load_schema_baseline`) for
+    EVENTS-SCHEMA-EVOLUTION; without it that check is not run.
+
+    Raises:
+        UnknownSelectionError: an unknown area, service or check id.
+    """
+    started, clock = datetime.now(UTC).isoformat(), time.perf_counter()
+    area_names, service_names = select(target.fleet, areas, services)
+    say = progress or (lambda _message: None)
+    plan = _Plan.build(target, area_names, service_names, _check_ids(checks))
+    results = _Run(target, plan, say, schema_baseline).execute()
+    return VerificationReport(
+        target=target.description,
+        fleet=target.fleet.name,
+        areas=tuple(area_names),
+        services=tuple(service_names),
+        results=tuple(results),
+        started_at=started,
+        duration_s=time.perf_counter() - clock,
+    )
+
+
+def _check_ids(checks: Sequence[str] | None) -> frozenset[str] | None:
+    if not checks:
+        return None
+    known = {c.id for c in load_catalogue()}
+    unknown = sorted(set(checks) - known)
+    if unknown:
+        raise UnknownSelectionError(
+            f"unknown check id {', '.join(unknown)}; `fleetcheck checks` lists the {len(known)} known ids"
+        )
+    return frozenset(checks)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """Which checks run on which available service, and which are not run (with the reason)."""
+
+    checks: dict[str, list[Check]] = field(default_factory=dict)
+    not_run: list[CheckResult] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls, target: Target, areas: Sequence[str], services: Sequence[str], check_ids: frozenset[str] | None = None
+    ) -> _Plan:
+        plan = cls()
+        selected = [c for c in CHECKS if c.area in areas and (check_ids is None or c.id in check_ids)]
+        for name in services:
+            spec = target.fleet.service(name)
+            applicable = [c for c in selected if c.applies_to(spec)]
+            if name in target.endpoints:
+                plan.checks[name] = applicable
+                continue
+            reason = target.unavailable.get(name, "the target gives no endpoint for it")
+            plan.not_run.extend(_not_run(c, name, reason) for c in applicable)
+        return plan
+
+    def needs(self, service: str) -> set[str]:
+        return {c.needs for c in self.checks.get(service, [])}
+
+
+def _not_run(check: Check, service: str, reason: str) -> CheckResult:
+    return CheckResult(check.id, check.area, service, Outcome.NOT_RUN, reason=reason, claim=check.claim)
+
+
+# An observation slot: the observations a check runs on (one per item, e.g. per operation), or why there are none.
+_Observed = tuple[list[Any], list[str]]
+
+
+class _Run:
+    def __init__(
+        self, target: Target, plan: _Plan, say: Progress, schema_baseline: Mapping[str, dict[str, Any]] | None
+    ) -> None:
+        self.target, self.plan, self.say = target, plan, say
+        self.schema_baseline = schema_baseline
+        self.observed: dict[tuple[str, str], _Observed] = {}
+        self.errors: dict[tuple[str, str], str] = {}
+
+    def execute(self) -> list[CheckResult]:
+        services = list(self.plan.checks)
+        if services:
+            self._read_phase(services)
+            self._traffic_phase(services)
+            self._migrations_phase(services)
+            self._flows_phase(services)  # before events: its Kafka outage must not be what a flow waits out
+            self._events_phase(services)
+            self._fault_phase(services)
+        results = list(self.plan.not_run)
+        for service in services:
+            results.extend(self._judge(service, check) for check in self.plan.checks[service])
+        return sorted(results, key=self._order)
+
+    def _order(self, result: CheckResult) -> tuple[int, str, str]:
+        names = self.target.fleet.names()
+        return (names.index(result.service) if result.service in names else len(names), result.area, result.check_id)
+
+    def _endpoint(self, service: str) -> Endpoint:
+        return self.target.endpoints[service]
+
+    def _read_phase(self, services: list[str]) -> None:
+        self.say(f"reading health and metrics of {len(services)} service(s)")
+        wanted = [s for s in services if self.plan.needs(s) & {"health", "metrics"}]
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(wanted) or 1))) as pool:
+            list(pool.map(self._read_one, wanted))
+
+    def _read_one(self, service: str) -> None:
+        needs = self.plan.needs(service)
+        if "health" in needs:
+            self._observe(service, "health", lambda: observe_health(self._endpoint(service)))
+        if "metrics" in needs:
+            self._observe(service, "metrics", lambda: observe_metrics(self._endpoint(service)))
+
+    def _observe(self, service: str, kind: str, observer: Callable[[], Any]) -> None:
+        try:
+            self.observed[(service, kind)] = ([observer()], [])
+        except Exception as exc:  # an observer bug is reported on every check that needed it, not a crashed run
+            self.errors[(service, kind)] = f"fleetcheck could not observe {kind} of {service}: {exc!r}"
+
+    def _traffic_phase(self, services: list[str]) -> None:
+        for service in services:
+            needs = self.plan.needs(service)
+            spec = self.target.fleet.service(service)
+            if "traffic" in needs:
+                self.say(f"sending known traffic to {service}")
+                endpoint, routes = self._endpoint(service), spec.id_routes
+                self._observe(service, "traffic", partial(observe_traffic, endpoint, routes))
+            if "operation" in needs:
+                self.say(f"running the declared operations of {service}")
+                try:
+                    self.observed[(service, "operation")] = self._operations(service, spec)
+                except Exception as exc:  # see _observe
+                    why = f"fleetcheck could not run the operations of {service}: {exc!r}"
+                    self.errors[(service, "operation")] = why
+
+    def _operations(self, service: str, spec: ServiceSpec) -> _Observed:
+        if not spec.operations:
+            return [], [f"the fleet file declares no operations for {service}"]
+        done: list[Any] = []
+        missing: list[str] = []
+        credentials = self.target.credentials
+        for operation in spec.operations:
+            try:
+                done.append(observe_operation(self._endpoint(service), operation, credentials))
+            except MissingCredentialError as exc:
+                missing.append(str(exc))
+        return done, missing
+
+    # ---- area "migrations": fresh-database runs (reference fleet) or the live catalog, read only (target file) ----
+
+    def _migrations_phase(self, services: list[str]) -> None:
+        kinds = {"migrations", "catalog"}
+        wanting = [s for s in services if self.plan.needs(s) & kinds]
+        if not wanting:
+            return
+        from fleetcheck.migrations import observe_target  # imports Alembic only when the area is selected
+
+        try:
+            self.observed.update(observe_target(self.target, wanting, self.say))
+        except Exception as exc:  # see _observe: every check that needed it reports the observer's failure
+            for service in wanting:
+                for kind in kinds:
+                    self.errors[(service, kind)] = f"fleetcheck could not observe the {kind} of {service}: {exc!r}"
+
+    # ---- area "events": topics, scenarios, replay, bursts and a Kafka outage (fleetcheck.events) ----
+
+    def _events_phase(self, services: list[str]) -> None:
+        from fleetcheck.events import EVENT_KINDS, observe_schema_changes, observe_target
+
+        evolving = [s for s in services if "schema-change" in self.plan.needs(s)]
+        self.observed.update(observe_schema_changes(self.target.fleet, evolving, self.schema_baseline))
+        wanting = {s: kinds for s in services if (kinds := self.plan.needs(s) & EVENT_KINDS)}
+        if not wanting:
+            return
+        try:
+            self.observed.update(observe_target(self.target, wanting, self.say))
+        except Exception as exc:  # see _observe: every check that needed it reports the observer's failure
+            for service, kinds in wanting.items():
+                for kind in kinds:
+                    self.errors[(service, kind)] = f"fleetcheck could not observe the {kind} of {service}: {exc!r}"
+
+    # ---- area "flows": the seed's system flows, one at a time (fleetcheck.flows) ----
+
+    def _flows_phase(self, services: list[str]) -> None:
+        from fleetcheck.flows import FLOW_KINDS, FlowNotRunnable, observe_flow
+
+        for service in services:
+            for kind in sorted(self.plan.needs(service) & set(FLOW_KINDS)):
+                self.say(f"running the {kind} flow from {service}")
+                try:
+                    self.observed[(service, kind)] = ([observe_flow(self.target, kind)], [])
+                except FlowNotRunnable as why:
+                    self.observed[(service, kind)] = ([], [str(why)])
+                except Exception as exc:  # see _observe
+                    self.errors[(service, kind)] = f"fleetcheck could not run the {kind} flow: {exc!r}"
+
+    def _fault_phase(self, services: list[str]) -> None:
+        wanting = [s for s in services if "fault" in self.plan.needs(s)]
+        dependencies = sorted({d.name for s in wanting for d in self._breakable(s)})
+        pairs = [(d, m) for d in dependencies for m in FAULT_MODES]
+        by_service: dict[str, _Observed] = {s: ([], []) for s in wanting}
+        for dependency, mode in pairs:
+            affected = [s for s in wanting if dependency in {d.name for d in self._breakable(s)}]
+            for service, outcome in self._fault_pair(dependency, mode, affected).items():
+                if isinstance(outcome, str):
+                    by_service[service][1].append(outcome)
+                else:
+                    by_service[service][0].append(outcome)
+        for service in wanting:
+            if not by_service[service][0] and not by_service[service][1]:
+                by_service[service][1].append(f"{service} declares no postgres or kafka dependency to break")
+            self.observed[(service, "fault")] = by_service[service]
+
+    def _breakable(self, service: str) -> list[Any]:
+        return [d for d in self.target.fleet.service(service).depends_on if d.type in FAULT_DEPENDENCY_TYPES]
+
+    def _fault_pair(self, dependency: str, mode: str, affected: list[str]) -> Mapping[str, FaultObservation | str]:
+        hook = self.target.fault_hooks.get(dependency)
+        if hook is None or mode not in hook.modes:
+            reason = self.target.missing_fault_reason(dependency, mode)
+            return dict.fromkeys(affected, reason)
+        self.say(f"breaking {dependency} ({mode}) under {len(affected)} service(s)")
+        endpoints = {s: self._endpoint(s) for s in affected}
+        try:
+            return observe_faults(
+                hook, dependency, mode, endpoints, recovery_bound_s=self.target.settings.recovery_bound_s
+            )
+        except FaultHookFailed as exc:
+            return dict.fromkeys(affected, str(exc))
+
+    def _judge(self, service: str, check: Check) -> CheckResult:
+        if (error := self.errors.get((service, check.needs))) is not None:
+            return _observer_failed(check, service, error)
+        observations, missing = self.observed.get((service, check.needs), ([], []))
+        if not observations:
+            reason = "; ".join(missing) or f"fleetcheck has no observer for {check.needs!r} observations yet"
+            return _not_run(check, service, reason)
+        ctx = CheckContext(self.target.fleet.service(service), self.target.fleet, self.target.settings)
+        return _merge([run_check(check, ctx, o) for o in observations], missing)
+
+
+def _observer_failed(check: Check, service: str, error: str) -> CheckResult:
+    finding = Finding(
+        check_id=check.id,
+        service=service,
+        expected=f"fleetcheck to observe the {check.needs} of {service}",
+        observed=error,
+        hint="this is a bug in fleetcheck or a target it cannot read; report it with the evidence",
+    )
+    return CheckResult(check.id, check.area, service, Outcome.FAILED, (finding,), claim=check.claim)
+
+
+def _merge(parts: Iterable[CheckResult], missing: list[str]) -> CheckResult:
+    """One result per check and service, from one run per observation item (operations, fault modes).
+
+    Observations the target could not give (``missing``) turn a pass into "passed, partly not run" and add to the
+    reasons of a result that no observation could judge.
+    """
+    merged = merge_results(parts)
+    if not missing:
+        return merged
+    if merged.outcome is Outcome.NOT_RUN:
+        return replace(merged, reason="; ".join([*missing, merged.reason]))
+    return replace(merged, reason=f"partly not run: {'; '.join(missing)}")

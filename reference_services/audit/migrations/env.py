@@ -1,0 +1,4 @@
+from reference_services.audit.models import Base
+from reference_services.kernel.migrations import run_env
+
+run_env(Base.metadata)

@@ -1,0 +1,11 @@
+"""``python -m reference_services.auth serve | migrate upgrade head | migrate downgrade base``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from reference_services.kernel.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main("auth", Path(__file__).parent))

@@ -1,0 +1,1 @@
+"""file-storage: tenant-scoped files on a local storage directory, addressed by generated storage keys."""

@@ -1,0 +1,8 @@
+"""Alembic environment of file-storage: the kernel runs it against this service's models."""
+
+from __future__ import annotations
+
+from reference_services.file_storage import models
+from reference_services.kernel.migrations import run_env
+
+run_env(models.Base.metadata)

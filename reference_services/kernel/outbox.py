@@ -1,0 +1,239 @@
+"""Transactional outbox: events commit with the data and are relayed to Kafka by an idempotent producer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import DateTime, Index, String, Uuid, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from .db import Database
+    from .metrics import ServiceMetrics
+
+__all__ = ["OutboxEvent", "OutboxRelay", "ProcessedEvent", "add_event", "cloud_event"]
+
+_log = logging.getLogger("reference_services.outbox")
+
+
+class OutboxEvent(Base):
+    """One event waiting to be relayed (``id`` is the CloudEvent id). RLS-exempt: the relay works across tenants."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_unpublished", "created_at", postgresql_where=text("published_at IS NULL")),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, server_default=func.gen_random_uuid())
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    topic: Mapped[str] = mapped_column(String(255), nullable=False)
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    value: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    headers: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ProcessedEvent(Base):
+    """Consumer dedupe: one row per (event id, consumer). RLS-exempt: consumers work across tenants."""
+
+    __tablename__ = "processed_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, server_default=func.gen_random_uuid())
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    consumer: Mapped[str] = mapped_column(String(255), nullable=False)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+    __table_args__ = (Index("uq_processed_events_event_id_consumer", "event_id", "consumer", unique=True),)
+
+
+def cloud_event(
+    *,
+    topic: str,
+    key: str,
+    data: dict[str, Any],
+    tenant_id: uuid.UUID | str,
+    source: str,
+    correlation_id: str | None = None,
+    event_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """A CloudEvents 1.0 structured-mode event; ``source`` is the service name (``organization``)."""
+    return {
+        "specversion": "1.0",
+        "id": str(event_id or uuid.uuid4()),
+        "source": source if source.startswith("/") else f"/{source}",
+        "type": topic,
+        "time": datetime.now(UTC).isoformat(),
+        "subject": key,
+        "datacontenttype": "application/json",
+        "tenantid": str(tenant_id),
+        "correlationid": correlation_id or str(uuid.uuid4()),
+        "data": data,
+    }
+
+
+def add_event(
+    session: AsyncSession,
+    *,
+    topic: str,
+    key: str | uuid.UUID,
+    data: dict[str, Any],
+    tenant_id: uuid.UUID | str,
+    source: str,
+    correlation_id: str | None = None,
+) -> dict[str, Any]:
+    """Stage an event in the caller's transaction (it commits, or rolls back, with the data). Returns the event."""
+    event = cloud_event(
+        topic=topic, key=str(key), data=data, tenant_id=tenant_id, source=source, correlation_id=correlation_id
+    )
+    session.add(
+        OutboxEvent(
+            id=uuid.UUID(event["id"]),
+            tenant_id=uuid.UUID(str(tenant_id)),
+            topic=topic,
+            key=str(key),
+            value=event,
+            headers={"x-tenant-id": str(tenant_id), "content-type": "application/cloudevents+json"},
+            # now() is the transaction's start, the same for every event of one transaction; clock_timestamp()
+            # advances, so the relay (ordered by created_at) keeps the order in which a transaction staged them
+            created_at=func.clock_timestamp(),
+        )
+    )
+    return event
+
+
+class OutboxRelay:
+    """Background task: publishes pending outbox rows in batches, marking them only after a successful delivery.
+
+    Rows are locked with ``FOR UPDATE SKIP LOCKED`` so several replicas can relay. A broker error leaves the rows
+    pending for the next poll (never dropped). librdkafka's flush runs in a worker thread, off the event loop.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        bootstrap: str,
+        metrics: ServiceMetrics,
+        poll_s: float = 0.2,
+        batch_size: int = 100,
+        delivery_timeout_s: float = 3.0,  # short: an undelivered row stays pending and the next poll retries it
+    ) -> None:
+        self.database = database
+        self.bootstrap = bootstrap
+        self.metrics = metrics
+        self.poll_s = poll_s
+        self.batch_size = batch_size
+        self.delivery_timeout_s = delivery_timeout_s
+        self._producer: Any = None
+        self._task: asyncio.Task[None] | None = None
+        metrics.enable_events()
+
+    def producer_config(self) -> dict[str, Any]:
+        """librdkafka settings of the relay's idempotent producer."""
+        return {
+            "bootstrap.servers": self.bootstrap,
+            "enable.idempotence": True,
+            "acks": "all",
+            "message.timeout.ms": int(self.delivery_timeout_s * 1000),
+            "linger.ms": 5,
+        }
+
+    def _make_producer(self) -> Any:
+        from confluent_kafka import Producer
+
+        return Producer(self.producer_config())
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._producer is not None:
+            await asyncio.to_thread(self._producer.flush, 2.0)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                published = await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a broken broker or database must not kill the relay
+                _log.warning("outbox relay pass failed, rows stay pending: %s", error)
+                published = 0
+            if published < self.batch_size:
+                await asyncio.sleep(self.poll_s)
+
+    async def relay_once(self) -> int:
+        """One pass: publish up to ``batch_size`` pending rows; returns how many were marked published."""
+        async with self.database.system_transaction() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.published_at.is_(None))
+                    .order_by(OutboxEvent.created_at)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            delivered = await self._publish(rows) if rows else []
+            if delivered:
+                await session.execute(
+                    update(OutboxEvent).where(OutboxEvent.id.in_(delivered)).values(published_at=func.now())
+                )
+        await self._refresh_pending()
+        return len(delivered)
+
+    async def _publish(self, rows: list[OutboxEvent] | Any) -> list[uuid.UUID]:
+        if self._producer is None:
+            self._producer = await asyncio.to_thread(self._make_producer)
+        delivered: list[uuid.UUID] = []
+
+        def report(event_id: uuid.UUID, topic: str) -> Any:
+            def on_delivery(error: Any, _message: Any) -> None:
+                if error is None:
+                    delivered.append(event_id)
+                    assert self.metrics.events_published is not None
+                    self.metrics.events_published.labels(topic=topic).inc()
+                else:
+                    _log.warning("delivery of %s to %s failed: %s", event_id, topic, error)
+
+            return on_delivery
+
+        for row in rows:
+            headers = [(name, value.encode()) for name, value in (row.headers or {}).items()]
+            self._producer.produce(
+                row.topic,
+                key=row.key.encode(),
+                value=json.dumps(row.value, separators=(",", ":")).encode(),
+                headers=headers,
+                on_delivery=report(row.id, row.topic),
+            )
+        await asyncio.to_thread(self._producer.flush, self.delivery_timeout_s + 1)
+        if len(delivered) < len(rows):
+            # An idempotent producer whose messages timed out never recovers on a broker that lost its producer state
+            # (an in-memory broker restarted): start the next batch with a new one. The rows stay pending.
+            self._producer = None
+        return delivered
+
+    async def _refresh_pending(self) -> None:
+        async with self.database.system_transaction() as session:
+            pending = await session.scalar(
+                select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+            )
+        assert self.metrics.outbox_pending is not None
+        self.metrics.outbox_pending.set(pending or 0)

@@ -1,0 +1,50 @@
+"""The notification consumer: one message per consumed event id (workflow completions and assignments, lockouts)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from reference_services.kernel.consumer import IdempotentConsumer
+
+from .messages import EVENT_TEMPLATES, from_event
+from .service import send
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from reference_services.kernel import Database, ServiceMetrics
+
+    from .metrics import NotificationMetrics
+    from .sink import LocalSink
+
+__all__ = ["CONSUMED_TOPICS", "NotificationConsumer"]
+
+CONSUMED_TOPICS = tuple(EVENT_TEMPLATES)
+
+
+class NotificationConsumer(IdempotentConsumer):
+    def __init__(
+        self, database: Database, *, bootstrap: str, metrics: ServiceMetrics, sink: LocalSink,
+        business: NotificationMetrics,
+    ) -> None:  # fmt: skip
+        super().__init__(database, bootstrap=bootstrap, group_id="notification", topics=CONSUMED_TOPICS,
+                         metrics=metrics)  # fmt: skip
+        self.sink = sink
+        self.business = business
+        self._sent: tuple[str, str] | None = None
+
+    async def handle(self, session: AsyncSession, event: dict[str, Any]) -> None:
+        # the kernel opened this transaction for the event's tenant; it already checked the id is a uuid
+        row = await send(session, self.sink, uuid.UUID(str(event["tenantid"])), from_event(event),
+                         str(event.get("correlationid") or "")[:100] or None)  # fmt: skip
+        self._sent = (row.channel, row.status)
+
+    async def _process(self, message: Any) -> str:
+        # The counter moves only once the message's transaction committed (the kernel has no after-commit hook).
+        self._sent = None
+        outcome = await super()._process(message)
+        if outcome == "processed" and self._sent is not None:
+            self.business.delivered(*self._sent)
+        self._sent = None
+        return outcome

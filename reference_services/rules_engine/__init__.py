@@ -1,0 +1,1 @@
+"""rules-engine: VAT, AIT and purchase-approval rules per tenant, evaluated on request and on workflow events."""

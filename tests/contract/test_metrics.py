@@ -1,0 +1,17 @@
+"""METRICS-*: every service exposes parseable, lint-clean metrics that move with traffic (contracts/metrics.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from _contract_area import assert_area
+
+if TYPE_CHECKING:
+    from fleetcheck.runner import VerificationReport
+
+pytestmark = pytest.mark.servers
+
+
+def test_metrics(service: str, verification: VerificationReport) -> None:
+    assert_area(verification, service, "metrics")

@@ -1,0 +1,197 @@
+"""The EVENTS-* checks judge synthetic observations: what passes, what fails, and the message they print."""
+
+from __future__ import annotations
+
+import json
+
+from contracts.events import CapturedEvent, EventAction, EventScenario, TopicsObservation, compare_topics
+from contracts.findings import Outcome
+from contracts.observations import HttpExchange
+
+TENANT = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
+CUSTOMER = "4f7a2f0e-8a43-4c1e-9d7e-0d0f5a1e2b3c"
+DATA = {"id": CUSTOMER, "tenant_id": TENANT, "code": "C-1", "name": "Dhaka Traders", "name_bn": None, "email": None,
+        "phone": None, "tin": None, "nid": None, "address": None, "created_at": "2026-01-01T10:00:00+06:00",
+        "updated_at": None}  # fmt: skip
+
+
+def _answer(status: int) -> HttpExchange:
+    return HttpExchange("POST", "http://svc/customers", "/customers", status, (), b"{}", 0.01)
+
+
+def _event(offset: int, *, correlation: str = "c-1", event_id: str = "", **changes: object) -> CapturedEvent:
+    envelope = {"specversion": "1.0", "id": event_id or f"00000000-0000-4000-8000-{offset:012d}",
+                "source": "/master-data", "type": "master-data.customer.created", "time": "2026-01-01T04:00:00+00:00",
+                "subject": CUSTOMER, "datacontenttype": "application/json", "tenantid": TENANT,
+                "correlationid": correlation, "data": DATA} | changes  # fmt: skip
+    topic = str(envelope["type"])
+    return CapturedEvent(topic, 1, offset, CUSTOMER, json.dumps(envelope).encode(), (("x-tenant-id", TENANT),))
+
+
+def _scenario(*events: CapturedEvent, status: int = 201) -> EventScenario:
+    action = EventAction("POST /customers", _answer(status), "master-data.customer.created", CUSTOMER, TENANT, "c-1")
+    return EventScenario((action,), events, waited_s=1.0)
+
+
+def test_a_well_formed_single_event_passes_every_scenario_check(judge) -> None:
+    scenario = _scenario(_event(0))
+    for check_id in ("EVENTS-ENVELOPE", "EVENTS-PAYLOAD-SCHEMA", "EVENTS-ONE-PER-ACTION", "EVENTS-KEY-IS-AGGREGATE",
+                     "EVENTS-TENANT", "EVENTS-TOPIC-OWNERSHIP", "EVENTS-ORDER-PER-KEY"):  # fmt: skip
+        result = judge(check_id, "master-data", scenario)
+        assert result.outcome is Outcome.PASSED, (check_id, [f.message() for f in result.findings])
+
+
+def test_two_event_ids_for_one_action_fail_one_per_action_naming_the_topic(judge) -> None:
+    result = judge("EVENTS-ONE-PER-ACTION", "master-data", _scenario(_event(0), _event(1)))
+    assert result.outcome is Outcome.FAILED
+    assert "2 event(s) on master-data.customer.created" in result.findings[0].observed
+
+
+def test_the_same_event_id_redelivered_is_still_one_event(judge) -> None:
+    same = "11111111-1111-4111-8111-111111111111"
+    scenario = _scenario(_event(0, event_id=same), _event(1, event_id=same))
+    assert judge("EVENTS-ONE-PER-ACTION", "master-data", scenario).outcome is Outcome.PASSED
+
+
+def test_an_event_without_tenant_fails_the_tenant_check_with_what_it_saw(judge) -> None:
+    broken = _event(0)
+    envelope = json.loads(broken.value)
+    del envelope["tenantid"]
+    event = CapturedEvent(broken.topic, 1, 0, CUSTOMER, json.dumps(envelope).encode(), ())
+    finding = judge("EVENTS-TENANT", "master-data", _scenario(event)).findings[0]
+    assert finding.observed.endswith("has tenantid None and x-tenant-id None")
+    assert TENANT in finding.expected
+
+
+def test_a_naive_time_fails_the_envelope_check(judge) -> None:
+    result = judge("EVENTS-ENVELOPE", "master-data", _scenario(_event(0, time="2026-01-01T10:00:00")))
+    assert result.outcome is Outcome.FAILED
+    assert "time" in result.findings[0].observed
+
+
+def test_an_event_for_a_rejected_write_fails_no_event_on_rollback(judge) -> None:
+    action = EventAction("POST /customers (duplicate)", _answer(409), None, CUSTOMER, TENANT, "c-9")
+    scenario = EventScenario((action,), (_event(0, correlation="c-9"),), waited_s=1.0)
+    result = judge("EVENTS-NO-EVENT-ON-ROLLBACK", "master-data", scenario)
+    assert result.outcome is Outcome.FAILED
+    assert "answered 409" in result.findings[0].expected
+
+
+def test_a_missing_topic_and_a_wrong_partition_count_are_reported(judge) -> None:
+    observation = TopicsObservation("127.0.0.1:9092", (("master-data.customer.created", 1),))
+    result = judge("EVENTS-TOPICS-EXIST", "master-data", observation)
+    observed = [f.observed for f in result.findings]
+    assert "topic master-data.customer.created has 1 partition(s)" in observed
+    assert "topic master-data.vendor.created does not exist" in observed
+
+
+def test_compare_topics_reports_missing_extra_mispartitioned_and_badly_named() -> None:
+    diff = compare_topics([("a.b.c", 3), ("a.b.d", 3)], [("a.b.c", 1), ("Legacy_Topic", 1), ("__consumer_offsets", 50)])
+    assert diff.missing == ("a.b.d",)
+    assert diff.extra == ("Legacy_Topic",)
+    assert diff.mispartitioned == (("a.b.c", 3, 1),)
+    assert diff.badly_named == ("Legacy_Topic",)
+    assert not diff.clean
+
+
+def _ordered(*events: CapturedEvent) -> EventScenario:
+    actions = tuple(
+        EventAction(f"action {i}", _answer(201), e.topic, CUSTOMER, TENANT, f"c-{i}") for i, e in enumerate(events)
+    )
+    return EventScenario(actions, events, waited_s=1.0)
+
+
+def _on(topic: str, offset: int, *, partition: int = 1, time: str, correlation: str) -> CapturedEvent:
+    event = _event(offset, correlation=correlation, type=topic, time=time)
+    return CapturedEvent(topic, partition, offset, CUSTOMER, event.value, event.headers)
+
+
+def test_create_update_delete_on_three_topics_in_order_pass_even_with_unrelated_offsets(judge) -> None:
+    scenario = _ordered(
+        _on("master-data.customer.created", 7, time="2026-01-01T04:00:00+00:00", correlation="c-0"),
+        _on("master-data.customer.updated", 0, time="2026-01-01T04:00:01+00:00", correlation="c-1"),
+        _on("master-data.customer.deleted", 0, time="2026-01-01T04:00:02+00:00", correlation="c-2"),
+    )
+    result = judge("EVENTS-ORDER-PER-KEY", "master-data", scenario)
+    assert result.outcome is Outcome.PASSED, [f.message() for f in result.findings]
+
+
+def test_events_of_one_aggregate_in_two_partitions_fail_order_per_key(judge) -> None:
+    scenario = _ordered(
+        _on("master-data.customer.created", 0, time="2026-01-01T04:00:00+00:00", correlation="c-0"),
+        _on("master-data.customer.updated", 0, partition=2, time="2026-01-01T04:00:01+00:00", correlation="c-1"),
+    )
+    result = judge("EVENTS-ORDER-PER-KEY", "master-data", scenario)
+    assert result.outcome is Outcome.FAILED
+    assert "spread over partitions 1, 2" in result.findings[0].observed
+
+
+def test_a_later_action_with_an_earlier_event_time_fails_order_per_key(judge) -> None:
+    scenario = _ordered(
+        _on("master-data.customer.created", 0, time="2026-01-01T04:00:05+00:00", correlation="c-0"),
+        _on("master-data.customer.updated", 0, time="2026-01-01T04:00:01+00:00", correlation="c-1"),
+    )
+    result = judge("EVENTS-ORDER-PER-KEY", "master-data", scenario)
+    assert result.outcome is Outcome.FAILED
+    assert "event times go back" in result.findings[0].observed
+
+
+def test_two_updates_whose_offsets_fall_in_one_topic_fail_order_per_key(judge) -> None:
+    scenario = _ordered(
+        _on("master-data.customer.updated", 4, time="2026-01-01T04:00:00+00:00", correlation="c-0"),
+        _on("master-data.customer.updated", 3, time="2026-01-01T04:00:01+00:00", correlation="c-1"),
+    )
+    result = judge("EVENTS-ORDER-PER-KEY", "master-data", scenario)
+    assert result.outcome is Outcome.FAILED
+    assert "offsets [4, 3] do not rise" in result.findings[0].observed
+
+
+# ---- one request that causes several events by design (a process start also creates its task) ------------------------
+
+TASK = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"
+
+
+def _grouped(*events: CapturedEvent) -> EventScenario:
+    """One request (correlation c-1) declared as two actions: the customer's created event and an update of it."""
+    created = EventAction("POST /customers", _answer(201), "master-data.customer.created", CUSTOMER, TENANT, "c-1")
+    updated = EventAction("POST /customers", _answer(201), "master-data.customer.updated", TASK, TENANT, "c-1")
+    return EventScenario((created, updated), events, waited_s=1.0)
+
+
+def _updated(offset: int) -> CapturedEvent:
+    event = _event(offset, type="master-data.customer.updated", subject=TASK)
+    return CapturedEvent(event.topic, 1, offset, TASK, event.value, event.headers)
+
+
+def test_a_request_declared_as_two_actions_passes_with_its_two_events(judge) -> None:
+    scenario = _grouped(_event(0), _updated(1))
+    for check_id in ("EVENTS-ONE-PER-ACTION", "EVENTS-KEY-IS-AGGREGATE"):
+        result = judge(check_id, "master-data", scenario)
+        assert result.outcome is Outcome.PASSED, (check_id, [f.message() for f in result.findings])
+
+
+def test_a_request_declared_as_two_actions_missing_one_event_fails_naming_both(judge) -> None:
+    result = judge("EVENTS-ONE-PER-ACTION", "master-data", _grouped(_event(0)))
+    assert result.outcome is Outcome.FAILED
+    [finding] = result.findings
+    assert "0 event(s) on master-data.customer.updated" in finding.observed
+    assert "exactly one event on master-data.customer.created" in finding.expected
+
+
+def test_an_event_of_a_grouped_request_keyed_by_the_other_aggregate_fails_the_key_check(judge) -> None:
+    wrong = _event(1, type="master-data.customer.updated")  # keyed by the customer, declared for the task
+    result = judge("EVENTS-KEY-IS-AGGREGATE", "master-data", _grouped(_event(0), wrong))
+    assert result.outcome is Outcome.FAILED
+    assert TASK in result.findings[0].expected
+
+
+def test_a_refusal_whose_event_is_declared_is_judged_like_an_accepted_action(judge) -> None:
+    refused = EventAction("POST /customers (refused, reported)", _answer(422), "master-data.customer.created",
+                          CUSTOMER, TENANT, "c-1", refusal=True)  # fmt: skip
+    with_event = EventScenario((refused,), (_event(0),), waited_s=1.0)
+    assert judge("EVENTS-ONE-PER-ACTION", "master-data", with_event).outcome is Outcome.PASSED
+    assert judge("EVENTS-NO-EVENT-ON-ROLLBACK", "master-data", with_event).outcome is Outcome.NOT_RUN
+    without = EventScenario((refused,), (), waited_s=1.0)
+    result = judge("EVENTS-ONE-PER-ACTION", "master-data", without)
+    assert result.outcome is Outcome.FAILED
+    assert "answered 422" in result.findings[0].expected

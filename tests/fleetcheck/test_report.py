@@ -1,0 +1,92 @@
+"""Reports render from the results alone: scorecard cells and totals, findings text, JUnit XML, JSON."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from contracts.findings import CheckResult, Finding, Outcome
+from fleetcheck.report import cell, render_findings, render_text, report_from_json, to_json, to_junit_xml
+from fleetcheck.runner import VerificationReport
+
+_FINDING = Finding(
+    check_id="HEALTH-ENDPOINTS",
+    service="auth",
+    expected="200",
+    observed="GET /health/ready answered 404 while every dependency was up",
+    hint="Health endpoints answer 200 when healthy.",
+    evidence=(("request", "GET /health/ready"),),
+)
+
+
+def _result(check: str, service: str, outcome: Outcome, area: str = "health", **extra: object) -> CheckResult:
+    return CheckResult(check, area, service, outcome, **extra)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def report() -> VerificationReport:
+    results = (
+        _result("HEALTH-ENDPOINTS", "auth", Outcome.FAILED, findings=(_FINDING,), claim="every endpoint answers"),
+        _result("HEALTH-SHAPE", "auth", Outcome.PASSED),
+        _result("HEALTH-READY-BOUNDED", "auth", Outcome.NOT_RUN, reason="needs a fault hook for postgres"),
+        _result("METRICS-PARSE", "auth", Outcome.PASSED, area="metrics"),
+        _result("HEALTH-ENDPOINTS", "master-data", Outcome.PASSED),
+        _result("HEALTH-SHAPE", "master-data", Outcome.PASSED),
+        _result("METRICS-PARSE", "master-data", Outcome.NOT_RUN, area="metrics", reason="not in the target file"),
+    )
+    return VerificationReport("target file t.yaml", "erp-bd", ("health", "metrics"), ("auth", "master-data"), results)
+
+
+def test_cell_counts_failures_of_the_checks_that_ran() -> None:
+    assert cell([_result("A", "s", Outcome.FAILED), _result("B", "s", Outcome.PASSED)]) == "❌ 1 of 2"
+    assert cell([_result("A", "s", Outcome.PASSED)] * 12) == "✅ 12/12"
+    assert cell([_result("A", "s", Outcome.NOT_RUN)] * 3) == "not run (3)"
+    assert cell([_result("A", "s", Outcome.PASSED), _result("B", "s", Outcome.NOT_RUN)]) == "✅ 1/1 · 1 not run"
+    assert cell([]) == "—"
+
+
+def test_scorecard_shows_each_service_and_area_and_totals(report: VerificationReport) -> None:
+    text = render_text(report)
+    auth_row = next(line for line in text.splitlines() if "│ auth" in line)
+    assert "❌ 1 of 2 · 1 not run" in auth_row
+    assert "✅ 1/1" in auth_row
+    master_row = next(line for line in text.splitlines() if "│ master-data" in line)
+    assert "✅ 2/2" in master_row
+    assert "not run (1)" in master_row
+    assert "7 checks: 4 passed, 1 failed, 2 not run" in text
+
+
+def test_findings_text_names_service_check_observed_expected_and_fix(report: VerificationReport) -> None:
+    text = render_findings(report.results)
+    assert "✗ HEALTH-ENDPOINTS [auth] every endpoint answers" in text
+    assert "auth: GET /health/ready answered 404 while every dependency was up" in text
+    assert "expected: 200" in text
+    assert "fix: Health endpoints answer 200 when healthy." in text
+    assert "HEALTH-READY-BOUNDED [auth]: needs a fault hook for postgres" in text
+
+
+def test_junit_xml_has_a_testcase_per_check_and_service(report: VerificationReport) -> None:
+    root = ET.fromstring(to_junit_xml(report))
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert len(cases) == 7
+    failed = cases["HEALTH-ENDPOINTS[auth]"]
+    assert failed.get("classname") == "health"
+    failure = failed.find("failure")
+    assert failure is not None
+    assert "answered 404" in (failure.get("message") or "")
+    assert "fix: Health endpoints answer 200" in (failure.text or "")
+    skipped = cases["METRICS-PARSE[master-data]"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "not in the target file"
+    assert cases["HEALTH-SHAPE[auth]"].find("failure") is None
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert (suites["health"].get("tests"), suites["health"].get("failures"), suites["health"].get("skipped")) == (
+        "5",
+        "1",
+        "1",
+    )
+
+
+def test_json_round_trips_every_result_and_finding(report: VerificationReport) -> None:
+    assert report_from_json(to_json(report)) == report

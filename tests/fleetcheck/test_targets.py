@@ -1,0 +1,134 @@
+"""Target files: clear errors at load time, path defaults and overrides, unavailable services, fault reasons."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from fleetcheck.targets import Endpoint, EndpointPaths, TargetFile, TargetFileError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+
+def _error(write_target: Callable[[str], Path], text: str) -> str:
+    path = write_target(text)
+    with pytest.raises(TargetFileError) as info:
+        TargetFile.load(path)
+    assert str(path) in str(info.value)
+    return str(info.value)
+
+
+def test_missing_services_key_names_the_key(write_target: Callable[[str], Path]) -> None:
+    message = _error(write_target, "settings: {ready_bound_s: 2}\n")
+    assert "services: Field required" in message
+
+
+def test_wrong_type_names_the_key_path_and_what_was_seen(write_target: Callable[[str], Path]) -> None:
+    message = _error(write_target, "services:\n  auth: {base_url: 'http://127.0.0.1:1', paths: 5}\n")
+    assert "services.auth.paths" in message
+    assert "saw 5" in message
+
+
+def test_non_http_url_is_refused_with_an_example(write_target: Callable[[str], Path]) -> None:
+    message = _error(write_target, "services:\n  auth: {base_url: 'ftp://127.0.0.1:21'}\n")
+    assert "services.auth.base_url" in message
+    assert "must be an http:// or https:// URL" in message
+    assert "ftp://127.0.0.1:21" in message
+
+
+def test_unknown_profile_lists_the_allowed_profiles(write_target: Callable[[str], Path]) -> None:
+    message = _error(write_target, "services:\n  auth: {base_url: 'http://127.0.0.1:1', profile: spring}\n")
+    assert "services.auth.profile" in message
+    assert "allowed: fleet, terminus, health+json" in message
+
+
+def test_unknown_service_lists_the_fleet_services(write_target: Callable[[str], Path]) -> None:
+    message = _error(write_target, "services:\n  billing: {base_url: 'http://127.0.0.1:1'}\n")
+    assert "services.billing" in message
+    assert "allowed: auth, master-data" in message
+
+
+def test_unknown_top_level_key_is_refused(write_target: Callable[[str], Path]) -> None:
+    message = _error(write_target, "services: {}\nfault_hooks: {}\n")
+    assert "fault_hooks: Extra inputs are not permitted" in message
+
+
+def test_missing_file_says_so() -> None:
+    with pytest.raises(TargetFileError, match="no such target file"):
+        TargetFile.load("/nonexistent/target.yaml")
+
+
+def test_services_not_in_the_file_are_unavailable_with_the_reason(write_target: Callable[[str], Path]) -> None:
+    target = TargetFile.load(write_target("services:\n  auth: {base_url: 'http://127.0.0.1:1'}\n"))
+    assert list(target.endpoints) == ["auth"]
+    assert target.unavailable["master-data"] == "not in the target file"
+    assert "auth" not in target.unavailable
+
+
+def test_health_path_moves_all_five_endpoints_and_each_can_be_overridden(write_target: Callable[[str], Path]) -> None:
+    text = (
+        "services:\n"
+        "  auth: {base_url: 'http://127.0.0.1:1', paths: {health: /api/v1/health, ready: /readyz, metrics: /m}}\n"
+    )
+    paths = TargetFile.load(write_target(text)).endpoints["auth"].paths
+    assert paths == EndpointPaths(
+        health="/api/v1/health",
+        live="/api/v1/health/live",
+        ready="/readyz",
+        stats="/api/v1/health/stats",
+        dependencies="/api/v1/health/dependencies",
+        metrics="/m",
+    )
+
+
+def test_terminus_profile_has_no_stats_or_dependencies_endpoint(write_target: Callable[[str], Path]) -> None:
+    target = TargetFile.load(write_target("services:\n  auth: {base_url: 'http://127.0.0.1:1', profile: terminus}\n"))
+    paths = target.endpoints["auth"].paths
+    assert (paths.stats, paths.dependencies) == (None, None)
+
+
+def test_settings_override_the_check_bounds(write_target: Callable[[str], Path]) -> None:
+    text = "settings: {ready_bound_s: 2.5}\nservices:\n  auth: {base_url: 'http://127.0.0.1:1'}\n"
+    settings = TargetFile.load(write_target(text)).settings
+    assert settings.ready_bound_s == 2.5
+    assert settings.timestamp_skew_s == 30.0
+
+
+def test_missing_fault_hook_reason_says_what_to_add(write_target: Callable[[str], Path]) -> None:
+    text = "services:\n  auth: {base_url: 'http://127.0.0.1:1'}\nfaults:\n  postgres: {stop: 'true', start: 'true'}\n"
+    target = TargetFile.load(write_target(text))
+    assert sorted(target.fault_hooks["postgres"].modes) == ["stop"]
+    assert target.missing_fault_reason("postgres", "freeze") == (
+        "needs a fault hook for postgres (mode freeze); "
+        "the target file's faults.postgres has no freeze: add faults.postgres.freeze/thaw"
+    )
+    assert target.missing_fault_reason("kafka", "freeze") == (
+        "needs a fault hook for kafka (mode freeze); the target file has none: add faults.kafka.freeze/thaw"
+    )
+
+
+def test_tenant_token_credential_takes_the_tenant_id_from_the_token(write_target: Callable[[str], Path]) -> None:
+    claims = base64.urlsafe_b64encode(json.dumps({"tenant_id": "t-1"}).encode()).decode().rstrip("=")
+    token = f"e30.{claims}.sig"
+    text = f"services:\n  auth: {{base_url: 'http://127.0.0.1:1'}}\ncredentials: {{tenant: {{token: '{token}'}}}}\n"
+    credentials = TargetFile.load(write_target(text)).credentials
+    assert (credentials.tenant_token, credentials.tenant_id) == (token, "t-1")
+
+
+def test_failed_login_leaves_no_token_and_says_why(write_target: Callable[[str], Path], closed_port: int) -> None:
+    text = (
+        f"services:\n  auth: {{base_url: 'http://127.0.0.1:{closed_port}'}}\n"
+        "credentials: {tenant: {tenant_id: t, email: a@example.com, password: p}}\n"
+    )
+    credentials = TargetFile.load(write_target(text)).credentials
+    assert credentials.tenant_token is None
+    assert f"login of a@example.com at http://127.0.0.1:{closed_port}/auth/login failed" in credentials.missing_reason
+
+
+def test_endpoint_url_joins_base_and_path_with_one_slash() -> None:
+    assert Endpoint.at("auth", "http://h:1/prefix/").url("/health") == "http://h:1/prefix/health"

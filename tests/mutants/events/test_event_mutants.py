@@ -1,0 +1,107 @@
+"""Every events mutant (a deliberately broken producer, consumer or relay) is caught by its expected EVENTS-* check.
+
+A mutant runs in place of one reference service beside real organization and auth (the synthetic tenant needs them)
+and, where its check needs it, audit. The checks judged here pass on the reference fleet (tests/events).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+import contracts.events  # noqa: F401 - registers the EVENTS-* checks
+from contracts.findings import Outcome
+from contracts.registry import CHECKS, CheckContext, run_check
+from fleetcheck.events import (
+    audit_store_of,
+    caused_events,
+    kafka_bootstrap_of,
+    observe_burst,
+    observe_replay,
+    observe_scenario,
+)
+from fleetcheck.reference import ReferenceFleet
+
+if TYPE_CHECKING:
+    from contracts.findings import CheckResult
+    from fixtures.infra import Infrastructure
+    from tests.mutants.conftest import MutationScore
+
+pytestmark = [pytest.mark.servers, pytest.mark.mutant]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    service: str
+    check_id: str
+    observed: str  # a phrase the finding must contain, so the right violation is what got caught
+    needs: str = "event-scenario"
+
+
+MUTANTS = [
+    Mutant("double_publish", "master-data", "EVENTS-ONE-PER-ACTION", "2 event(s) on master-data.customer.created"),
+    Mutant("publish_before_commit", "master-data", "EVENTS-NO-EVENT-ON-ROLLBACK", "for the rejected write"),
+    Mutant("wrong_topic", "master-data", "EVENTS-ONE-PER-ACTION", "events on master-data.customer.updated"),
+    Mutant("foreign_topic", "master-data", "EVENTS-TOPIC-OWNERSHIP", "on auth.user.locked"),
+    Mutant("missing_tenant", "master-data", "EVENTS-TENANT", "tenantid None"),
+    Mutant("wrong_key", "master-data", "EVENTS-KEY-IS-AGGREGATE", "has key"),
+    Mutant("schema_drift", "master-data", "EVENTS-PAYLOAD-SCHEMA", "customer_name"),
+    Mutant("naive_time", "master-data", "EVENTS-ENVELOPE", "time"),
+    Mutant("round_robin_partitions", "master-data", "EVENTS-ORDER-PER-KEY", "spread over partitions"),
+    Mutant(
+        "non_idempotent_consumer", "audit", "EVENTS-CONSUMER-IDEMPOTENT", "without exactly one record", "event-replay"
+    ),
+    # last: it stops the shared Kafka (re-created on restore); services of later tests start fresh producers anyway
+    Mutant("relay_drops_on_error", "master-data", "EVENTS-OUTAGE-NO-LOSS", "never reached Kafka", "event-outage"),
+]
+
+
+# Long enough that a dropping relay must lose something, whatever the load. A frozen broker still takes bytes into its
+# socket buffer, so the batch in flight when it froze is persisted on resume even though its deliveries "failed";
+# only the next batch, on a new producer that cannot even get a producer id from a frozen broker, times out unsent.
+# That batch starts after one flush (delivery timeout 3 s + 1 s) and times out 3 s later: 12 s leaves ~5 s of margin.
+_DROP_OUTAGE_S = 12.0
+
+
+def _observe(mutant: Mutant, fleet: ReferenceFleet) -> CheckResult:
+    bootstrap = kafka_bootstrap_of(fleet)
+    assert bootstrap is not None
+    topics = [t.name for t in fleet.fleet.topics]
+    judged = "master-data"
+    if mutant.needs == "event-outage":
+        observation: object = observe_burst(fleet.endpoints, fleet.credentials, bootstrap, audit_store_of(fleet),
+                                            writes=15, services=["master-data"], outage=fleet.fault_hooks["kafka"],
+                                            outage_s=_DROP_OUTAGE_S, drain_s=20.0)  # fmt: skip
+    else:
+        scenario = observe_scenario(fleet.endpoints["master-data"], fleet.credentials, bootstrap, topics)
+        observation = scenario
+        if mutant.needs == "event-replay":
+            store = audit_store_of(fleet)
+            assert store is not None
+            observation = observe_replay(bootstrap, caused_events(scenario), store, audit=fleet.endpoints["audit"])
+    ctx = CheckContext(fleet.fleet.service(judged), fleet.fleet)
+    return run_check(CHECKS[mutant.check_id], ctx, observation)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_events_mutant_is_caught_by_its_check(
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+) -> None:
+    logging.getLogger("fleetcheck.events").setLevel(logging.CRITICAL)  # librdkafka's reconnect chatter
+    module = f"tests.mutants.events.variants.{mutant.name}"
+    services = ["organization", "auth", "master-data"]
+    if mutant.needs in ("event-replay", "event-outage"):
+        services.append("audit")
+    with ReferenceFleet(
+        services=services, modules={mutant.service: module}, infrastructure=mutant_infrastructure
+    ) as fleet:
+        result = _observe(mutant, fleet)
+    killed = result.outcome is Outcome.FAILED
+    mutation_score.record("events", mutant.name, killed=killed)
+    assert killed, f"{mutant.name} survived: {mutant.check_id} was {result.outcome.value} {result.reason}"
+    messages = "\n".join(f.message() for f in result.findings)
+    assert mutant.observed in messages, messages

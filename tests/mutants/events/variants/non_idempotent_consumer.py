@@ -1,0 +1,55 @@
+"""Mutant: audit's consumer neither dedupes by event id nor has a unique key to fall back on: a redelivered event
+becomes a second audit record -> EVENTS-CONSUMER-IDEMPOTENT."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+
+from reference_services.audit.consumer import AuditConsumer
+from reference_services.audit.models import AuditLog
+from reference_services.audit.records import facts_of
+from reference_services.kernel.consumer import IdempotentConsumer
+
+
+async def _handle(self: AuditConsumer, session: Any, event: dict[str, Any]) -> None:
+    facts = facts_of(event)
+    if facts.event_type.startswith("audit."):
+        return
+    await session.execute(
+        insert(AuditLog).values(tenant_id=facts.tenant_id, event_id=facts.event_id, event_type=facts.event_type,
+                                source=facts.source, subject=facts.subject, severity=facts.severity,
+                                outcome=facts.outcome, payload=facts.payload, occurred_at=facts.occurred_at)
+    )  # fmt: skip
+    self._written = facts
+
+
+async def _process(self: IdempotentConsumer, message: Any) -> str:
+    event = json.loads(message.value())
+    async with self.database.tenant_transaction(uuid.UUID(str(event["tenantid"]))) as session:
+        await self.handle(session, event)
+    return "processed"
+
+
+def _drop_unique_key() -> None:
+    import psycopg
+
+    with psycopg.connect(os.environ["FLEET_DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("ALTER TABLE audit_logs DROP CONSTRAINT IF EXISTS uq_audit_logs_tenant_id_event_id")
+
+
+AuditConsumer.handle = _handle  # type: ignore[method-assign]
+IdempotentConsumer._process = _process  # type: ignore[method-assign]
+
+if __name__ == "__main__":
+    import sys
+
+    from tests.mutants.serve import serve
+
+    if "serve" in sys.argv:
+        _drop_unique_key()
+    serve("audit")

@@ -1,0 +1,74 @@
+"""Every flows mutant (a service that breaks one step of a seed flow) is caught by its FLOWS-* check.
+
+Each mutant runs in place of one reference service, beside the real services its flow crosses (organization and
+auth always: the synthetic tenant needs them), and only its expected check runs, through the runner. The same checks
+pass on the reference fleet (tests/contract/test_flows.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from contracts.findings import Outcome
+from contracts.flows import FLOWS
+from fleetcheck.reference import ReferenceFleet
+from fleetcheck.runner import verify
+
+if TYPE_CHECKING:
+    from fixtures.infra import Infrastructure
+    from tests.mutants.conftest import MutationScore
+
+pytestmark = [pytest.mark.servers, pytest.mark.mutant]
+
+_GATEWAY_SUBGRAPHS = ("master-data", "workflow", "rules-engine")  # the gateway starts only beside all its subgraphs
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    service: str
+    check_id: str
+    observed: str  # a phrase the finding must contain, so the right violation is what got caught
+    also: tuple[str, ...] = ()
+
+
+MUTANTS = [
+    Mutant("audit_double_record", "audit", "FLOWS-AUDIT-EVERY-OPERATION", "audit holds 2 record(s)"),
+    Mutant("audit_never_records", "audit", "FLOWS-AUDIT-EVERY-OPERATION", "audit holds 0 record(s)"),
+    Mutant("notification_ignores_completed", "notification", "FLOWS-WORKFLOW-NOTIFIES", "0 notification(s) about it"),
+    Mutant("rules_never_publish_completed", "rules-engine", "FLOWS-RULES-STEER-WORKFLOW", "status pending_rules"),
+    Mutant("rules_inverted_threshold", "rules-engine", "FLOWS-RULES-STEER-WORKFLOW", "threshold): status completed"),
+    Mutant(
+        "gateway_drops_authorization",
+        "api-gateway",
+        "FLOWS-LOGIN-GATEWAY-MASTER-DATA",
+        "UNAUTHENTICATED",
+        also=_GATEWAY_SUBGRAPHS,
+    ),
+]
+
+
+def _services(mutant: Mutant) -> list[str]:
+    spec = next(s for s in FLOWS.values() if s.check_id == mutant.check_id)
+    return sorted({"organization", "auth", *spec.requires, *mutant.also})
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_flows_mutant_is_caught_by_its_check(
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+) -> None:
+    module = f"tests.mutants.flows.variants.{mutant.name}"
+    entry = next(s.entry for s in FLOWS.values() if s.check_id == mutant.check_id)
+    with ReferenceFleet(
+        services=_services(mutant), modules={mutant.service: module}, infrastructure=mutant_infrastructure
+    ) as fleet:
+        report = verify(fleet, services=[entry], checks=[mutant.check_id])
+    (result,) = report.results_for(service=entry)
+    killed = result.outcome is Outcome.FAILED
+    mutation_score.record("flows", mutant.name, killed=killed)
+    assert killed, f"{mutant.name} survived: {mutant.check_id} on {entry} was {result.outcome.value} {result.reason}"
+    messages = "\n".join(f.message() for f in result.findings)
+    assert mutant.observed in messages, messages
