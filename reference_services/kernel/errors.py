@@ -20,6 +20,7 @@ PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("reference_services.errors")
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
+UNSTORABLE_VALUE = "A value in the request is outside the range or form this service can store."
 _DATA_EXCEPTION_CLASS = "22"  # SQLSTATE class 22: a value out of range, too long, of the wrong form
 
 
@@ -70,13 +71,13 @@ def _integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response
 
 def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
     """A value from the request the database cannot take (e.g. ``?offset=10**21`` beyond bigint) is the caller's 400."""
-    if not _is_data_error(exc):
+    if not is_data_error(exc):
         return _internal_error(request, exc)
     _log.warning("rejected a value the database cannot take on %s %s: %s", request.method, request.url.path, exc.orig)
-    return problem(400, "A value in the request is outside the range or form this service can store.")
+    return problem(400, UNSTORABLE_VALUE)
 
 
-def _is_data_error(exc: DBAPIError) -> bool:
+def is_data_error(exc: DBAPIError) -> bool:
     """SQLSTATE class 22 from the server, or the driver refusing to encode a parameter (asyncpg: a ValueError)."""
     cause: BaseException | None = exc.orig
     for _ in range(5):  # the driver's error wraps the asyncpg one; the chain is short

@@ -2,11 +2,13 @@
 
 The endpoint answers POST only (no IDE, no queries over GET). Resolver failures that are not deliberate GraphQLErrors
 are masked ("Unexpected error.") so no SQL or stack trace reaches a client; errors meant for the caller carry
-``extensions.code`` (``BAD_USER_INPUT`` with the rejected ``field``).
+``extensions.code`` (``BAD_USER_INPUT`` with the rejected ``field``). A value the database refuses to store (SQLSTATE
+class 22, e.g. U+0000 in text) is the caller's ``BAD_USER_INPUT``, as REST answers it 400.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,9 +16,11 @@ import msgspec
 import strawberry
 from graphql import GraphQLError
 from litestar.di import NamedDependency  # noqa: TC002 - Litestar reads the context getter's annotations
+from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import MaskErrors
 from strawberry.litestar import make_graphql_controller
 
+from .errors import UNSTORABLE_VALUE, is_data_error
 from .security import Principal  # noqa: TC001 - Litestar reads the context getter's annotations
 
 if TYPE_CHECKING:
@@ -37,6 +41,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -44,8 +49,18 @@ def is_unexpected(error: GraphQLError) -> bool:
     return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
 
 
+class _MaskErrors(MaskErrors):
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DBAPIError) and is_data_error(original):
+            _log.warning("rejected a value the database cannot take at %s: %s", error.path, original.orig)
+            return GraphQLError(UNSTORABLE_VALUE, nodes=error.nodes, source=error.source, positions=error.positions,
+                                path=error.path, extensions={"code": "BAD_USER_INPUT", "field": None})  # fmt: skip
+        return super().anonymise_error(error)
+
+
 def _mask_errors() -> MaskErrors:
-    return MaskErrors(should_mask_error=is_unexpected)
+    return _MaskErrors(should_mask_error=is_unexpected)
 
 
 def graphql_endpoint(

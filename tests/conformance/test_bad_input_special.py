@@ -119,3 +119,17 @@ def test_gateway_refuses_an_oversized_graphql_request_with_413(live_fleet: LiveF
     response = client.post(live_fleet.url("api-gateway") + "/graphql", content=query.encode(),
                            headers={"content-type": "application/json"})  # fmt: skip
     assert_problem(response, {413}, "POST /graphql over 1 MiB")
+
+
+def test_gateway_relays_text_the_database_cannot_store_as_the_callers_error(live_fleet: LiveFleet,
+                                                                            client: httpx.Client) -> None:  # fmt: skip
+    # PostgreSQL text cannot hold U+0000. schemathesis generated such a name once; master-data's resolver let the
+    # database error through as an unexpected error, and the gateway then called master-data "unavailable".
+    mark = marker()
+    mutation = "mutation($input: CustomerInput!) { createCustomer(input: $input) { id } }"
+    variables = {"input": {"code": mark, "name": "nul \x00 here"}}
+    response = client.post(live_fleet.url("api-gateway") + "/graphql", json={"query": mutation, "variables": variables})
+    assert response.status_code == 200, f"{response.status_code} {response.text[:300]}"
+    errors = response.json().get("errors") or []
+    assert [e.get("extensions", {}).get("code") for e in errors] == ["BAD_USER_INPUT"], response.text[:500]
+    assert not _listed(client, live_fleet.url("master-data") + "/customers", mark)
