@@ -9,6 +9,7 @@ ids are fixed, let two copies of a service split one topic. So under ``-n N`` ev
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,20 +32,20 @@ _SPLIT = {"mutants", "reference_services"}
 #: few-but-slow mutant groups last: one worker ran them alone for minutes at the end. Queued longest first instead,
 #: the two workers finish close together. A group not listed here follows, in xdist's usual order.
 _COST_S: dict[str, float] = {
-    "reference-fleet": 363,
-    "mutants/events": 270,
-    "mutants/flows": 253,
-    "events": 249,
-    "mutants/health_metrics": 191,
-    "migrations": 160,
+    "reference-fleet": 401,
+    "mutants/events": 331,
+    "mutants/flows": 304,
+    "mutants/health_metrics": 206,
+    "events": 179,
+    "migrations": 119,
+    "fixtures": 84,
+    "reference_services/scheduler": 67,
+    "reference_services/api_gateway": 57,
     "reference_services/import_export": 56,
-    "reference_services/api_gateway": 55,
-    "fixtures": 55,
-    "reference_services/scheduler": 54,
-    "reference_services/workflow": 52,
-    "mutants/migrations": 51,
-    "reference_services/document_generator": 46,
-    "reference_services/rules_engine": 43,
+    "reference_services/workflow": 53,
+    "mutants/migrations": 42,
+    "reference_services/document_generator": 39,
+    "reference_services/rules_engine": 37,
 }
 
 
@@ -58,7 +59,37 @@ def xdist_group_of(path: Path) -> str:
     return _SHARED.get(parts[0], parts[0])
 
 
+class _MutationScore:
+    """Adds up the verdicts that mutant tests record and prints the mutation score per area at the end of the run.
+
+    A mutant test records ``("mutation", (area, mutant, killed))`` in its report's user properties
+    (``tests/mutants/conftest.py``). Under xdist only the controller prints, and it loads only this conftest, so the
+    verdicts travel to it on the reports and are added up here.
+    """
+
+    def __init__(self) -> None:
+        self.verdicts: dict[str, dict[str, bool]] = defaultdict(dict)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == "mutation":
+                area, mutant, killed = value
+                self.verdicts[area][mutant] = bool(killed)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.verdicts:
+            return
+        terminalreporter.section("mutation score")
+        for area, verdicts in sorted(self.verdicts.items()):
+            killed = sum(verdicts.values())
+            terminalreporter.write_line(f"mutation score [{area}]: {killed}/{len(verdicts)} mutants killed")
+            for mutant in sorted(name for name, was_killed in verdicts.items() if not was_killed):
+                terminalreporter.write_line(f"  survived: {mutant}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller, or the only process without xdist
+        config.pluginmanager.register(_MutationScore(), "fleetcheck-mutation-score")
     if config.pluginmanager.hasplugin("xdist") and getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
     if getattr(config.option, "dist", "no") == "loadgroup":

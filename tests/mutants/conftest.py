@@ -1,13 +1,12 @@
 """Shared by every mutant folder: one embedded PostgreSQL + Kafka per session, and the mutation score.
 
-A mutant test calls ``mutation_score.record(area, mutant, killed)``; the score per area is printed at the end of the
-run, so a mutant that survives is visible even in a long log.
+A mutant test calls ``mutation_score.record(area, mutant, killed)``; the root conftest.py prints the score per area at
+the end of the run (also under xdist), so a mutant that survives is visible even in a long log.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,38 +17,19 @@ if TYPE_CHECKING:
     from fixtures.infra import Infrastructure
 
 
-@dataclass
+@dataclass(frozen=True)
 class MutationScore:
-    killed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    survived: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    """Records one mutant's verdict on its test's report; the root conftest.py adds them up and prints the score."""
+
+    node: pytest.Item
 
     def record(self, area: str, mutant: str, *, killed: bool) -> None:
-        (self.killed if killed else self.survived)[area].append(mutant)
-
-    def lines(self) -> list[str]:
-        lines = []
-        for area in sorted(set(self.killed) | set(self.survived)):
-            killed, survived = self.killed[area], self.survived[area]
-            total = len(killed) + len(survived)
-            lines.append(f"mutation score [{area}]: {len(killed)}/{total} mutants killed")
-            lines.extend(f"  survived: {name}" for name in survived)
-        return lines
+        self.node.user_properties.append(("mutation", (area, mutant, killed)))
 
 
-_score_key = pytest.StashKey[MutationScore]()
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture
 def mutation_score(request: pytest.FixtureRequest) -> MutationScore:
-    return request.config.stash.setdefault(_score_key, MutationScore())
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    score = config.stash.get(_score_key, None)
-    if score is not None:
-        terminalreporter.section("mutation score")
-        for line in score.lines():
-            terminalreporter.write_line(line)
+    return MutationScore(request.node)
 
 
 @pytest.fixture(scope="session")
