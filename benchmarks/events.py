@@ -125,8 +125,7 @@ class _Result:
 def _broker_alone(bootstrap: str, count: int) -> _Result:
     """Produce ``count`` ~600-byte messages (an event's size) to a scratch topic while a consumer thread reads them."""
     from confluent_kafka import Consumer, Producer, TopicPartition
-
-    from fixtures.kafka import provision_topics
+    from fleetcheck.fixtures.kafka import provision_topics
 
     topic = f"bench.baseline.{uuid.uuid4().hex[:8]}"
     provision_topics(bootstrap, [(topic, 3)])
@@ -249,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bootstrap:
         os.environ["FLEETCHECK_KAFKA_BOOTSTRAP"] = args.bootstrap  # start_infrastructure then uses that broker
     logging.getLogger("fleetcheck.events").setLevel(logging.CRITICAL)
-    from fixtures._process import BackendStartError, BackendUnreachableError
+    from fleetcheck.fixtures._process import BackendStartError, BackendUnreachableError
 
     try:
         return run(args.events, args.concurrency, args.drain)

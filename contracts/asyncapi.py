@@ -5,7 +5,7 @@ structured content, the ``x-tenant-id`` header, the aggregate-id key as a Kafka 
 under ``data``), a ``send`` operation for the producer and a ``receive`` operation per consumer.
 
 Example:
-    >>> from contracts.fleet import load_fleet
+    >>> from fleetcheck.contracts.fleet import load_fleet
     >>> document = asyncapi_document(load_fleet())
     >>> document["asyncapi"], document["channels"]["auth_user_login"]["address"]
     ('3.0.0', 'auth.user.login')
@@ -16,10 +16,10 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from contracts.schemas.events import envelope_schema, payload_schema
+from fleetcheck.contracts.schemas.events import envelope_schema, payload_schema
 
 if TYPE_CHECKING:
-    from contracts.fleet import Fleet, TopicSpec
+    from fleetcheck.contracts.fleet import Fleet, TopicSpec
 
 __all__ = ["ASYNCAPI_VERSION", "KAFKA_BINDING_VERSION", "asyncapi_document", "channel_id"]
 

@@ -9,8 +9,8 @@ Example:
 
 from __future__ import annotations
 
-from contracts import events, flows, health, metrics, migrations
-from contracts.registry import CHECKS
+from fleetcheck.contracts import events, flows, health, metrics, migrations
+from fleetcheck.contracts.registry import CHECKS
 
 __all__ = ["CHECK_MODULES", "NEEDS", "catalogue_markdown", "catalogue_table"]
 
@@ -51,7 +51,8 @@ def catalogue_markdown() -> str:
     lines = [
         "# Check catalogue",
         "",
-        "Generated from `contracts.registry.CHECKS` by `contracts.catalogue.catalogue_markdown()`; do not edit.",
+        "Generated from `fleetcheck.contracts.registry.CHECKS` by "
+        "`fleetcheck.contracts.catalogue.catalogue_markdown()`; do not edit.",
         "Regenerate with `FLEETCHECK_REGEN_DOCS=1 python -m pytest tests/contracts/test_catalogue_doc.py`.",
         "",
         f"{len(CHECKS)} checks. `needs` is the observation a driver gathers (`contracts/observations.py`).",

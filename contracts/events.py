@@ -16,17 +16,16 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from fleetcheck.contracts.findings import Finding
+from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
+from fleetcheck.contracts.schemas.events import envelope_schema, payload_schema
 from jsonschema import Draft202012Validator
-
-from contracts.findings import Finding
-from contracts.registry import CHECKS, CheckContext, NotApplicable
-from contracts.schemas.events import envelope_schema, payload_schema
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from contracts.fleet import ServiceSpec
-    from contracts.observations import HttpExchange
+    from fleetcheck.contracts.fleet import ServiceSpec
+    from fleetcheck.contracts.observations import HttpExchange
 
 __all__ = [
     "TOPIC_NAME",
@@ -688,7 +687,7 @@ def check_outage_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> It
     applies=produces_events,
 )
 def check_schema_evolution(ctx: CheckContext, change: SchemaChange) -> Iterator[Finding]:
-    from contracts.evolution import compatibility  # hypothesis is imported only when evolution is judged
+    from fleetcheck.contracts.evolution import compatibility  # hypothesis is imported only when evolution is judged
 
     for breaking in compatibility(change.old, change.new, change.mode):
         yield Finding(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from contracts.observations import HttpExchange
+    from fleetcheck.contracts.observations import HttpExchange
 
 __all__ = [
     "AuditFlowObservation",

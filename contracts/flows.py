@@ -13,14 +13,14 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from contracts.findings import Finding
-from contracts.registry import CHECKS, CheckContext
+from fleetcheck.contracts.findings import Finding
+from fleetcheck.contracts.registry import CHECKS, CheckContext
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from contracts.fleet import ServiceSpec
-    from contracts.flow_observations import (
+    from fleetcheck.contracts.fleet import ServiceSpec
+    from fleetcheck.contracts.flow_observations import (
         AuditFlowObservation,
         FlowEvent,
         LoginGatewayObservation,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         RulesSteerObservation,
         WorkflowNotifyObservation,
     )
-    from contracts.observations import HttpExchange
+    from fleetcheck.contracts.observations import HttpExchange
 
 __all__ = [
     "APPROVAL_THRESHOLD_BDT",

@@ -1,7 +1,7 @@
 """HEALTH-* checks: the health endpoints tell the truth, quickly, in the declared shape.
 
-Every check reads bodies through the snapshot's health profile (``contracts.health_profiles``); only HEALTH-SHAPE,
-HEALTH-CONTENT-TYPE and HEALTH-NO-STORE look at raw bodies and headers.
+Every check reads bodies through the snapshot's health profile (``fleetcheck.contracts.health_profiles``); only
+HEALTH-SHAPE, HEALTH-CONTENT-TYPE and HEALTH-NO-STORE look at raw bodies and headers.
 """
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from contracts.findings import Finding
-from contracts.health_profiles import NormalizedHealth, profile_for
-from contracts.registry import CHECKS, CheckContext, NotApplicable
+from fleetcheck.contracts.findings import Finding
+from fleetcheck.contracts.health_profiles import NormalizedHealth, profile_for
+from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from contracts.health_profiles import HealthProfile
-    from contracts.observations import FaultObservation, HealthSnapshot, HttpExchange
+    from fleetcheck.contracts.health_profiles import HealthProfile
+    from fleetcheck.contracts.observations import FaultObservation, HealthSnapshot, HttpExchange
 
 __all__ = ["READY_HINTS", "dependency_hint"]
 

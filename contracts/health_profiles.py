@@ -137,7 +137,11 @@ def _canonical(key: str, aliases: dict[str, str]) -> str:
 
 @cache
 def _fleet_schema(endpoint: str) -> dict[str, Any]:
-    text = resources.files("contracts").joinpath("schemas", "health", f"{endpoint}.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("fleetcheck.contracts")
+        .joinpath("schemas", "health", f"{endpoint}.json")
+        .read_text(encoding="utf-8")
+    )
     schema: dict[str, Any] = json.loads(text)
     return schema
 

@@ -1,8 +1,8 @@
 """METRICS-* checks: the exposition parses, lints clean, has the declared families, and its counters tell the truth.
 
 Expositions are parsed with ``prometheus_client``'s own parsers (classic text and OpenMetrics); the lint lives in
-``contracts.metrics_lint``. A body that does not parse is one METRICS-PARSE finding; every other check then says it
-could not parse the body instead of crashing.
+``fleetcheck.contracts.metrics_lint``. A body that does not parse is one METRICS-PARSE finding; every other check then
+says it could not parse the body instead of crashing.
 """
 
 from __future__ import annotations
@@ -12,21 +12,24 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fleetcheck.contracts.findings import Finding
+from fleetcheck.contracts.metrics_lint import ExpositionSyntaxError, lint_exposition
+from fleetcheck.contracts.registry import CHECKS, CheckContext
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
-
-from contracts.findings import Finding
-from contracts.metrics_lint import ExpositionSyntaxError, lint_exposition
-from contracts.registry import CHECKS, CheckContext
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    from fleetcheck.contracts.fleet import MetricFamilySpec, OperationRequest
+    from fleetcheck.contracts.observations import (
+        HttpExchange,
+        MetricsSnapshot,
+        OperationObservation,
+        TrafficObservation,
+    )
     from prometheus_client.metrics_core import Metric
     from prometheus_client.samples import Sample
-
-    from contracts.fleet import MetricFamilySpec, OperationRequest
-    from contracts.observations import HttpExchange, MetricsSnapshot, OperationObservation, TrafficObservation
 
 __all__ = ["Exposition", "ExpositionError", "parse_exposition"]
 

@@ -1,10 +1,10 @@
 """MIGRATIONS-* checks: every service's migrations run, reverse without a trace, match the models, and build the schema
 SPEC.md "Database" states (uuid keys, tenant columns and indexes, RLS that fails closed, safe SQL, kept data).
 
-Two observations feed them (``contracts.catalog``): ``migrations`` (a :class:`MigrationObservation`, a service's
-migrations driven on a fresh database) and ``catalog`` (a :class:`CatalogObservation`, the migrated schema with RLS
-probes; a fresh database at head, or a deployed fleet's, read only). The structural checks are driven by the fleet
-file's table declarations: a table the file does not declare is held to the strictest rules (tenant-scoped, RLS).
+Two observations feed them (``fleetcheck.contracts.catalog``): ``migrations`` (a :class:`MigrationObservation`, a
+service's migrations driven on a fresh database) and ``catalog`` (a :class:`CatalogObservation`, the migrated schema
+with RLS probes; a fresh database at head, or a deployed fleet's, read only). The structural checks are driven by the
+fleet file's table declarations: a table the file does not declare is held to the strictest rules (tenant-scoped, RLS).
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from contracts.findings import Finding
-from contracts.registry import CHECKS, CheckContext, NotApplicable
+from fleetcheck.contracts.findings import Finding
+from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from contracts.catalog import (
+    from fleetcheck.contracts.catalog import (
         CatalogObservation,
         CatalogSnapshot,
         Index,
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
         MigrationStep,
         RlsProbe,
     )
-    from contracts.fleet import ServiceSpec, TableSpec
-    from contracts.registry import CheckFn
+    from fleetcheck.contracts.fleet import ServiceSpec, TableSpec
+    from fleetcheck.contracts.registry import CheckFn
 
 __all__ = ["AREA", "NOW_DEFAULTS", "UUID_DEFAULTS", "diff_catalogs", "table_rules"]
 

@@ -98,7 +98,7 @@ class FaultObservation:
     first 200 (or the last answer) after the dependency came back, ``recovery_s`` how long that took.
     ``start_time_before``/``after`` identify the process (``process_start_time_seconds`` or equivalent) so a
     recovery by restart can be told from a real one; ``None`` when the target does not expose it.
-    ``profile`` names the health profile the ready/live bodies are read with (``contracts.health_profiles``).
+    ``profile`` names the health profile the ready/live bodies are read with (``fleetcheck.contracts.health_profiles``).
     """
 
     dependency: str

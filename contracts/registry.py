@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from contracts.findings import CheckResult, Finding, Outcome
+from fleetcheck.contracts.findings import CheckResult, Finding, Outcome
 
 if TYPE_CHECKING:
-    from contracts.fleet import Fleet, ServiceSpec
+    from fleetcheck.contracts.fleet import Fleet, ServiceSpec
 
 __all__ = [
     "CHECKS",
@@ -54,7 +54,7 @@ CheckFn = Callable[[CheckContext, Any], Iterable[Finding]]
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A registered check. ``needs`` names the observation kind a driver gathers (see ``contracts.observations``)."""
+    """A registered check. ``needs`` names the observation kind a driver gathers (``contracts/observations.py``)."""
 
     id: str
     area: str

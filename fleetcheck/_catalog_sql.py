@@ -1,4 +1,5 @@
-"""Read a database's schema from ``pg_catalog`` into a :class:`contracts.catalog.CatalogSnapshot` (read only).
+"""Read a database's schema from ``pg_catalog`` into a :class:`fleetcheck.contracts.catalog.CatalogSnapshot` (read
+only).
 
 Every query reads catalogs visible to any role (``pg_class``, ``aclexplode(relacl)``, ...), not
 ``information_schema`` views that hide objects the current role has no privilege on, so a read-only monitoring role
@@ -9,7 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contracts.catalog import CatalogSnapshot, Column, Constraint, EnumType, Grant, Index, Policy, RuntimeRole, Table
+from fleetcheck.contracts.catalog import (
+    CatalogSnapshot,
+    Column,
+    Constraint,
+    EnumType,
+    Grant,
+    Index,
+    Policy,
+    RuntimeRole,
+    Table,
+)
 
 if TYPE_CHECKING:
     import psycopg

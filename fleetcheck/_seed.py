@@ -18,7 +18,7 @@ from psycopg import sql
 if TYPE_CHECKING:
     import psycopg
 
-    from contracts.catalog import CatalogSnapshot, Column
+    from fleetcheck.contracts.catalog import CatalogSnapshot, Column
 
 __all__ = ["SeededRow", "read_back", "seed_tables"]
 

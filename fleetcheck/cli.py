@@ -17,12 +17,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from contracts.fleet import FleetFileError, load_fleet
+from fleetcheck.contracts.fleet import FleetFileError, load_fleet
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from contracts.fleet import Fleet
+    from fleetcheck.contracts.fleet import Fleet
     from fleetcheck.targets import Target
 
 __all__ = ["EXIT_ENVIRONMENT", "EXIT_FAILED", "EXIT_USAGE", "app"]
@@ -80,11 +80,11 @@ class _Progress:
 
 def _environment_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean a part of the environment did not start; shown as their message, exit 3."""
-    from fixtures._process import BackendStartError, BackendUnreachableError
+    from fleetcheck.fixtures._process import BackendStartError, BackendUnreachableError
 
     errors: list[type[BaseException]] = [BackendStartError, BackendUnreachableError]
     try:
-        from fixtures import launcher
+        from fleetcheck.fixtures import launcher
     except ImportError:
         return tuple(errors)
     own = [obj for obj in vars(launcher).values() if isinstance(obj, type) and obj.__module__ == launcher.__name__]
@@ -260,7 +260,7 @@ def _declared_topics(fleet_file: Path | None) -> list[tuple[str, int]]:
 def _broker_topics(bootstrap: str, timeout: float) -> dict[str, int]:
     from confluent_kafka import KafkaException
 
-    from fixtures.kafka import list_topics
+    from fleetcheck.fixtures.kafka import list_topics
 
     try:
         return list_topics(bootstrap, timeout=timeout)
@@ -278,7 +278,7 @@ def topics_create(
     """Create every topic of the fleet file that the broker lacks (idempotent: existing topics are left alone)."""
     from confluent_kafka import KafkaException
 
-    from fixtures.kafka import provision_topics
+    from fleetcheck.fixtures.kafka import provision_topics
 
     declared = _declared_topics(fleet_file)
     _broker_topics(bootstrap, timeout)  # an unreachable broker is exit 3 with the address, before anything is sent
@@ -312,7 +312,7 @@ def topics_check(
 def _report_topic_diff(
     console: Console, declared: list[tuple[str, int]], on_broker: dict[str, int], *, only_partitions: bool = False
 ) -> bool:
-    from contracts.events import compare_topics
+    from fleetcheck.contracts.events import compare_topics
 
     diff = compare_topics(declared, on_broker.items())
     lines = [f"mis-partitioned: {n} has {have} partition(s), the fleet file declares {want} (re-create it)"

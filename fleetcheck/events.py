@@ -8,8 +8,8 @@ deadline. It is usable from tests, probes and locust listeners alike::
         httpx.post(...)                                            # the action
         events = capture.read(until=lambda seen: len(seen) >= 1, deadline_s=10)
 
-The scenario observers send known actions to a service (with an ``X-Correlation-ID`` each, so events can be told
-apart) and return :class:`contracts.events.EventScenario`; the delivery observers push bursts of writes (optionally
+The scenario observers send known actions to a service (with an ``X-Correlation-ID`` each, so events can be told apart)
+and return :class:`fleetcheck.contracts.events.EventScenario`; the delivery observers push bursts of writes (optionally
 across a Kafka outage made with a fault hook) and count events and audit records.
 """
 
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
-from contracts.events import (
+from fleetcheck.contracts.events import (
     CapturedEvent,
     DeliveryObservation,
     EventAction,
@@ -37,7 +37,7 @@ from contracts.events import (
     WriteRecord,
     expects_event,
 )
-from contracts.schemas.events import ENVELOPE_FILE, payload_schema
+from fleetcheck.contracts.schemas.events import ENVELOPE_FILE, payload_schema
 from fleetcheck.observe import exchange, observe_client
 from fleetcheck.scenarios import SCENARIOS, WRITERS, ScenarioContext, ScenarioNotPossible, Writer
 
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
-    from contracts.fleet import Fleet
-    from fixtures.faults import FaultHook
+    from fleetcheck.contracts.fleet import Fleet
+    from fleetcheck.fixtures.faults import FaultHook
     from fleetcheck.targets import Credentials, Endpoint
 
 __all__ = [
@@ -197,7 +197,7 @@ def _captured(message: Any) -> CapturedEvent:
 
 def observe_topics(bootstrap: str, *, timeout: float = 10.0) -> TopicsObservation:
     """The broker's topics and partition counts; an unreachable broker becomes ``error``, not an exception."""
-    from fixtures.kafka import list_topics
+    from fleetcheck.fixtures.kafka import list_topics
 
     try:
         topics = list_topics(bootstrap, timeout=timeout)
@@ -527,7 +527,7 @@ def audit_store_of(target: object) -> AuditStore | None:
     infra = getattr(target, "_infra", None)
     if infra is None or "audit" not in getattr(target, "endpoints", {}):
         return None
-    from fixtures.launcher import _with_database
+    from fleetcheck.fixtures.launcher import _with_database
 
     name = _audit_database(infra.postgres.admin_dsn)
     return PostgresAuditStore(_with_database(infra.postgres.admin_dsn, name)) if name else None

@@ -1,11 +1,11 @@
 """The flow observer: drive each FLOWS-* flow of the seed over real HTTP (and Kafka where the flow needs events).
 
-``observe_flow(target, kind)`` runs one flow against any target (the reference fleet or a target file's base URLs)
-and returns its observation (``contracts.flow_observations``). A flow the target cannot run (a service it lacks, no
-tenant credentials, no Kafka bootstrap) raises :class:`FlowNotRunnable` with the reason, before sending anything.
+``observe_flow(target, kind)`` runs one flow against any target (the reference fleet or a target file's base URLs) and
+returns its observation (``fleetcheck.contracts.flow_observations``). A flow the target cannot run (a service it lacks,
+no tenant credentials, no Kafka bootstrap) raises :class:`FlowNotRunnable` with the reason, before sending anything.
 
 Every wait is bounded by a generous deadline: events cross Tansu and consumer groups, which take seconds on a loaded
-machine; the observer stops waiting as soon as the check's own reader is satisfied (``contracts.flows``).
+machine; the observer stops waiting as soon as the check's own reader is satisfied (``fleetcheck.contracts.flows``).
 
 Example:
     >>> observation = observe_flow(target, "flow-rules-steer")  # doctest: +SKIP
@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from contracts.flow_observations import (
+from fleetcheck.contracts.flow_observations import (
     AuditFlowObservation,
     AuditLookup,
     FlowAction,
@@ -29,7 +29,7 @@ from contracts.flow_observations import (
     RulesSteerObservation,
     WorkflowNotifyObservation,
 )
-from contracts.flows import APPROVAL_THRESHOLD_BDT, FLOWS, audit_records, json_body, notifications_for
+from fleetcheck.contracts.flows import APPROVAL_THRESHOLD_BDT, FLOWS, audit_records, json_body, notifications_for
 from fleetcheck.observe import exchange, observe_client
 
 if TYPE_CHECKING:
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from contracts.events import CapturedEvent
-    from contracts.observations import HttpExchange
+    from fleetcheck.contracts.events import CapturedEvent
+    from fleetcheck.contracts.observations import HttpExchange
     from fleetcheck.events import EventCapture
     from fleetcheck.targets import Endpoint, Target
 
@@ -91,7 +91,7 @@ class _Flow:
 
 
 def observe_flow(target: Target, kind: str, *, deadlines: FlowDeadlines | None = None) -> object:
-    """Run the flow ``kind`` (a key of ``contracts.flows.FLOWS``) once and return its observation.
+    """Run the flow ``kind`` (a key of ``fleetcheck.contracts.flows.FLOWS``) once and return its observation.
 
     Raises:
         FlowNotRunnable: the target lacks a service, the tenant credentials or the Kafka bootstrap the flow needs.

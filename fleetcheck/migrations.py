@@ -47,7 +47,10 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy.engine import URL
 
-from contracts.catalog import (
+from fleetcheck._catalog_sql import read_catalog, read_runtime_role
+from fleetcheck._seed import SeededRow, read_back, seed_tables
+from fleetcheck._squawk import RULES_NOTE, SquawkError, lint_files, statement_at
+from fleetcheck.contracts.catalog import (
     CatalogObservation,
     LintViolation,
     MigrationObservation,
@@ -57,18 +60,15 @@ from contracts.catalog import (
     RlsProbe,
     SeedRecord,
 )
-from contracts.migrations import TENANT, table_rules
-from fleetcheck._catalog_sql import read_catalog, read_runtime_role
-from fleetcheck._seed import SeededRow, read_back, seed_tables
-from fleetcheck._squawk import RULES_NOTE, SquawkError, lint_files, statement_at
+from fleetcheck.contracts.migrations import TENANT, table_rules
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from alembic.config import Config
 
-    from contracts.catalog import CatalogSnapshot
-    from contracts.fleet import Fleet, ServiceSpec
+    from fleetcheck.contracts.catalog import CatalogSnapshot
+    from fleetcheck.contracts.fleet import Fleet, ServiceSpec
 
 __all__ = [
     "MIGRATION_KINDS",
@@ -509,7 +509,7 @@ def observe_migrations(
 @contextlib.contextmanager
 def _postgres_server() -> Iterator[str]:
     """An admin DSN for fresh databases: ``FLEETCHECK_POSTGRES_DSN`` if set, else a throwaway embedded server."""
-    from fixtures.postgres import DSN_VARIABLE, EmbeddedPostgres, ExternalPostgres
+    from fleetcheck.fixtures.postgres import DSN_VARIABLE, EmbeddedPostgres, ExternalPostgres
 
     if dsn := os.environ.get(DSN_VARIABLE):
         yield ExternalPostgres(dsn).admin_dsn

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from contracts.observations import (
+from fleetcheck.contracts.observations import (
     FaultObservation,
     HealthSnapshot,
     HttpExchange,
@@ -35,8 +35,8 @@ from contracts.observations import (
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from contracts.fleet import OperationRequest, OperationSpec
-    from fixtures.faults import FaultHook
+    from fleetcheck.contracts.fleet import OperationRequest, OperationSpec
+    from fleetcheck.fixtures.faults import FaultHook
     from fleetcheck.targets import Credentials, Endpoint
 
 __all__ = [

@@ -73,7 +73,7 @@ def planned_services(config: pytest.Config) -> list[str]:
         return config.stash[_planned_key]
     path = target_file(config)
     if path:
-        from contracts.fleet import FleetFileError
+        from fleetcheck.contracts.fleet import FleetFileError
         from fleetcheck.targets import TargetFile, TargetFileError
 
         try:
@@ -81,7 +81,7 @@ def planned_services(config: pytest.Config) -> list[str]:
         except (TargetFileError, FleetFileError) as exc:
             raise pytest.UsageError(str(exc)) from None
     else:
-        from contracts.fleet import load_fleet
+        from fleetcheck.contracts.fleet import load_fleet
         from fleetcheck.reference import reference_module
 
         names = [n for n in load_fleet().start_order() if reference_module(n) is not None]

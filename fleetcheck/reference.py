@@ -18,8 +18,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contracts.fleet import load_fleet
-from contracts.registry import CheckSettings
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.contracts.registry import CheckSettings
 from fleetcheck.observe import exchange, observe_client
 from fleetcheck.targets import Credentials, Endpoint, login, missing_fault_reason
 
@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from types import TracebackType
 
-    from contracts.fleet import Fleet
-    from fixtures.faults import FaultHook
-    from fixtures.infra import Infrastructure
+    from fleetcheck.contracts.fleet import Fleet
+    from fleetcheck.fixtures.faults import FaultHook
+    from fleetcheck.fixtures.infra import Infrastructure
 
 __all__ = ["ReferenceFleet", "package_of", "reference_module"]
 
@@ -111,8 +111,8 @@ class ReferenceFleet:
         self.startup_s = time.perf_counter() - started
 
     def _start(self) -> None:
-        from fixtures.infra import start_infrastructure
-        from fixtures.launcher import FleetLauncher
+        from fleetcheck.fixtures.infra import start_infrastructure
+        from fleetcheck.fixtures.launcher import FleetLauncher
 
         self._workdir = self._given_workdir or Path(tempfile.mkdtemp(prefix="fleetcheck-"))
         self._workdir.chmod(0o755)  # the embedded PostgreSQL runs as an unprivileged user when we are root
@@ -139,7 +139,7 @@ class ReferenceFleet:
         self._credentials = self._synthetic_tenant()
 
     def _plan(self) -> list[Any]:
-        from fixtures.launcher import ServiceLaunch
+        from fleetcheck.fixtures.launcher import ServiceLaunch
 
         wanted = self._wanted or self._fleet.names()
         launches: list[Any] = []

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from contracts.findings import CheckResult, Finding, Outcome, Severity
+from fleetcheck.contracts.findings import CheckResult, Finding, Outcome, Severity
 from fleetcheck.runner import VerificationReport
 
 if TYPE_CHECKING:

@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from contracts.findings import CheckResult, Finding, Outcome
-from contracts.registry import CHECKS, Check, CheckContext, merge_results, run_check
+from fleetcheck.contracts.findings import CheckResult, Finding, Outcome
+from fleetcheck.contracts.registry import CHECKS, Check, CheckContext, merge_results, run_check
 from fleetcheck.observe import (
     FaultHookFailed,
     MissingCredentialError,
@@ -38,9 +38,9 @@ from fleetcheck.observe import (
 )
 
 if TYPE_CHECKING:
-    from contracts.fleet import Fleet, ServiceSpec
-    from contracts.observations import FaultObservation
-    from contracts.registry import Registry
+    from fleetcheck.contracts.fleet import Fleet, ServiceSpec
+    from fleetcheck.contracts.observations import FaultObservation
+    from fleetcheck.contracts.registry import Registry
     from fleetcheck.targets import Endpoint, Target
 
 __all__ = [
@@ -91,8 +91,8 @@ class VerificationReport:
 
 
 def load_catalogue() -> Registry:
-    """The registry with every area's checks registered (importing ``contracts.catalogue`` imports them all)."""
-    import contracts.catalogue  # noqa: F401  (imported for its side effect: every check registers)
+    """The registry with every area's checks registered (importing ``fleetcheck.contracts.catalogue`` registers all)."""
+    import fleetcheck.contracts.catalogue  # noqa: F401  (imported for its side effect: every check registers)
 
     return CHECKS
 

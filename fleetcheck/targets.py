@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from contracts.fleet import describe_validation_error, load_fleet
-from contracts.health_profiles import PROFILES, profile_for
-from contracts.registry import CheckSettings
+from fleetcheck.contracts.fleet import describe_validation_error, load_fleet
+from fleetcheck.contracts.health_profiles import PROFILES, profile_for
+from fleetcheck.contracts.registry import CheckSettings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from contracts.fleet import Fleet
-    from fixtures.faults import FaultHook
+    from fleetcheck.contracts.fleet import Fleet
+    from fleetcheck.fixtures.faults import FaultHook
 
 __all__ = [
     "HEALTH_PROFILES",
@@ -44,7 +44,7 @@ __all__ = [
     "missing_fault_reason",
 ]
 
-#: Health profile names the catalogue knows (``contracts.health_profiles``).
+#: Health profile names the catalogue knows (``fleetcheck.contracts.health_profiles``).
 HEALTH_PROFILES: tuple[str, ...] = tuple(PROFILES)
 
 
@@ -305,7 +305,7 @@ class TargetFile:
     @property
     def fault_hooks(self) -> dict[str, FaultHook]:
         if self._hooks is None:
-            from fixtures.faults import CommandFaultHook
+            from fleetcheck.fixtures.faults import CommandFaultHook
 
             self._hooks = {
                 dep: CommandFaultHook(f.stop, f.start, f.freeze, f.thaw, timeout=f.timeout_s)

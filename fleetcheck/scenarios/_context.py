@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from contracts.events import EventAction, WriteRecord
+from fleetcheck.contracts.events import EventAction, WriteRecord
 from fleetcheck.observe import exchange
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from contracts.observations import HttpExchange
+    from fleetcheck.contracts.observations import HttpExchange
     from fleetcheck.targets import Credentials, Endpoint
 
 __all__ = [

@@ -16,7 +16,7 @@ import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from contracts.events import WriteRecord
+from fleetcheck.contracts.events import WriteRecord
 from fleetcheck.observe import exchange
 
 from ._context import ScenarioContext, Writer, tenant

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ._context import ScenarioContext, poll, tenant
 
 if TYPE_CHECKING:
-    from contracts.observations import HttpExchange
+    from fleetcheck.contracts.observations import HttpExchange
 
 SERVICE = "audit"
 TOPIC = "audit.log.created"

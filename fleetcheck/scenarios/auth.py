@@ -15,7 +15,7 @@ LOCK_AFTER = 5
 if TYPE_CHECKING:
     import httpx
 
-    from contracts.events import WriteRecord
+    from fleetcheck.contracts.events import WriteRecord
     from fleetcheck.targets import Credentials, Endpoint
 
 SERVICE = "auth"

@@ -11,7 +11,7 @@ from ._context import ScenarioContext, Writer, tenant, write
 if TYPE_CHECKING:
     import httpx
 
-    from contracts.events import WriteRecord
+    from fleetcheck.contracts.events import WriteRecord
     from fleetcheck.targets import Credentials, Endpoint
 
 SERVICE = "file-storage"

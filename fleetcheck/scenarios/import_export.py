@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from contracts.events import WriteRecord
+from fleetcheck.contracts.events import WriteRecord
 
 from ._context import ScenarioContext, Writer, tenant
 

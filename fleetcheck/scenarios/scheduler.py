@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from contracts.events import WriteRecord
+from fleetcheck.contracts.events import WriteRecord
 
 from ._context import ScenarioContext, Writer, tenant, write
 

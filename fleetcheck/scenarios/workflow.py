@@ -24,8 +24,8 @@ from ._context import ScenarioContext, Writer, poll, tenant, write
 if TYPE_CHECKING:
     import httpx
 
-    from contracts.events import WriteRecord
-    from contracts.observations import HttpExchange
+    from fleetcheck.contracts.events import WriteRecord
+    from fleetcheck.contracts.observations import HttpExchange
     from fleetcheck.targets import Credentials, Endpoint
 
 SERVICE = "workflow"

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
-from contracts.catalogue import CHECKS
-from contracts.fleet import load_fleet
-from contracts.registry import CheckContext, CheckSettings, run_check
+from fleetcheck.contracts.catalogue import CHECKS
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.contracts.registry import CheckContext, CheckSettings, run_check
 
 if TYPE_CHECKING:
-    from contracts.findings import CheckResult
-    from contracts.fleet import Fleet
+    from fleetcheck.contracts.findings import CheckResult
+    from fleetcheck.contracts.fleet import Fleet
 
 
 @pytest.fixture(scope="session")

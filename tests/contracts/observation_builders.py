@@ -7,18 +7,17 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
-
-from contracts.observations import (
+from fleetcheck.contracts.observations import (
     FaultObservation,
     HealthSnapshot,
     HttpExchange,
     MetricsSnapshot,
 )
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 if TYPE_CHECKING:
-    from contracts.fleet import Fleet, MetricFamilySpec, ServiceSpec
+    from fleetcheck.contracts.fleet import Fleet, MetricFamilySpec, ServiceSpec
 
 NOW = 1_750_000_000.0
 TEXT_CT = "text/plain; version=0.0.4; charset=utf-8"

@@ -6,8 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from contracts.catalogue import NEEDS, catalogue_markdown, catalogue_table
-from contracts.registry import CHECKS
+from fleetcheck.contracts.catalogue import NEEDS, catalogue_markdown, catalogue_table
+from fleetcheck.contracts.registry import CHECKS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
 ID = re.compile(r"^[A-Z]+(-[A-Z]+)+$")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fleetcheck.contracts.catalogue import CHECKS
+from fleetcheck.contracts.registry import CheckContext, run_check
 from observation_builders import Scrape, exchange, fault, metrics_snapshot, ready_up
 
-from contracts.catalogue import CHECKS
-from contracts.registry import CheckContext, run_check
-
 if TYPE_CHECKING:
-    from contracts.fleet import Fleet
+    from fleetcheck.contracts.fleet import Fleet
 
 
 def test_ready_ignoring_a_stopped_database_reads_like_the_style_guide(run: Any, fleet: Fleet) -> None:
@@ -35,7 +34,7 @@ def test_gateway_ready_ignoring_a_stopped_subgraph_names_its_health_check(run: A
 
 
 def test_business_counter_that_did_not_move(run: Any, fleet: Fleet) -> None:
-    from contracts.observations import OperationObservation
+    from fleetcheck.contracts.observations import OperationObservation
 
     scrape = Scrape(fleet, fleet.service("organization"))
     obs = OperationObservation(

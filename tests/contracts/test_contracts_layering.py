@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
+#: contracts/ is installed as ``fleetcheck.contracts``; the rest of ``fleetcheck`` holds drivers and observers.
+OWN = "fleetcheck.contracts"
 FORBIDDEN = {
-    "fixtures",
     "fleetcheck",
+    "fixtures",
     "probes",
     "load",
     "reference_services",
@@ -26,11 +28,20 @@ FORBIDDEN = {
 }
 
 
+def _imported(tree: ast.AST) -> set[str]:
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    return names
+
+
 @pytest.mark.parametrize("module", sorted(CONTRACTS.rglob("*.py")), ids=lambda p: p.name)
 def test_contracts_module_imports_only_pure_libraries(module: Path) -> None:
-    tree = ast.parse(module.read_text(encoding="utf-8"))
-    roots = {
-        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    }
-    roots |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert not roots & FORBIDDEN, f"{module.name} imports {sorted(roots & FORBIDDEN)}"
+    imported = _imported(ast.parse(module.read_text(encoding="utf-8")))
+    outside = {name for name in imported if name != OWN and not name.startswith(OWN + ".")}
+    bad = sorted(name for name in outside if name.split(".")[0] in FORBIDDEN)
+    assert not bad, f"{module.name} imports {bad}"
+
+
+def test_the_layering_test_sees_a_forbidden_import() -> None:
+    tree = ast.parse("from fleetcheck.fixtures.kafka import list_topics\nfrom fleetcheck.contracts import fleet\n")
+    assert {n for n in _imported(tree) if not n.startswith(OWN)} == {"fleetcheck.fixtures.kafka"}

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-
-from contracts.fleet import FleetFileError, load_fleet
+from fleetcheck.contracts.fleet import FleetFileError, load_fleet
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from contracts.fleet import Fleet
+    from fleetcheck.contracts.fleet import Fleet
 
 SERVICES = {
     "auth": 3001,

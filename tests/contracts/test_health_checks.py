@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from fleetcheck.contracts.findings import Outcome
 from observation_builders import (
     JSON_HEADERS,
     NOW,
@@ -17,10 +18,8 @@ from observation_builders import (
     stamp,
 )
 
-from contracts.findings import Outcome
-
 if TYPE_CHECKING:
-    from contracts.fleet import Fleet
+    from fleetcheck.contracts.fleet import Fleet
 
 SNAPSHOT_CHECKS = [
     "HEALTH-ENDPOINTS",

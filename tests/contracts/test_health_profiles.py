@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from contracts.health_profiles import ENDPOINTS, DependencyState, profile_for
+from fleetcheck.contracts.health_profiles import ENDPOINTS, DependencyState, profile_for
 
 # The NestJS Terminus documentation's examples (docs.nestjs.com/recipes/terminus), with the fleet's indicators.
 TERMINUS_UP = {

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from fleetcheck.contracts.findings import Outcome
+from fleetcheck.contracts.metrics import parse_exposition
+from fleetcheck.contracts.observations import MetricsSnapshot, OperationObservation, TrafficObservation
 from observation_builders import OPENMETRICS_CT, Scrape, exchange, metrics_snapshot, replace
 
-from contracts.findings import Outcome
-from contracts.metrics import parse_exposition
-from contracts.observations import MetricsSnapshot, OperationObservation, TrafficObservation
-
 if TYPE_CHECKING:
-    from contracts.fleet import Fleet
+    from fleetcheck.contracts.fleet import Fleet
 
 SNAPSHOT_CHECKS = [
     "METRICS-CONTENT-TYPE",

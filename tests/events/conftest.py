@@ -6,16 +6,16 @@ import logging
 from typing import TYPE_CHECKING
 
 import pytest
-
-from contracts.catalogue import CHECKS
-from contracts.fleet import load_fleet
-from contracts.registry import CheckContext, run_check
+from fleetcheck.contracts.catalogue import CHECKS
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.contracts.registry import CheckContext, run_check
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from contracts.findings import CheckResult
-    from contracts.fleet import Fleet
+    from fleetcheck.contracts.findings import CheckResult
+    from fleetcheck.contracts.fleet import Fleet
+
     from fleetcheck.reference import ReferenceFleet
 
 EVENT_SERVICES = ["organization", "auth", "master-data", "audit"]
@@ -29,7 +29,7 @@ def fleet_model() -> Fleet:
 @pytest.fixture(scope="session")
 def judge(fleet_model: Fleet) -> Callable[[str, str, object], CheckResult]:
     """``judge(check_id, service, observation)`` -> the check's result."""
-    import contracts.events  # noqa: F401 - registers the EVENTS-* checks
+    import fleetcheck.contracts.events  # noqa: F401 - registers the EVENTS-* checks
 
     def _judge(check_id: str, service: str, observation: object) -> CheckResult:
         return run_check(CHECKS[check_id], CheckContext(fleet_model.service(service), fleet_model), observation)

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from fleetcheck.contracts.asyncapi import asyncapi_document, channel_id
+from fleetcheck.contracts.fleet import load_fleet
 from jsonschema import Draft7Validator
-
-from contracts.asyncapi import asyncapi_document, channel_id
-from contracts.fleet import load_fleet
 
 OFFICIAL_SCHEMA = Path(__file__).with_name("data") / "asyncapi-3.0.0.schema.json"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from contracts.events import CapturedEvent, EventAction, EventScenario, TopicsObservation, compare_topics
-from contracts.findings import Outcome
-from contracts.observations import HttpExchange
+from fleetcheck.contracts.events import CapturedEvent, EventAction, EventScenario, TopicsObservation, compare_topics
+from fleetcheck.contracts.findings import Outcome
+from fleetcheck.contracts.observations import HttpExchange
 
 TENANT = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
 CUSTOMER = "4f7a2f0e-8a43-4c1e-9d7e-0d0f5a1e2b3c"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.contracts.schemas.events import envelope_schema, generated_schemas, payload_schema, schema_file
 from jsonschema import Draft202012Validator
-
-from contracts.fleet import load_fleet
-from contracts.schemas.events import envelope_schema, generated_schemas, payload_schema, schema_file
 
 TOPICS = [t.name for t in load_fleet().topics]
 
@@ -27,7 +26,9 @@ def _valid(schema: dict, instance: object) -> list[str]:
 @pytest.mark.parametrize("topic", TOPICS)
 def test_every_topic_has_a_schema_file_matching_its_declaration(topic: str) -> None:
     on_disk = json.loads(schema_file(topic).read_text(encoding="utf-8"))
-    assert on_disk == generated_schemas([topic])[topic], "regenerate with `python -m contracts.schemas.events`"
+    assert on_disk == generated_schemas([topic])[topic], (
+        "regenerate with `python -m fleetcheck.contracts.schemas.events`"
+    )
     Draft202012Validator.check_schema(on_disk)
 
 

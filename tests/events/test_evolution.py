@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-
-from contracts.evolution import UnsupportedSchema, compatibility
-from contracts.schemas.events import payload_schema
+from fleetcheck.contracts.evolution import UnsupportedSchema, compatibility
+from fleetcheck.contracts.schemas.events import payload_schema
 
 CUSTOMER = payload_schema("master-data.customer.created")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from fleetcheck.contracts.events import expects_event, produces_events
+from fleetcheck.contracts.findings import Outcome
+from fleetcheck.contracts.registry import CHECKS
 
-from contracts.events import expects_event, produces_events
-from contracts.findings import Outcome
-from contracts.registry import CHECKS
 from fleetcheck.events import (
     audit_store_of,
     caused_events,

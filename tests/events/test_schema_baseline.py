@@ -7,10 +7,10 @@ import json
 import shutil
 from typing import TYPE_CHECKING
 
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.contracts.schemas.events import SCHEMA_DIR
 from typer.testing import CliRunner
 
-from contracts.fleet import load_fleet
-from contracts.schemas.events import SCHEMA_DIR
 from fleetcheck.cli import app
 from fleetcheck.events import observe_schema_changes
 

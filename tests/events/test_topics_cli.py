@@ -18,7 +18,7 @@ pytestmark = pytest.mark.servers
 
 @pytest.fixture
 def bootstrap(tmp_path: Path) -> Iterator[str]:
-    from fixtures.kafka import TansuKafka
+    from fleetcheck.fixtures.kafka import TansuKafka
 
     kafka = TansuKafka.start(tmp_path)
     try:
@@ -39,7 +39,7 @@ def test_create_is_idempotent_and_check_then_passes(bootstrap: str) -> None:
 
 
 def test_check_reports_missing_extra_mispartitioned_and_badly_named_topics(bootstrap: str) -> None:
-    from fixtures.kafka import provision_topics
+    from fleetcheck.fixtures.kafka import provision_topics
 
     provision_topics(bootstrap, [("auth.user.login", 1), ("Legacy_Orders", 1)])
     result = CliRunner().invoke(app, ["topics", "check", "--bootstrap", bootstrap])

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
+from fleetcheck.fixtures.kafka import TansuKafka, provision_topics
 
-from fixtures.kafka import TansuKafka, provision_topics
 from fleetcheck.events import EventCapture
 
 if TYPE_CHECKING:

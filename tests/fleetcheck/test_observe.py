@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pytest
+from fleetcheck.contracts.fleet import OperationSpec
 
-from contracts.fleet import OperationSpec
 from fleetcheck.observe import (
     MissingCredentialError,
     exchange,

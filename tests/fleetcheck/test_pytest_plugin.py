@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 
 _SUITE = """
-from contracts.findings import Outcome
+from fleetcheck.contracts.findings import Outcome
 
 def test_area(service, verification):
     results = verification.results_for(service=service, area="health")
@@ -32,7 +32,7 @@ def test_importing_the_plugin_starts_nothing() -> None:
     code = (
         "import sys, threading, fleetcheck.pytest_plugin;"
         "assert threading.active_count() == 1, threading.enumerate();"
-        "assert 'fixtures.infra' not in sys.modules and 'httpx' not in sys.modules, 'heavy import';"
+        "assert 'fleetcheck.fixtures.infra' not in sys.modules and 'httpx' not in sys.modules, 'heavy import';"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -5,8 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from fleetcheck.contracts.findings import CheckResult, Finding, Outcome
 
-from contracts.findings import CheckResult, Finding, Outcome
 from fleetcheck.report import cell, render_findings, render_text, report_from_json, to_json, to_junit_xml
 from fleetcheck.runner import VerificationReport
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from contracts.events import produces_events
-from contracts.fleet import load_fleet
+from fleetcheck.contracts.events import produces_events
+from fleetcheck.contracts.fleet import load_fleet
+
 from fleetcheck.scenarios import SCENARIOS, WRITERS
 
 

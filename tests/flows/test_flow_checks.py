@@ -7,10 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-
-from contracts.findings import CheckResult, Outcome
-from contracts.fleet import load_fleet
-from contracts.flow_observations import (
+from fleetcheck.contracts.findings import CheckResult, Outcome
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.contracts.flow_observations import (
     AuditFlowObservation,
     AuditLookup,
     FlowAction,
@@ -20,9 +19,9 @@ from contracts.flow_observations import (
     RulesSteerObservation,
     WorkflowNotifyObservation,
 )
-from contracts.flows import FLOWS, audit_records, notifications_for
-from contracts.observations import HttpExchange
-from contracts.registry import CHECKS, CheckContext, run_check
+from fleetcheck.contracts.flows import FLOWS, audit_records, notifications_for
+from fleetcheck.contracts.observations import HttpExchange
+from fleetcheck.contracts.registry import CHECKS, CheckContext, run_check
 
 TENANT = "11111111-1111-4111-8111-111111111111"
 CUSTOMER = "22222222-2222-4222-8222-222222222222"

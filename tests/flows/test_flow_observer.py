@@ -6,16 +6,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pytest
+from fleetcheck.contracts.findings import Outcome
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.contracts.registry import CheckSettings
 
-from contracts.findings import Outcome
-from contracts.fleet import load_fleet
-from contracts.registry import CheckSettings
 from fleetcheck.flows import FlowNotRunnable, observe_flow
 from fleetcheck.runner import verify
 from fleetcheck.targets import Credentials, Endpoint
 
 if TYPE_CHECKING:
-    from contracts.fleet import Fleet
+    from fleetcheck.contracts.fleet import Fleet
 
 
 @dataclass

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import fleetcheck.contracts.migrations  # noqa: F401 - registers the MIGRATIONS-* checks
 import psycopg
 import pytest
+from fleetcheck.contracts.findings import Outcome
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.contracts.registry import CHECKS, CheckContext, run_check
 
-import contracts.migrations  # noqa: F401 - registers the MIGRATIONS-* checks
-from contracts.findings import Outcome
-from contracts.fleet import load_fleet
-from contracts.registry import CHECKS, CheckContext, run_check
 from fleetcheck.migrations import (
     FreshDatabase,
     MigrationSource,
@@ -24,8 +24,8 @@ from fleetcheck.migrations import (
 )
 
 if TYPE_CHECKING:
-    from contracts.catalog import CatalogObservation, MigrationObservation
-    from contracts.findings import CheckResult
+    from fleetcheck.contracts.catalog import CatalogObservation, MigrationObservation
+    from fleetcheck.contracts.findings import CheckResult
 
 pytestmark = pytest.mark.servers
 

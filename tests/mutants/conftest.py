@@ -14,7 +14,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from fixtures.infra import Infrastructure
+    from fleetcheck.fixtures.infra import Infrastructure
 
 
 @dataclass(frozen=True)

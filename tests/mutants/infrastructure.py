@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from fixtures.infra import Infrastructure
+    from fleetcheck.fixtures.infra import Infrastructure
 
 __all__ = ["fresh_infrastructure"]
 
 
 @contextlib.contextmanager
 def fresh_infrastructure() -> Iterator[Infrastructure]:
-    from fixtures.infra import start_infrastructure
+    from fleetcheck.fixtures.infra import start_infrastructure
 
     with tempfile.TemporaryDirectory(prefix="fleetcheck-mutants-") as workdir:
         Path(workdir).chmod(0o755)  # the embedded PostgreSQL runs as an unprivileged user when we are root

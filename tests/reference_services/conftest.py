@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from fleetcheck.fixtures.infra import start_infrastructure
 from service_support import TopicCapture, launch
-
-from fixtures.infra import start_infrastructure
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from fixtures.infra import Infrastructure
-    from fixtures.launcher import RunningFleet, ServiceLaunch
+    from fleetcheck.fixtures.infra import Infrastructure
+    from fleetcheck.fixtures.launcher import RunningFleet, ServiceLaunch
 
 _POOL = pytest.StashKey["FolderFleets"]()
 _HERE = Path(__file__).resolve().parent

@@ -3,7 +3,7 @@
 One module for the twelve service folders (importable from each of them: pytest's default ``prepend`` import mode puts
 ``tests/reference_services`` on ``sys.path`` when it imports the conftest there). It adds no observer of its own:
 events are read with :class:`fleetcheck.events.EventCapture` (``assign()`` from offsets taken before the action, no
-group join) and scrapes are parsed with :func:`contracts.metrics.parse_exposition`.
+group join) and scrapes are parsed with :func:`fleetcheck.contracts.metrics.parse_exposition`.
 
 Example:
     >>> events = TopicCapture(infra.kafka.bootstrap, "auth.user.login")  # doctest: +SKIP
@@ -22,21 +22,20 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from confluent_kafka import Consumer, Producer, TopicPartition
+from fleetcheck.contracts.metrics import parse_exposition
+from fleetcheck.fixtures.launcher import FleetLauncher, ServiceLaunch
 
-from contracts.metrics import parse_exposition
-from fixtures.launcher import FleetLauncher, ServiceLaunch
 from fleetcheck.events import EventCapture
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
 
+    from fleetcheck.contracts.events import CapturedEvent
+    from fleetcheck.contracts.metrics import Exposition
+    from fleetcheck.fixtures.infra import Infrastructure
+    from fleetcheck.fixtures.launcher import RunningFleet
     from prometheus_client.samples import Sample
-
-    from contracts.events import CapturedEvent
-    from contracts.metrics import Exposition
-    from fixtures.infra import Infrastructure
-    from fixtures.launcher import RunningFleet
 
 __all__ = [
     "TIMEOUT",
@@ -68,7 +67,7 @@ TIMEOUT = 30.0  # generous: the machine's cores are shared with other test runs
 
 def topics_of(*producers: str) -> list[str]:
     """The topics the fleet file gives to ``producers`` (what a launch provisions for them); every topic if none."""
-    from contracts.fleet import load_fleet
+    from fleetcheck.contracts.fleet import load_fleet
 
     return [topic.name for topic in load_fleet().topics if not producers or topic.producer in producers]
 

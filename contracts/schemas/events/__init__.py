@@ -1,7 +1,7 @@
 """JSON Schemas of the fleet's events: the CloudEvents 1.0 envelope and one payload schema per topic (Draft 2020-12).
 
-The payload schemas are generated from ``_declarations.py`` (regenerate with ``python -m contracts.schemas.events``);
-a test keeps the JSON files and the declaration in step.
+The payload schemas are generated from ``_declarations.py`` (regenerate with ``python -m
+fleetcheck.contracts.schemas.events``); a test keeps the JSON files and the declaration in step.
 
 Example:
     >>> envelope_schema()["properties"]["specversion"]
@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from contracts.schemas.events._declarations import DECLARATIONS
+from fleetcheck.contracts.schemas.events._declarations import DECLARATIONS
 
 __all__ = [
     "ENVELOPE_FILE",

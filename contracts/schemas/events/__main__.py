@@ -1,11 +1,14 @@
-"""Regenerate the per-topic payload schemas from ``_declarations.py``: ``python -m contracts.schemas.events``."""
+"""Regenerate the per-topic payload schemas from ``_declarations.py``.
+
+Run: ``python -m fleetcheck.contracts.schemas.events``.
+"""
 
 from __future__ import annotations
 
 import json
 
-from contracts.fleet import load_fleet
-from contracts.schemas.events import generated_schemas, schema_file
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.contracts.schemas.events import generated_schemas, schema_file
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""The compact declaration the per-topic payload schemas are generated from (``python -m contracts.schemas.events``).
+"""The compact declaration the per-topic payload schemas are generated from (``python -m
+fleetcheck.contracts.schemas.events``).
 
 Each topic maps to its payload fields: ``name: type``; a trailing ``?`` makes a field nullable, a leading ``~`` makes it
 optional. Types: ``uuid``, ``string``, ``datetime`` (RFC 3339 with an offset), ``date`` (``2019-07-01``),

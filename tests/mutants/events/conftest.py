@@ -16,7 +16,7 @@ from tests.mutants.infrastructure import fresh_infrastructure
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from fixtures.infra import Infrastructure
+    from fleetcheck.fixtures.infra import Infrastructure
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import fleetcheck.contracts.events  # noqa: F401 - registers the EVENTS-* checks
 import pytest
+from fleetcheck.contracts.findings import Outcome
+from fleetcheck.contracts.registry import CHECKS, CheckContext, run_check
 
-import contracts.events  # noqa: F401 - registers the EVENTS-* checks
-from contracts.findings import Outcome
-from contracts.registry import CHECKS, CheckContext, run_check
 from fleetcheck.events import (
     audit_store_of,
     caused_events,
@@ -26,8 +26,9 @@ from fleetcheck.events import (
 from fleetcheck.reference import ReferenceFleet
 
 if TYPE_CHECKING:
-    from contracts.findings import CheckResult
-    from fixtures.infra import Infrastructure
+    from fleetcheck.contracts.findings import CheckResult
+    from fleetcheck.fixtures.infra import Infrastructure
+
     from tests.mutants.conftest import MutationScore
 
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def postgres_admin_dsn() -> Iterator[str]:
-    from fixtures.postgres import DSN_VARIABLE, EmbeddedPostgres, ExternalPostgres
+    from fleetcheck.fixtures.postgres import DSN_VARIABLE, EmbeddedPostgres, ExternalPostgres
 
     if dsn := os.environ.get(DSN_VARIABLE):
         yield ExternalPostgres(dsn).admin_dsn

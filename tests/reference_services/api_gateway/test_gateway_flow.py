@@ -13,7 +13,7 @@ from gw_support import graphql
 from service_support import Caller, event_of, sample
 
 if TYPE_CHECKING:
-    from fixtures.launcher import RunningFleet
+    from fleetcheck.fixtures.launcher import RunningFleet
 
 pytestmark = pytest.mark.servers
 

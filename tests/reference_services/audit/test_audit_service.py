@@ -21,7 +21,7 @@ from service_support import (
 )
 
 if TYPE_CHECKING:
-    from fixtures.launcher import RunningFleet
+    from fleetcheck.fixtures.launcher import RunningFleet
 
 pytestmark = pytest.mark.servers
 

@@ -10,7 +10,7 @@ import pytest
 from service_support import Caller, event_of, sample
 
 if TYPE_CHECKING:
-    from fixtures.launcher import RunningFleet
+    from fleetcheck.fixtures.launcher import RunningFleet
 
 pytestmark = pytest.mark.servers
 

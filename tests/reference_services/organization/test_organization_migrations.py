@@ -13,12 +13,12 @@ import sys
 from typing import TYPE_CHECKING
 
 import pytest
+from fleetcheck.fixtures.launcher import REPO_ROOT
 
-from fixtures.launcher import REPO_ROOT
 from fleetcheck.migrations import FreshDatabase
 
 if TYPE_CHECKING:
-    from fixtures.infra import Infrastructure
+    from fleetcheck.fixtures.infra import Infrastructure
 
 pytestmark = pytest.mark.servers
 

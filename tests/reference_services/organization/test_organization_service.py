@@ -13,9 +13,10 @@ from service_support import Caller, ServiceLaunch, TopicCapture, event_of, new_c
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from fleetcheck.fixtures.infra import Infrastructure
+    from fleetcheck.fixtures.launcher import RunningFleet
+
     from conftest import FolderFleets
-    from fixtures.infra import Infrastructure
-    from fixtures.launcher import RunningFleet
 
 pytestmark = pytest.mark.servers
 

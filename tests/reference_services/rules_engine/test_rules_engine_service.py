@@ -10,8 +10,8 @@ import pytest
 from service_support import Caller, event_of, publish, replay, sample, wait_for
 
 if TYPE_CHECKING:
-    from fixtures.infra import Infrastructure
-    from fixtures.launcher import RunningFleet
+    from fleetcheck.fixtures.infra import Infrastructure
+    from fleetcheck.fixtures.launcher import RunningFleet
 
 pytestmark = pytest.mark.servers
 

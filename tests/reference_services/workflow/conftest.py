@@ -8,9 +8,10 @@ import pytest
 from service_support import Caller, ServiceLaunch, TopicCapture, new_caller, topics_of
 
 if TYPE_CHECKING:
+    from fleetcheck.fixtures.infra import Infrastructure
+    from fleetcheck.fixtures.launcher import RunningFleet
+
     from conftest import FolderFleets
-    from fixtures.infra import Infrastructure
-    from fixtures.launcher import RunningFleet
 
 
 @pytest.fixture(scope="session")
