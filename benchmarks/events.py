@@ -125,6 +125,7 @@ class _Result:
 def _broker_alone(bootstrap: str, count: int) -> _Result:
     """Produce ``count`` ~600-byte messages (an event's size) to a scratch topic while a consumer thread reads them."""
     from confluent_kafka import Consumer, Producer, TopicPartition
+
     from fleetcheck.fixtures.kafka import provision_topics
 
     topic = f"bench.baseline.{uuid.uuid4().hex[:8]}"

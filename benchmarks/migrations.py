@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 from fleetcheck.contracts.fleet import load_fleet
-
 from fleetcheck.migrations import FreshDatabase, MigrationSource, _postgres_server, _sqlalchemy_url, reference_sources
 
 __all__ = ["main"]

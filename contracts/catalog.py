@@ -286,6 +286,8 @@ class MigrationObservation:
     head_again: CatalogSnapshot | None = None
     model_diffs: tuple[str, ...] = ()
     model_diff_error: str = ""
+    #: why the models were not compared at all (migrations driven by commands have no SQLAlchemy models)
+    model_diff_skipped: str = ""
     lint: tuple[LintViolation, ...] = ()
     lint_rules: str = ""
     lint_error: str = ""

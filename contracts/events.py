@@ -16,15 +16,16 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from fleetcheck.contracts.findings import Finding
-from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
-from fleetcheck.contracts.schemas.events import envelope_schema, payload_schema
 from jsonschema import Draft202012Validator
+
+from fleetcheck.contracts.findings import Finding, Judged
+from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
+from fleetcheck.contracts.schemas.events import envelope_schema
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from fleetcheck.contracts.fleet import ServiceSpec
+    from fleetcheck.contracts.fleet import EventConventions, Fleet, ServiceSpec
     from fleetcheck.contracts.observations import HttpExchange
 
 __all__ = [
@@ -110,11 +111,16 @@ class EventAction:
 
 @dataclass(frozen=True, slots=True)
 class EventScenario:
-    """Actions on one service, in order, and every event seen on the fleet's topics while they ran."""
+    """Actions on one service, in order, and every event seen on the fleet's topics while they ran.
+
+    ``notes`` says which declared steps did not happen as declared (a refused write, a wait that timed out): their
+    events are not judged, and a check left with nothing to judge says why with them.
+    """
 
     actions: tuple[EventAction, ...]
     events: tuple[CapturedEvent, ...]
     waited_s: float = 0.0
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,32 +186,57 @@ class SchemaChange:
 # ---- helpers --------------------------------------------------------------------------------------------------------
 
 
-def produces_events(service: ServiceSpec) -> bool:
+def produces_events(service: ServiceSpec, fleet: Fleet) -> bool:
     return bool(service.produces)
 
 
-def _source(service: ServiceSpec) -> str:
-    return f"/{service.name}"
+def _source(ctx: CheckContext) -> str:
+    return ctx.fleet.event_source(ctx.service.name)
+
+
+def correlation_of(conventions: EventConventions, event: CapturedEvent) -> str | None:
+    """The event's correlation id (the attribute the fleet file names), or ``None``."""
+    name = conventions.correlation_attribute
+    return event.attribute(name) if name else None
+
+
+def _correlation(ctx: CheckContext, event: CapturedEvent) -> str | None:
+    return correlation_of(ctx.fleet.events, event)
 
 
 def _own(ctx: CheckContext, event: CapturedEvent) -> bool:
     """An event of the service under test: on one of its topics, or claiming it as source."""
-    return event.topic in ctx.service.produces or event.attribute("source") == _source(ctx.service)
+    return event.topic in ctx.service.produces or event.attribute("source") == _source(ctx)
+
+
+def _own_events(ctx: CheckContext, scenario: EventScenario) -> list[CapturedEvent]:
+    """The service's events the scenario saw; not run, naming the service, when there is none."""
+    own = [e for e in scenario.events if _own(ctx, e)]
+    if not own:
+        raise NotApplicable(_nothing_seen(ctx, scenario))
+    return own
+
+
+def _nothing_seen(ctx: CheckContext, scenario: EventScenario) -> str:
+    why = f"no event of {ctx.service.name} was observed for any action of its scenario"
+    if not scenario.actions:
+        why = f"{ctx.service.name}'s scenario ran no action that must cause an event"
+    return "; ".join([why, *scenario.notes])
 
 
 def events_of_action(ctx: CheckContext, scenario: EventScenario, action: EventAction) -> list[CapturedEvent]:
     """The service's events caused by ``action``: same correlation id, else (a service that drops the correlation id)
     same subject or key on the action's topic."""
     own = [e for e in scenario.events if _own(ctx, e)]
-    by_correlation = [e for e in own if e.attribute("correlationid") == action.correlation_id]
-    if by_correlation or _honours_correlation(own, scenario):
+    by_correlation = [e for e in own if _correlation(ctx, e) == action.correlation_id]
+    if by_correlation or _honours_correlation(ctx, own, scenario):
         return by_correlation
     return [e for e in own if action.aggregate_id in {e.attribute("subject"), e.key} and e.topic == action.topic]
 
 
-def _honours_correlation(own: list[CapturedEvent], scenario: EventScenario) -> bool:
+def _honours_correlation(ctx: CheckContext, own: list[CapturedEvent], scenario: EventScenario) -> bool:
     sent = {a.correlation_id for a in scenario.actions}
-    return any(e.attribute("correlationid") in sent for e in own)
+    return any(_correlation(ctx, e) in sent for e in own)
 
 
 def _accepted(action: EventAction) -> bool:
@@ -221,7 +252,8 @@ def _judged_actions(scenario: EventScenario) -> list[EventAction]:
     actions = [a for a in scenario.actions if expects_event(a)]
     if not actions:
         refused = "; ".join(f"{a.label} -> {a.exchange.status or a.exchange.error}" for a in scenario.actions)
-        raise NotApplicable(f"no action of the scenario was accepted, so no event can be judged ({refused})")
+        why = f"no action of the scenario was accepted, so no event can be judged ({refused or 'no action ran'})"
+        raise NotApplicable("; ".join([why, *scenario.notes]))
     return actions
 
 
@@ -248,15 +280,37 @@ def _fmt_errors(errors: list[str]) -> str:
     return "; ".join(errors[:_SHOWN]) + more
 
 
+def envelope_for(conventions: EventConventions) -> dict[str, Any]:
+    """The CloudEvents envelope schema with the fleet's own extension attributes required (tenant, correlation)."""
+    schema: dict[str, Any] = json.loads(json.dumps(envelope_schema()))
+    properties: dict[str, Any] = schema["properties"]
+    extensions = {"tenantid": conventions.tenant_attribute, "correlationid": conventions.correlation_attribute}
+    required = [r for r in schema["required"] if r not in extensions]
+    for ours, theirs in extensions.items():
+        definition = properties.pop(ours)
+        if theirs:
+            properties[theirs] = definition
+            required.append(theirs)
+    properties["source"] = {"type": "string", "minLength": 1, "description": "the producer, as the fleet names it"}
+    schema["required"] = required
+    return schema
+
+
 @cache
-def _validator(topic: str | None) -> Draft202012Validator:
-    schema = envelope_schema() if topic is None else payload_schema(topic)
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+def _validator_of(schema_text: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_text), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-def _schema_errors(topic: str | None, instance: object) -> list[str]:
-    errors = sorted(_validator(topic).iter_errors(instance), key=lambda e: list(e.absolute_path))
+def _schema_errors(schema: dict[str, Any], instance: object) -> list[str]:
+    validator = _validator_of(json.dumps(schema, sort_keys=True))
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message[:160]}" for e in errors]
+
+
+def payload_schema_of(fleet: Fleet, topic: str) -> dict[str, Any] | None:
+    """The payload schema the fleet file gives ``topic`` (a file or inline), or ``None``."""
+    spec = fleet.topic(topic)
+    return spec.payload_schema if spec is not None else None
 
 
 # ---- topics: naming, ownership, existence ---------------------------------------------------------------------------
@@ -270,10 +324,14 @@ def _schema_errors(topic: str | None, instance: object) -> list[str]:
     "under the service's own prefix",
     applies=produces_events,
 )
-def check_topic_naming(ctx: CheckContext, observation: TopicsObservation) -> Iterator[Finding]:
+def check_topic_naming(ctx: CheckContext, observation: TopicsObservation) -> Iterator[Finding | Judged]:
+    if observation.error:
+        raise NotApplicable(f"the broker at {observation.bootstrap} could not be read: {observation.error}")
     prefix = ctx.service.topic_prefix
     on_broker = {name for name, _ in observation.topics if name.startswith(prefix + ".")}
-    for topic in sorted(set(ctx.service.produces) | on_broker):
+    topics = sorted(set(ctx.service.produces) | on_broker)
+    yield Judged(len(topics), "topic names")
+    for topic in topics:
         problems = []
         if not TOPIC_NAME.fullmatch(topic):
             problems.append("is not <prefix>.<entity>.<action> in lower case")
@@ -296,11 +354,12 @@ def check_topic_naming(ctx: CheckContext, observation: TopicsObservation) -> Ite
     claim="every topic the service produces exists on the broker with the declared number of partitions",
     applies=produces_events,
 )
-def check_topics_exist(ctx: CheckContext, observation: TopicsObservation) -> Iterator[Finding]:
+def check_topics_exist(ctx: CheckContext, observation: TopicsObservation) -> Iterator[Finding | Judged]:
     if observation.error:
         raise NotApplicable(f"the broker at {observation.bootstrap} could not be read: {observation.error}")
     present = dict(observation.topics)
     declared = {t.name: t.partitions for t in ctx.fleet.topics if t.producer == ctx.service.name}
+    yield Judged(len(ctx.service.produces), "declared topics")
     for topic in ctx.service.produces:
         want = declared.get(topic, 3)
         have = present.get(topic)
@@ -324,9 +383,13 @@ def check_topics_exist(ctx: CheckContext, observation: TopicsObservation) -> Ite
     claim="a service publishes only on the topics it declares (under its own prefix) and nobody else publishes there",
     applies=produces_events,
 )
-def check_topic_ownership(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
-    mine = _source(ctx.service)
-    for event in scenario.events:
+def check_topic_ownership(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding | Judged]:
+    mine = _source(ctx)
+    relevant = [e for e in scenario.events if e.attribute("source") == mine or e.topic in ctx.service.produces]
+    if not relevant:
+        raise NotApplicable(_nothing_seen(ctx, scenario))
+    yield Judged(len(relevant), "events")
+    for event in relevant:
         source = event.attribute("source")
         if source == mine and event.topic not in ctx.service.produces:
             observed = f"an event with source {mine} on {event.topic}, a topic {ctx.service.name} does not declare"
@@ -352,24 +415,28 @@ def check_topic_ownership(ctx: CheckContext, scenario: EventScenario) -> Iterato
     "EVENTS-ENVELOPE",
     area=AREA,
     needs="event-scenario",
-    claim="every event is a CloudEvents 1.0 structured JSON event: specversion, uuid id, source /<service>, type = "
-    "topic, time with offset, subject, datacontenttype, tenantid, correlationid",
+    claim="every event is a CloudEvents 1.0 structured JSON event: specversion, uuid id, the declared source, type = "
+    "topic, time with offset, subject, datacontenttype, and the fleet's tenant and correlation attributes",
     applies=produces_events,
 )
-def check_envelope(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
-    for event in (e for e in scenario.events if _own(ctx, e)):
+def check_envelope(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding | Judged]:
+    own = _own_events(ctx, scenario)
+    yield Judged(len(own), "events")
+    schema = envelope_for(ctx.fleet.events)
+    for event in own:
         envelope = event.envelope()
-        errors = ["the value is not a JSON object"] if envelope is None else _schema_errors(None, envelope)
+        errors = ["the value is not a JSON object"] if envelope is None else _schema_errors(schema, envelope)
         if envelope is not None:
-            if envelope.get("source") != _source(ctx.service):
-                errors.append(f"source is {envelope.get('source')!r}, not {_source(ctx.service)!r}")
+            if envelope.get("source") != _source(ctx):
+                errors.append(f"source is {envelope.get('source')!r}, not {_source(ctx)!r}")
             if envelope.get("type") != event.topic:
                 errors.append(f"type is {envelope.get('type')!r}, not the topic {event.topic!r}")
         if errors:
             yield Finding(
                 check_id="EVENTS-ENVELOPE",
                 service=ctx.service.name,
-                expected="a CloudEvents 1.0 structured event matching contracts/schemas/events/cloudevent.json",
+                expected="a CloudEvents 1.0 structured event with the fleet file's conventions (events: source, "
+                "tenant_attribute, correlation_attribute)",
                 observed=f"the event at {event.where()}: {_fmt_errors(errors)}",
                 hint="build events with one helper (the kernel's cloud_event) so every producer sets every attribute",
                 evidence=_evidence([event]),
@@ -381,20 +448,28 @@ def check_envelope(ctx: CheckContext, scenario: EventScenario) -> Iterator[Findi
     "EVENTS-PAYLOAD-SCHEMA",
     area=AREA,
     needs="event-scenario",
-    claim="every event's data matches its topic's payload schema (contracts/schemas/events/<topic>.json)",
+    claim="every event's data matches its topic's payload schema (the fleet file's schema of the topic)",
     applies=produces_events,
 )
-def check_payload(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
-    for event in (e for e in scenario.events if e.topic in ctx.service.produces):
+def check_payload(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding | Judged]:
+    on_topics = [e for e in scenario.events if e.topic in ctx.service.produces]
+    if not on_topics:
+        raise NotApplicable(_nothing_seen(ctx, scenario))
+    judged = [(e, schema) for e in on_topics if (schema := payload_schema_of(ctx.fleet, e.topic)) is not None]
+    if not judged:
+        topics = ", ".join(sorted({e.topic for e in on_topics}))
+        raise NotApplicable(f"the fleet file gives no payload schema for {topics} (topics[].schema)")
+    yield Judged(len(judged), "event payloads")
+    for event, schema in judged:
         envelope = event.envelope()
         if envelope is None:
             continue  # EVENTS-ENVELOPE reports it
-        errors = _schema_errors(event.topic, envelope.get("data"))
+        errors = _schema_errors(schema, envelope.get("data"))
         if errors:
             yield Finding(
                 check_id="EVENTS-PAYLOAD-SCHEMA",
                 service=ctx.service.name,
-                expected=f"data matching contracts/schemas/events/{event.topic}.json",
+                expected=f"data matching the payload schema of {event.topic}",
                 observed=f"the event at {event.where()}: {_fmt_errors(errors)}",
                 hint="a producer change that renames or drops a field breaks every consumer: add fields, never "
                 "rename or remove them, and update the schema in the same change (see contracts.evolution)",
@@ -413,8 +488,10 @@ def check_payload(ctx: CheckContext, scenario: EventScenario) -> Iterator[Findin
     claim="one accepted API action produces exactly one event, on the topic that names the action",
     applies=produces_events,
 )
-def check_one_per_action(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
-    for request in _requests(scenario):
+def check_one_per_action(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding | Judged]:
+    requests = _requests(scenario)
+    yield Judged(len(requests), "actions")
+    for request in requests:
         action = request[0]
         caused = _events_of_request(ctx, scenario, request)
         want = Counter(str(a.topic) for a in request)
@@ -444,12 +521,13 @@ def check_one_per_action(ctx: CheckContext, scenario: EventScenario) -> Iterator
     claim="a write the service rejected (its transaction rolled back) produces no event",
     applies=produces_events,
 )
-def check_no_event_on_rollback(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
+def check_no_event_on_rollback(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding | Judged]:
     rejected = [a for a in scenario.actions if not expects_event(a)]
     if not rejected:
-        raise NotApplicable("the scenario has no rejected write to judge")
+        raise NotApplicable("; ".join(["the scenario has no rejected write to judge", *scenario.notes]))
+    yield Judged(len(rejected), "rejected writes")
     for action in rejected:
-        caused = [e for e in scenario.events if _own(ctx, e) and e.attribute("correlationid") == action.correlation_id]
+        caused = [e for e in scenario.events if _own(ctx, e) and _correlation(ctx, e) == action.correlation_id]
         topics = {e.topic for e in caused}
         if caused:
             yield Finding(
@@ -463,6 +541,13 @@ def check_no_event_on_rollback(ctx: CheckContext, scenario: EventScenario) -> It
             )
 
 
+def _caused_pairs(ctx: CheckContext, scenario: EventScenario) -> list[tuple[list[EventAction], CapturedEvent]]:
+    pairs = [(r, e) for r in _requests(scenario) for e in _events_of_request(ctx, scenario, r)]
+    if not pairs:
+        raise NotApplicable(_nothing_seen(ctx, scenario))
+    return pairs
+
+
 @CHECKS.register(
     "EVENTS-KEY-IS-AGGREGATE",
     area=AREA,
@@ -470,47 +555,55 @@ def check_no_event_on_rollback(ctx: CheckContext, scenario: EventScenario) -> It
     claim="an event's Kafka key and its subject are the id of the aggregate the action changed",
     applies=produces_events,
 )
-def check_key(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
-    for request in _requests(scenario):
-        for event in _events_of_request(ctx, scenario, request):
-            subject = event.attribute("subject")
-            on_topic = [a for a in request if a.topic == event.topic] or request
-            aggregates = sorted({a.aggregate_id for a in on_topic})
-            if event.key in aggregates and subject == event.key:
-                continue
-            yield Finding(
-                check_id="EVENTS-KEY-IS-AGGREGATE",
-                service=ctx.service.name,
-                expected=f"key and subject {' or '.join(aggregates)} (the aggregate of {on_topic[0].label})",
-                observed=f"the event at {event.where()} has key {event.key!r} and subject {subject!r}",
-                hint="key every event by its aggregate id: Kafka orders only within a partition, and the key picks it",
-                evidence=_evidence([event]),
-            )
-            return
+def check_key(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding | Judged]:
+    pairs = _caused_pairs(ctx, scenario)
+    yield Judged(len(pairs), "events of actions")
+    for request, event in pairs:
+        subject = event.attribute("subject")
+        on_topic = [a for a in request if a.topic == event.topic] or request
+        aggregates = sorted({a.aggregate_id for a in on_topic})
+        if event.key in aggregates and subject == event.key:
+            continue
+        yield Finding(
+            check_id="EVENTS-KEY-IS-AGGREGATE",
+            service=ctx.service.name,
+            expected=f"key and subject {' or '.join(aggregates)} (the aggregate of {on_topic[0].label})",
+            observed=f"the event at {event.where()} has key {event.key!r} and subject {subject!r}",
+            hint="key every event by its aggregate id: Kafka orders only within a partition, and the key picks it",
+            evidence=_evidence([event]),
+        )
+        return
 
 
 @CHECKS.register(
     "EVENTS-TENANT",
     area=AREA,
     needs="event-scenario",
-    claim="an event carries the caller's tenant in the tenantid attribute and the x-tenant-id header",
+    claim="an event carries the caller's tenant in the fleet's tenant attribute and header (tenantid, x-tenant-id)",
     applies=produces_events,
 )
-def check_tenant(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
-    for action in _judged_actions(scenario):
-        for event in events_of_action(ctx, scenario, action):
-            attribute, header = event.attribute("tenantid"), event.header(TENANT_HEADER)
-            if attribute == action.tenant_id and header == action.tenant_id:
-                continue
-            yield Finding(
-                check_id="EVENTS-TENANT",
-                service=ctx.service.name,
-                expected=f"tenantid and header {TENANT_HEADER} = {action.tenant_id} (the tenant of {action.label})",
-                observed=f"the event at {event.where()} has tenantid {attribute!r} and {TENANT_HEADER} {header!r}",
-                hint="take the tenant from the verified token (or the tenant the action created), never from the body",
-                evidence=_evidence([event]),
-            )
-            return
+def check_tenant(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding | Judged]:
+    conventions = ctx.fleet.events
+    pairs = [(a, e) for a in _judged_actions(scenario) for e in events_of_action(ctx, scenario, a)]
+    if not pairs:
+        raise NotApplicable(_nothing_seen(ctx, scenario))
+    yield Judged(len(pairs), "events of actions")
+    for action, event in pairs:
+        attribute = event.attribute(conventions.tenant_attribute)
+        header = event.header(conventions.tenant_header)
+        if attribute == action.tenant_id and header == action.tenant_id:
+            continue
+        names = f"{conventions.tenant_attribute} and header {conventions.tenant_header}"
+        yield Finding(
+            check_id="EVENTS-TENANT",
+            service=ctx.service.name,
+            expected=f"{names} = {action.tenant_id} (the tenant of {action.label})",
+            observed=f"the event at {event.where()} has {conventions.tenant_attribute} {attribute!r} and "
+            f"{conventions.tenant_header} {header!r}",
+            hint="take the tenant from the verified token (or the tenant the action created), never from the body",
+            evidence=_evidence([event]),
+        )
+        return
 
 
 @CHECKS.register(
@@ -520,7 +613,7 @@ def check_tenant(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding
     claim="events of one aggregate land in one partition in the order of the actions that caused them",
     applies=produces_events,
 )
-def check_order(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]:
+def check_order(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding | Judged]:
     by_aggregate: dict[str, list[CapturedEvent]] = defaultdict(list)
     taken: set[str] = set()  # a request's two actions on one topic take its first and its second event there
     for action in _judged_actions(scenario):
@@ -528,8 +621,12 @@ def check_order(ctx: CheckContext, scenario: EventScenario) -> Iterator[Finding]
                   if e.topic == action.topic and e.where() not in taken]  # fmt: skip
         by_aggregate[action.aggregate_id].extend(caused[:1])
         taken.update(e.where() for e in caused[:1])
-    for aggregate, events in by_aggregate.items():
-        if len(events) >= 2 and (problem := _order_problem(events)):
+    ordered = {aggregate: events for aggregate, events in by_aggregate.items() if len(events) >= 2}
+    if not ordered:
+        raise NotApplicable(f"no aggregate of {ctx.service.name}'s scenario had two or more events to order")
+    yield Judged(len(ordered), "aggregates with several events")
+    for aggregate, events in ordered.items():
+        if problem := _order_problem(events):
             order = ", ".join(f"{e.topic}[{e.partition}]@{e.offset} time {e.attribute('time')}" for e in events)
             yield Finding(
                 check_id="EVENTS-ORDER-PER-KEY",
@@ -577,9 +674,12 @@ def _parse_time(value: str | None) -> datetime | None:
     claim="replaying a batch of a service's events twice creates no duplicate audit records",
     applies=produces_events,
 )
-def check_consumer_idempotent(ctx: CheckContext, replay: ReplayObservation) -> Iterator[Finding]:
+def check_consumer_idempotent(ctx: CheckContext, replay: ReplayObservation) -> Iterator[Finding | Judged]:
     if replay.error:
         raise NotApplicable(replay.error)
+    if not replay.replayed:
+        raise NotApplicable(f"no event of {ctx.service.name} was replayed")
+    yield Judged(len(replay.replayed), "replayed events")
     counts = dict(replay.audit_counts)
     wrong = {event_id: counts.get(event_id, 0) for event_id in replay.replayed if counts.get(event_id, 0) != 1}
     if wrong:
@@ -594,12 +694,12 @@ def check_consumer_idempotent(ctx: CheckContext, replay: ReplayObservation) -> I
         )
 
 
-def _delivery_problems(service: str, delivery: DeliveryObservation) -> Iterator[str]:
+def _delivery_problems(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[str]:
+    service = ctx.service.name
     writes = [w for w in delivery.writes if w.service == service and 200 <= w.status < 300]
     ids_by_correlation: dict[str, set[str]] = defaultdict(set)
     for event in delivery.events:
-        envelope = event.envelope() or {}
-        ids_by_correlation[str(envelope.get("correlationid"))].add(str(envelope.get("id")))
+        ids_by_correlation[str(_correlation(ctx, event))].add(str(event.attribute("id")))
     missing = [w for w in writes if not ids_by_correlation.get(w.correlation_id)]
     doubled = [w for w in writes if len(ids_by_correlation.get(w.correlation_id, ())) > 1]
     if missing:
@@ -623,20 +723,29 @@ def _delivery_problems(service: str, delivery: DeliveryObservation) -> Iterator[
         yield f"outbox_pending_events is {pending:g} after {delivery.drained_s:.1f} s, not 0"
 
 
-def _delivery_finding(check_id: str, ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding]:
+def _refusals(writes: Iterable[WriteRecord]) -> str:
+    statuses = Counter(str(w.status or "no answer") for w in writes)
+    return ", ".join(f"{n} x {status}" for status, n in statuses.most_common())
+
+
+def _delivery_finding(check_id: str, ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding | Judged]:
     writes = [w for w in delivery.writes if w.service == ctx.service.name]
     if not writes:
         raise NotApplicable(f"the burst sent no write to {ctx.service.name}")
-    problems = list(_delivery_problems(ctx.service.name, delivery))
+    steady = [w for w in writes if not w.during_outage]
+    if not any(200 <= w.status < 300 for w in steady):
+        # refused while everything was up: the write does not happen here at all, whatever Kafka does
+        raise NotApplicable(f"{ctx.service.name} accepted none of the burst's writes ({_refusals(steady)})")
     accepted = sum(1 for w in writes if 200 <= w.status < 300)
+    yield Judged(accepted, "accepted writes")
+    problems = list(_delivery_problems(ctx, delivery))
     if check_id == "EVENTS-OUTAGE-NO-LOSS":
         during = [w for w in writes if w.during_outage]
         refused = [w for w in during if not 200 <= w.status < 300]
         if refused:
             problems.insert(
                 0,
-                f"{len(refused)} of {len(during)} writes sent while Kafka was down were refused "
-                f"(e.g. status {refused[0].status})",
+                f"{len(refused)} of {len(during)} writes sent while Kafka was down were refused ({_refusals(refused)})",
             )
     if not problems:
         return
@@ -660,7 +769,7 @@ def _delivery_finding(check_id: str, ctx: CheckContext, delivery: DeliveryObserv
     claim="a burst of N writes ends with N events and N audit records, no duplicates, and an empty outbox",
     applies=produces_events,
 )
-def check_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding]:
+def check_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding | Judged]:
     yield from _delivery_finding("EVENTS-NO-LOSS", ctx, delivery)
 
 
@@ -672,7 +781,7 @@ def check_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[
     "delivered once (outbox) and outbox_pending_events drains to 0",
     applies=produces_events,
 )
-def check_outage_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding]:
+def check_outage_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding | Judged]:
     yield from _delivery_finding("EVENTS-OUTAGE-NO-LOSS", ctx, delivery)
 
 
@@ -686,9 +795,12 @@ def check_outage_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> It
     claim="a new version of a topic's payload schema stays compatible with the old one (BACKWARD by default)",
     applies=produces_events,
 )
-def check_schema_evolution(ctx: CheckContext, change: SchemaChange) -> Iterator[Finding]:
+def check_schema_evolution(ctx: CheckContext, change: SchemaChange) -> Iterator[Finding | Judged]:
     from fleetcheck.contracts.evolution import compatibility  # hypothesis is imported only when evolution is judged
 
+    if not change.old.get("properties") and not change.new.get("properties"):
+        raise NotApplicable(f"neither schema of {change.topic} declares a field, so nothing can break")
+    yield Judged(1, "schema versions")
     for breaking in compatibility(change.old, change.new, change.mode):
         yield Finding(
             check_id="EVENTS-SCHEMA-EVOLUTION",

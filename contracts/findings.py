@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["CheckResult", "Finding", "Outcome", "Severity"]
+__all__ = ["CheckResult", "Finding", "Judged", "Outcome", "Severity"]
 
 
 class Severity(enum.StrEnum):
@@ -41,6 +41,18 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Judged:
+    """Evidence a check judged: ``count`` items of ``what`` ("health bodies", "events", "tables").
+
+    A check yields one (or more) beside its findings. A check that yields no finding and judged nothing has not
+    passed: :func:`fleetcheck.contracts.registry.run_check` reports it "not run" (a pass needs evidence).
+    """
+
+    count: int
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """The outcome of one check on one service: passed, failed (with findings) or not run (with the reason)."""
 
@@ -52,3 +64,6 @@ class CheckResult:
     reason: str = ""
     duration_s: float = 0.0
     claim: str = field(default="", compare=False)
+    #: how much evidence the check judged, e.g. 5 and "health bodies" (0 for a check that was not run)
+    judged: int = 0
+    judged_what: str = ""

@@ -1,45 +1,161 @@
-"""The fleet file: services, dependencies, endpoints, metric families, topics, tables and operations, as typed data.
+"""The fleet file: the contract a fleet's owners declare, as typed data.
 
-``load_fleet()`` reads the packaged ``contracts/fleet.yaml`` (the single machine-readable copy of SPEC.md) or a file
-of the user's. A malformed file fails at load with the file, the key path, what was seen and the allowed values.
+Everything a check needs is declared here: per service its API base path, health endpoints (a path and a profile
+each), dependencies of any kind (each with the key health bodies report it under and the fault hook that breaks
+it), metric families and lint waivers, topics and their payload schemas, tables (schema-qualified where they live
+outside ``public``), migrations (Alembic, or commands), and its operations, event scenario, burst write and flows as
+declared steps (``fleetcheck.contracts.steps``); fleet-wide: the login, event and tenancy conventions, custom health
+profiles, metric conventions. ``contracts/fleet.yaml`` is the reference fleet's instance; a user's own file is passed
+with ``--fleet``. The JSON Schema of the format is ``contracts/schemas/fleet-file.schema.json`` (generated from these
+models: ``python -m fleetcheck.contracts.fleet``).
+
+``load_fleet()`` reads and validates a file. A malformed file fails at load with the file, the key path, what was
+seen and the allowed values.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fleetcheck.contracts.health_profiles import (
+    BUILTIN_PROFILES,
+    ENDPOINTS,
+    CustomProfileSpec,
+    HealthProfile,
+    custom_profile,
+)
+from fleetcheck.contracts.steps import CounterExpectation, SequenceSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
+    "BOOKKEEPING_TABLES",
     "DEFAULT_FLEET_FILE",
+    "DEPENDENCY_TYPES",
+    "FLEET_SCHEMA_FILE",
+    "AuthSpec",
     "CounterExpectation",
     "DependencySpec",
+    "EventConventions",
     "Fleet",
     "FleetFileError",
+    "FlowDeclaration",
+    "HealthEndpoint",
+    "HealthSpec",
+    "HttpMetricsSpec",
+    "LintWaiver",
+    "LoginSpec",
     "MetricFamilySpec",
-    "OperationRequest",
+    "MigrationsSpec",
     "OperationSpec",
+    "RecordStoreSpec",
     "ServiceSpec",
     "TableSpec",
+    "TenancySpec",
     "TopicSpec",
+    "fleet_json_schema",
     "load_fleet",
 ]
 
 DEFAULT_FLEET_FILE = Path(__file__).with_name("fleet.yaml")
+FLEET_SCHEMA_FILE = Path(__file__).parent / "schemas" / "fleet-file.schema.json"
+
+#: Dependency kinds the catalogue knows how to talk about (readiness hints, fault hooks). Others are declared as
+#: ``custom:<kind>`` (``custom:vault``), so a typo of a known kind is an error rather than a new kind.
+DEPENDENCY_TYPES = ("postgres", "kafka", "redis", "elasticsearch", "temporal", "s3", "http", "service", "storage")
+_CUSTOM_KIND = re.compile(r"^custom:[a-z][a-z0-9_-]*$")
+
+#: Tables migration tools keep for themselves (Alembic, TypeORM, Flyway, Liquibase, Knex, Rails/golang-migrate):
+#: never business tables, so the table rules do not judge them. A fleet file may replace the list.
+BOOKKEEPING_TABLES = (
+    "alembic_version",
+    "migrations",
+    "typeorm_metadata",
+    "flyway_schema_history",
+    "databasechangelog",
+    "databasechangeloglock",
+    "knex_migrations",
+    "knex_migrations_lock",
+    "schema_migrations",
+)
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _absolute(value: str | None) -> str | None:
+    if value is not None and not value.startswith("/"):
+        raise ValueError("must be an absolute path starting with '/', e.g. /api/v1/health")
+    return value
 
 
 class DependencySpec(_Model):
-    """A dependency that ``/health/ready`` must check. ``type`` says how: a query, a metadata request, a GET, a file."""
+    """A dependency ``/health/ready`` must check: a database, a broker, a cache, another service, ...
+
+    ``health_key`` is the key health bodies report it under (default: its name, or the usual key of its kind in
+    the profile, such as Terminus's ``database`` for postgres). ``fault`` names the fault hook that breaks it (the
+    target file's ``faults.<hook>``; default: its name).
+    """
 
     name: str
-    type: Literal["postgres", "kafka", "service", "storage"]
+    type: str = Field(description=f"one of {', '.join(DEPENDENCY_TYPES)}, or custom:<kind>")
     required: bool = True
+    health_key: str | None = None
+    fault: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value in DEPENDENCY_TYPES or _CUSTOM_KIND.fullmatch(value):
+            return value
+        raise ValueError(f"unknown dependency type; allowed: {', '.join(DEPENDENCY_TYPES)}, or custom:<kind>")
+
+    @property
+    def hook(self) -> str:
+        """The name of the fault hook that breaks this dependency."""
+        return self.fault or self.name
+
+
+class HealthEndpointSpec(_Model):
+    """One health endpoint: its path and, where it differs from the service's, the profile its body speaks."""
+
+    path: str
+    profile: str | None = None
+
+    _path = field_validator("path")(_absolute)
+
+
+class HealthSpec(_Model):
+    """Which health endpoints a service has, where, and in which dialect.
+
+    ``profile`` is the dialect of every endpoint unless one says otherwise; ``base`` moves the profile's usual
+    endpoints under another path (``/api/v1/health`` -> ``/api/v1/health/live``, ...); ``endpoints`` overrides one
+    endpoint (a path, or ``{path, profile}``) or removes it (``null``: the service has no such endpoint).
+    """
+
+    profile: str = "fleet"
+    base: str | None = None
+    endpoints: dict[Literal["health", "live", "ready", "stats", "dependencies"], HealthEndpointSpec | str | None] = (
+        Field(default_factory=dict)
+    )
+
+    _base = field_validator("base")(_absolute)
+
+
+class HealthEndpoint(_Model):
+    """A resolved health endpoint of a service: which one, its path, its profile."""
+
+    endpoint: str
+    path: str
+    profile: str
 
 
 class MetricFamilySpec(_Model):
@@ -52,16 +168,37 @@ class MetricFamilySpec(_Model):
     series_budget: int | None = None
 
 
+class LintWaiver(_Model):
+    """A lint rule not applied to named families, with the reason (library defaults a team cannot rename).
+
+    ``family`` may end in ``*`` (``nodejs_*``); ``rule`` is a METRICS-LINT rule id, or ``*`` for every rule.
+    """
+
+    family: str
+    rule: str = "*"
+    reason: str = Field(min_length=3)
+
+    def covers(self, family: str, rule: str) -> bool:
+        name = family == self.family or (self.family.endswith("*") and family.startswith(self.family[:-1]))
+        return name and self.rule in ("*", rule)
+
+
 class TopicSpec(_Model):
+    """A topic: who produces it, who consumes it, its partitions, and its payload schema (a file or inline)."""
+
     name: str
     producer: str
     consumers: tuple[str, ...] = ()
-    partitions: int = 3
-    schema_: str | None = Field(default=None, alias="schema")
+    partitions: int = Field(default=3, ge=1)
+    schema_: str | None = Field(
+        default=None, alias="schema", description="payload schema file, relative to the fleet file"
+    )
+    payload_schema: dict[str, Any] | None = Field(default=None, description="the payload schema itself")
 
 
 class TableSpec(_Model):
-    """A table a service owns. ``rls_exempt`` states why a table is not tenant-scoped (e.g. the tenant registry)."""
+    """A table a service owns; ``name`` may be schema-qualified (``auth.users``). ``rls_exempt`` says why a table
+    is not tenant-scoped (e.g. the tenant registry)."""
 
     name: str
     columns: tuple[str, ...] = ()
@@ -70,65 +207,203 @@ class TableSpec(_Model):
     business_key: tuple[str, ...] = ()
     rls_exempt: str | None = None
 
+    @property
+    def schema_name(self) -> str:
+        return self.name.rpartition(".")[0] or "public"
 
-class OperationRequest(_Model):
-    """One request of a declared operation. ``auth`` says which credential the driver attaches.
+    @property
+    def table(self) -> str:
+        return self.name.rpartition(".")[2]
 
-    String values may hold ``{uuid}`` and ``{tenant_id}`` placeholders that the driver fills in.
+
+class MigrationsSpec(_Model):
+    """How a service's migrations are driven: with Alembic's API, or by shell commands of the service's own tool.
+
+    Commands run with ``DATABASE_URL`` (and ``{database_url}`` in the command) set to a scratch database the suite
+    creates; ``down`` reverts one step, ``down_all`` (optional) everything at once.
     """
 
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-    path: str
-    json_body: dict[str, Any] | None = Field(default=None, alias="json")
-    auth: Literal["none", "tenant", "platform_admin"] = "none"
-    expect_status: tuple[int, ...] = (200, 201)
+    tool: Literal["alembic", "commands"] = "alembic"
+    up: str | None = None
+    down: str | None = None
+    down_all: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = Field(default=None, description="working directory, relative to the fleet file")
+    timeout_s: float = Field(default=300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _commands(self) -> MigrationsSpec:
+        if self.tool == "commands" and (not self.up or not self.down):
+            raise ValueError("tool: commands needs both up and down (a command that reverts one step)")
+        return self
 
 
-class CounterExpectation(_Model):
-    """A counter that must move by exactly ``delta`` (summed over the series matching ``labels``)."""
-
-    family: str
-    labels: dict[str, str] = Field(default_factory=dict)
-    delta: float = 1.0
-
-
-class OperationSpec(_Model):
-    """A business operation and the metrics it must move: the fleet file's statement of "counters move with work"."""
+class OperationSpec(SequenceSpec):
+    """A business operation and the counters it must move: the fleet file's statement of "counters move with work"."""
 
     name: str
-    requests: tuple[OperationRequest, ...]
     moves: tuple[CounterExpectation, ...]
+
+
+class FlowDeclaration(SequenceSpec):
+    """A flow across services, declared as steps: it enters at ``entry``, and every step must answer as declared,
+    cause its events and see what it waits for happen. Judged by FLOWS-DECLARED."""
+
+    name: str
+    entry: str
+    requires: tuple[str, ...] = ()
 
 
 class ServiceSpec(_Model):
     name: str
-    kind: Literal["core", "infra"]
-    port: int = Field(ge=1, le=65535)
-    topic_prefix: str
+    kind: Literal["core", "infra"] | None = None
+    port: int | None = Field(default=None, ge=1, le=65535, description="the deployed default port (informative)")
+    topic_prefix: str = Field(default="", description="default: the service's name")
     graphql: Literal["subgraph", "gateway", "none"] = "none"
     database: str | None = None
+    api_base: str = Field(default="", description="prefix of the business routes (steps' paths, id_routes)")
+    health: HealthSpec = Field(default_factory=HealthSpec)
+    metrics_path: str = "/metrics"
+    openmetrics: bool = Field(default=True, description="whether /metrics answers OpenMetrics when asked")
     depends_on: tuple[DependencySpec, ...] = ()
     metrics: tuple[MetricFamilySpec, ...] = ()
+    lint_waivers: tuple[LintWaiver, ...] = ()
     produces: tuple[str, ...] = ()
     tables: tuple[TableSpec, ...] = ()
+    migrations: MigrationsSpec | None = None
     operations: tuple[OperationSpec, ...] = ()
+    scenario: SequenceSpec | None = Field(
+        default=None, description="the event scenario: known actions and events (inline, or a YAML file's name)"
+    )
+    burst: SequenceSpec | None = Field(
+        default=None, description="one write a burst repeats (EVENTS-NO-LOSS): steps with exactly one event in all"
+    )
+    no_burst_reason: str | None = Field(default=None, description="why the service has no burst write")
     id_routes: tuple[str, ...] = Field(
         default=(),
         description="GET paths with an id placeholder ({id}) that answer without credentials (404 is fine); used to "
         "prove route labels are templates.",
     )
 
+    _metrics_path = field_validator("metrics_path")(_absolute)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prefix(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("topic_prefix") and isinstance(data.get("name"), str):
+            return {**data, "topic_prefix": data["name"]}
+        return data
+
+    @model_validator(mode="after")
+    def _burst(self) -> ServiceSpec:
+        if self.burst is not None and sum(len(s.events or ()) for s in self.burst.steps) != 1:
+            raise ValueError(f"services[{self.name}].burst: its steps must declare exactly one event in all")
+        return self
+
     @property
     def service_dependencies(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.depends_on if d.type == "service")
+
+    def route(self, path: str) -> str:
+        """A business route under the service's ``api_base``."""
+        return f"{self.api_base.rstrip('/')}{path}"
+
+
+class RecordStoreSpec(_Model):
+    """The consumer that records every event it consumes (an audit log), and where its records are counted: one
+    row per event id in ``table`` (schema-qualified where needed), ``event_id_column`` holding the event's id."""
+
+    service: str
+    table: str = "audit_logs"
+    event_id_column: str = "event_id"
+    consumed_metric: str | None = Field(
+        default="events_consumed_total", description="its counter of consumed events (to know when a replay is in)"
+    )
+
+
+class EventConventions(_Model):
+    """How the fleet's events carry what the checks read: the CloudEvents ``source`` (``{service}`` is the
+    producer's name), the tenant attribute and header, the correlation attribute and header, and the consumer whose
+    records prove delivery (``records``; without one, bursts and replays are judged on Kafka alone)."""
+
+    source: str = "/{service}"
+    tenant_attribute: str = "tenantid"
+    tenant_header: str = "x-tenant-id"
+    correlation_attribute: str | None = "correlationid"
+    correlation_header: str = "X-Correlation-ID"
+    records: RecordStoreSpec | None = None
+
+
+class HttpMetricsSpec(_Model):
+    """The request counter every service exposes and its labels (``null`` requests: the fleet declares none)."""
+
+    requests: str | None = "http_requests_total"
+    route_label: str = "route"
+    status_label: str = "status_code"
+
+
+class TenancySpec(_Model):
+    """The PostgreSQL setting row-level security policies read for the caller's tenant."""
+
+    setting: str = "app.tenant_id"
+
+
+class LoginSpec(_Model):
+    """How a tenant's user logs in: the request (placeholders ``{tenant.<field>}`` from the target's credentials)
+    and where the answer holds the token, its lifetime and the refresh token (JSONPath)."""
+
+    service: str
+    method: Literal["POST", "PUT", "GET"] = "POST"
+    path: str
+    json_body: dict[str, Any] = Field(default_factory=dict, alias="json")
+    expect_status: tuple[int, ...] = (200, 201)
+    token: str = "$.access_token"
+    expires_in: str | None = "$.expires_in"
+    refresh_token: str | None = "$.refresh_token"
+
+    _path = field_validator("path")(_absolute)
+
+
+class RefreshSpec(_Model):
+    """How a token is refreshed before it expires (``{refresh_token}`` is the last one)."""
+
+    method: Literal["POST", "PUT", "GET"] = "POST"
+    path: str
+    json_body: dict[str, Any] = Field(default_factory=dict, alias="json")
+    expect_status: tuple[int, ...] = (200, 201)
+    token: str = "$.access_token"
+    refresh_token: str | None = "$.refresh_token"
+    expires_in: str | None = "$.expires_in"
+
+    _path = field_validator("path")(_absolute)
+
+
+class AuthSpec(_Model):
+    """The fleet's login; ``tenant_claim`` is the JWT claim naming the tenant (to read it from a given token)."""
+
+    login: LoginSpec | None = None
+    refresh: RefreshSpec | None = None
+    tenant_claim: str = "tenant_id"
 
 
 class Fleet(_Model):
     name: str
     common_metrics: tuple[MetricFamilySpec, ...] = ()
     event_metrics: tuple[MetricFamilySpec, ...] = ()
+    lint_waivers: tuple[LintWaiver, ...] = ()
+    http_metrics: HttpMetricsSpec = Field(default_factory=HttpMetricsSpec)
+    events: EventConventions = Field(default_factory=EventConventions)
+    tenancy: TenancySpec = Field(default_factory=TenancySpec)
+    auth: AuthSpec = Field(default_factory=AuthSpec)
+    health_profiles: dict[str, CustomProfileSpec] = Field(default_factory=dict)
+    payload_schemas: str | None = Field(default=None, description="a folder of <topic>.json payload schemas")
+    bookkeeping_tables: tuple[str, ...] = BOOKKEEPING_TABLES
     services: tuple[ServiceSpec, ...]
     topics: tuple[TopicSpec, ...] = ()
+    flows: tuple[FlowDeclaration, ...] = ()
+    seed_flows: tuple[
+        Literal["flow-login-gateway", "flow-audit", "flow-workflow-notifies", "flow-rules-steer"], ...
+    ] = Field(default=(), description="the seed's built-in ERP flows this fleet runs (the reference fleet's)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Fleet:
@@ -143,8 +418,47 @@ class Fleet(_Model):
                         f"services[{s.name}].depends_on names service {dep!r}, which the fleet does not declare; "
                         f"declared services: {', '.join(names)}"
                     )
+            self._check_profiles(s)
+            self._check_steps(s, names)
         self._check_topics(names)
+        for flow in self.flows:
+            unknown = [n for n in (flow.entry, *flow.requires) if n not in names]
+            if unknown:
+                raise ValueError(
+                    f"flows[{flow.name}] names {', '.join(unknown)}; declared services: {', '.join(names)}"
+                )
+        if self.events.records is not None and self.events.records.service not in names:
+            raise ValueError(f"events.records.service {self.events.records.service!r} is not a declared service")
+        if self.auth.login is not None and self.auth.login.service not in names:
+            raise ValueError(f"auth.login.service {self.auth.login.service!r} is not a declared service")
         return self
+
+    def _check_profiles(self, service: ServiceSpec) -> None:
+        known = [*BUILTIN_PROFILES, *self.health_profiles]
+        wanted = {service.health.profile}
+        wanted |= {
+            e.profile for e in service.health.endpoints.values() if isinstance(e, HealthEndpointSpec) and e.profile
+        }
+        for name in sorted(wanted):
+            if name not in known:
+                raise ValueError(
+                    f"services[{service.name}].health names profile {name!r}; known profiles: {', '.join(known)} "
+                    "(declare your own under health_profiles)"
+                )
+
+    @staticmethod
+    def _check_steps(service: ServiceSpec, names: list[str]) -> None:
+        steps = [s for op in service.operations for s in (*op.steps, *op.cleanup)]
+        if service.scenario is not None:
+            steps += [*service.scenario.steps, *service.scenario.cleanup]
+        steps += [*service.burst.steps, *service.burst.cleanup] if service.burst is not None else []
+        for step in steps:
+            target = step.sends.service
+            if target is not None and target not in names:
+                raise ValueError(
+                    f"services[{service.name}] step {step.name!r} sends to {target!r}, which the fleet does not "
+                    f"declare; declared services: {', '.join(names)}"
+                )
 
     def _check_topics(self, names: list[str]) -> None:
         prefixes = {s.name: s.topic_prefix for s in self.services}
@@ -176,13 +490,55 @@ class Fleet(_Model):
     def names(self) -> list[str]:
         return [s.name for s in self.services]
 
+    def topic(self, name: str) -> TopicSpec | None:
+        return next((t for t in self.topics if t.name == name), None)
+
     def required_metrics(self, service: ServiceSpec) -> tuple[MetricFamilySpec, ...]:
         """Every family the service must expose: the common ones, event ones if it has events, its own."""
         events = self.event_metrics if (service.produces or self.consumed_by(service.name)) else ()
         return self.common_metrics + events + service.metrics
 
+    def waiver(self, service: ServiceSpec, family: str, rule: str) -> LintWaiver | None:
+        """The lint waiver (the service's or the fleet's) that covers ``rule`` on ``family``, if any."""
+        return next((w for w in (*service.lint_waivers, *self.lint_waivers) if w.covers(family, rule)), None)
+
     def consumed_by(self, service: str) -> tuple[str, ...]:
         return tuple(t.name for t in self.topics if service in t.consumers)
+
+    def event_source(self, service: str) -> str:
+        """The CloudEvents ``source`` the service's events carry."""
+        return self.events.source.replace("{service}", service)
+
+    def profile(self, name: str) -> HealthProfile:
+        """A health profile by name: one the fleet file declares, else a built-in.
+
+        Raises:
+            KeyError: no such profile; the message lists the known ones.
+        """
+        if name in self.health_profiles:
+            return custom_profile(name, self.health_profiles[name])
+        if name in BUILTIN_PROFILES:
+            return BUILTIN_PROFILES[name]
+        known = ", ".join([*BUILTIN_PROFILES, *self.health_profiles])
+        raise KeyError(f"no health profile {name!r}; known profiles: {known}")
+
+    def health_endpoints(self, service: ServiceSpec) -> tuple[HealthEndpoint, ...]:
+        """The service's health endpoints, resolved: the profile's usual ones (under ``base`` if given), with the
+        service's overrides applied, in the order of ``ENDPOINTS``."""
+        spec = service.health
+        profile = self.profile(spec.profile)
+        base = spec.base if spec.base is not None else profile.default_base
+        paths: dict[str, tuple[str, str]] = {
+            e: (f"{base.rstrip('/')}{suffix}" or "/", spec.profile) for e, suffix in profile.default_paths.items()
+        }
+        for endpoint, given in spec.endpoints.items():
+            if given is None:
+                paths.pop(endpoint, None)
+            elif isinstance(given, str):
+                paths[endpoint] = (_absolute(given) or given, spec.profile)
+            else:
+                paths[endpoint] = (given.path, given.profile or spec.profile)
+        return tuple(HealthEndpoint(endpoint=e, path=paths[e][0], profile=paths[e][1]) for e in ENDPOINTS if e in paths)
 
     def start_order(self) -> list[str]:
         """Service names so that every service starts after the services it depends on."""
@@ -197,17 +553,21 @@ class Fleet(_Model):
                 del pending[n]
         return order
 
+    def is_bookkeeping(self, table: str) -> bool:
+        """Whether ``table`` (``schema.table`` or bare) belongs to a migration tool, not to the service."""
+        return table.rpartition(".")[2] in self.bookkeeping_tables
+
 
 class FleetFileError(ValueError):
     """A fleet file that cannot be used, with the file, the key path, what was seen and what is allowed."""
 
 
 def load_fleet(path: Path | str | None = None) -> Fleet:
-    """Load and validate a fleet file (the packaged one by default).
+    """Load and validate a fleet file (the packaged one by default), with the payload schemas it names.
 
     Raises:
-        FleetFileError: the file is missing, is not YAML, or does not match the model; the message names the file,
-            each bad key path, the value seen and the allowed values.
+        FleetFileError: the file is missing, is not YAML, does not match the model, or names a payload schema that
+            cannot be read; the message names the file, each bad key path, the value seen and the allowed values.
     """
     file = Path(path) if path is not None else DEFAULT_FLEET_FILE
     try:
@@ -218,10 +578,78 @@ def load_fleet(path: Path | str | None = None) -> Fleet:
         raise FleetFileError(f"{file}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise FleetFileError(f"{file}: expected a mapping with keys name, services, topics; saw {type(raw).__name__}")
+    raw = _with_included_scenarios(raw, file)
     try:
-        return Fleet.model_validate(raw)
+        fleet = Fleet.model_validate(raw)
     except ValidationError as exc:
         raise FleetFileError(f"{file}: invalid fleet file\n{describe_validation_error(exc, raw)}") from None
+    return _with_payload_schemas(fleet, file.parent)
+
+
+def _with_included_scenarios(raw: dict[str, Any], file: Path) -> dict[str, Any]:
+    """A service's ``scenario`` given as a file name (relative to the fleet file) replaced by that file's content."""
+    services = raw.get("services")
+    if not isinstance(services, list):
+        return raw
+    included = []
+    for service in services:
+        if isinstance(service, dict) and isinstance(service.get("scenario"), str):
+            scenario_file = file.parent / service["scenario"]
+            name = service.get("name", "?")
+            try:
+                content = yaml.safe_load(scenario_file.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise FleetFileError(f"{file}: services[{name}].scenario: no such file {scenario_file}") from None
+            except yaml.YAMLError as exc:
+                raise FleetFileError(f"{scenario_file}: not valid YAML: {exc}") from None
+            service = {**service, "scenario": content}
+        included.append(service)
+    return {**raw, "services": included}
+
+
+def _with_payload_schemas(fleet: Fleet, folder: Path) -> Fleet:
+    """The fleet with every topic's payload schema read: its own ``schema`` file, else ``<payload_schemas>/<topic>
+    .json`` where that exists. A topic with neither has no payload schema (EVENTS-PAYLOAD-SCHEMA is then not run for
+    it, with that reason)."""
+    topics = []
+    for topic in fleet.topics:
+        if topic.payload_schema is not None:
+            topics.append(topic)
+            continue
+        if topic.schema_:
+            file = folder / topic.schema_
+        elif fleet.payload_schemas:
+            file = folder / fleet.payload_schemas / f"{topic.name}.json"
+            if not file.is_file():
+                topics.append(topic)
+                continue
+        else:
+            topics.append(topic)
+            continue
+        topics.append(topic.model_copy(update={"payload_schema": _read_schema(file, topic.name)}))
+    return fleet.model_copy(update={"topics": tuple(topics)})
+
+
+def _read_schema(file: Path, topic: str) -> dict[str, Any]:
+    try:
+        schema = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FleetFileError(f"topics[{topic}].schema: no such file {file}") from None
+    except (OSError, ValueError) as exc:
+        raise FleetFileError(f"topics[{topic}].schema: {file} is not a JSON document: {exc}") from None
+    if not isinstance(schema, dict):
+        raise FleetFileError(f"topics[{topic}].schema: {file} must hold a JSON Schema object")
+    return schema
+
+
+def fleet_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the fleet-file format (``contracts/schemas/fleet-file.schema.json``)."""
+    schema = Fleet.model_json_schema(by_alias=True)
+    scenario = schema["$defs"]["ServiceSpec"]["properties"]["scenario"]
+    scenario["anyOf"].append({"type": "string", "description": "a YAML file of the scenario, relative to this file"})
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "fleetcheck fleet file"
+    return schema
 
 
 def describe_validation_error(exc: ValidationError, raw: Any) -> str:
@@ -236,25 +664,44 @@ def describe_validation_error(exc: ValidationError, raw: Any) -> str:
             if allowed:
                 msg = f"{msg}; allowed keys: {', '.join(allowed)}"
         lines.append(f"  {path}: {msg} (saw {seen})")
-    return "\n".join(lines)
+    return "\n".join(_unique(lines))
 
 
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+def _unique(lines: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _allowed_keys(loc: tuple[int | str, ...], root: type[BaseModel] = Fleet) -> list[str]:
     """The keys the model at ``loc`` accepts (aliases where a field has one), to say what a typo should have been."""
-    model: Any = Fleet
+    model: Any = root
     for key in loc:
         if isinstance(key, int):
             continue
-        field_info = model.model_fields.get(key) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        fields = model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
+        field_info = fields.get(key) or next((f for f in fields.values() if f.alias == key), None)
         if field_info is None:
-            alias_match = [f for f in model.model_fields.values() if f.alias == key]
-            field_info = alias_match[0] if alias_match else None
-        if field_info is None:
-            return []
+            # a union member's tag (pydantic names it by class), or a dict key: look inside what the loc names
+            candidate = _model_named(model, key)
+            if candidate is None:
+                if isinstance(key, str) and fields == {}:
+                    return []
+                continue
+            model = candidate
+            continue
         model = _model_in(field_info.annotation)
         if model is None:
             return []
     return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_named(model: Any, name: str) -> type[BaseModel] | None:
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return None
+    for field_info in model.model_fields.values():
+        found = _model_in(field_info.annotation)
+        if found is not None and found.__name__ == name:
+            return found
+    return None
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -272,6 +719,8 @@ def _readable_path(raw: Any, loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     node = raw
     for key in loc:
+        if isinstance(key, str) and key[:1].isupper() and not (isinstance(node, dict) and key in node):
+            continue  # a union member's name pydantic puts in the path (HealthEndpointSpec): not a key of the file
         if isinstance(key, int) and isinstance(node, list) and key < len(node):
             item = node[key]
             label = item.get("name") if isinstance(item, dict) else None
@@ -281,3 +730,8 @@ def _readable_path(raw: Any, loc: tuple[int | str, ...]) -> str:
             parts.append(f".{key}" if parts else str(key))
             node = node.get(key) if isinstance(node, dict) else None
     return "".join(parts) or "(top level)"
+
+
+if __name__ == "__main__":  # python -m fleetcheck.contracts.fleet: regenerate the published JSON Schema
+    FLEET_SCHEMA_FILE.write_text(json.dumps(fleet_json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {FLEET_SCHEMA_FILE}")

@@ -13,13 +13,13 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fleetcheck.contracts.findings import Finding
-from fleetcheck.contracts.registry import CHECKS, CheckContext
+from fleetcheck.contracts.findings import Finding, Judged
+from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from fleetcheck.contracts.fleet import ServiceSpec
+    from fleetcheck.contracts.fleet import Fleet, ServiceSpec
     from fleetcheck.contracts.flow_observations import (
         AuditFlowObservation,
         FlowEvent,
@@ -81,9 +81,11 @@ FLOWS: dict[str, FlowSpec] = {
 }
 
 
-def _entry(service: str) -> Any:
-    def applies(spec: ServiceSpec) -> bool:
-        return spec.name == service
+def _entry(kind: str, service: str) -> Any:
+    """The seed's flow ``kind`` applies to the service it enters at, in a fleet whose file lists it (seed_flows)."""
+
+    def applies(spec: ServiceSpec, fleet: Fleet) -> bool:
+        return spec.name == service and kind in fleet.seed_flows
 
     return applies
 
@@ -175,9 +177,10 @@ _LOGIN = "FLOWS-LOGIN-GATEWAY-MASTER-DATA"
     claim="a user who logs in at auth creates and lists a customer through the api-gateway with that token, and the "
     "customer is readable over master-data REST by the same tenant and by no other",
     needs="flow-login-gateway",
-    applies=_entry("auth"),
+    applies=_entry("flow-login-gateway", "auth"),
 )
-def login_gateway_master_data(ctx: CheckContext, obs: LoginGatewayObservation) -> Iterator[Finding]:
+def login_gateway_master_data(ctx: CheckContext, obs: LoginGatewayObservation) -> Iterator[Finding | Judged]:
+    yield Judged(1, "flow runs")
     broken = _login_step(ctx, obs) or _create_step(ctx, obs)
     if broken is not None:
         yield broken
@@ -255,9 +258,12 @@ _AUDIT = "FLOWS-AUDIT-EVERY-OPERATION"
     area=AREA,
     claim="every data operation's event gets exactly one audit record, found by its event id within the deadline",
     needs="flow-audit",
-    applies=_entry("master-data"),
+    applies=_entry("flow-audit", "master-data"),
 )
-def audit_every_operation(ctx: CheckContext, obs: AuditFlowObservation) -> Iterator[Finding]:
+def audit_every_operation(ctx: CheckContext, obs: AuditFlowObservation) -> Iterator[Finding | Judged]:
+    if not obs.actions:
+        raise NotApplicable("the audit flow sent no write to audit")
+    yield Judged(len(obs.actions), "audited writes")
     for action in obs.actions:
         if not 200 <= action.exchange.status < 300:
             yield _finding(ctx, _AUDIT, observed=f"the flow's write {action.label} answered "
@@ -306,9 +312,10 @@ _NOTIFY = "FLOWS-WORKFLOW-NOTIFIES"
     area=AREA,
     claim="a workflow process that completes produces exactly one notification about it within the deadline",
     needs="flow-workflow-notifies",
-    applies=_entry("workflow"),
+    applies=_entry("flow-workflow-notifies", "workflow"),
 )
-def workflow_notifies(ctx: CheckContext, obs: WorkflowNotifyObservation) -> Iterator[Finding]:
+def workflow_notifies(ctx: CheckContext, obs: WorkflowNotifyObservation) -> Iterator[Finding | Judged]:
+    yield Judged(1, "processes")
     started = json_body(obs.start)
     if obs.start.status != 201 or not isinstance(started, dict) or not started.get("id"):
         yield _finding(ctx, _NOTIFY, observed=f"workflow POST /processes answered {_answer(obs.start)[:200]}",
@@ -347,9 +354,12 @@ _RULES = "FLOWS-RULES-STEER-WORKFLOW"
     claim=f"a purchase order above {APPROVAL_THRESHOLD_BDT} BDT gets an open manager-approval task; one at or below "
     "it is approved automatically through rules-engine's evaluation events",
     needs="flow-rules-steer",
-    applies=_entry("workflow"),
+    applies=_entry("flow-rules-steer", "workflow"),
 )
-def rules_steer_workflow(ctx: CheckContext, obs: RulesSteerObservation) -> Iterator[Finding]:
+def rules_steer_workflow(ctx: CheckContext, obs: RulesSteerObservation) -> Iterator[Finding | Judged]:
+    if not obs.runs:
+        raise NotApplicable("the flow started no purchase order")
+    yield Judged(len(obs.runs), "purchase orders")
     for run in obs.runs:
         finding = _run_finding(ctx, run, obs.waited_s)
         if finding is not None:

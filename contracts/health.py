@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from fleetcheck.contracts.findings import Finding
-from fleetcheck.contracts.health_profiles import NormalizedHealth, profile_for
+from fleetcheck.contracts.findings import Finding, Judged
+from fleetcheck.contracts.health_profiles import dependency_keys, find_dependency
 from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from fleetcheck.contracts.health_profiles import HealthProfile
-    from fleetcheck.contracts.observations import FaultObservation, HealthSnapshot, HttpExchange
+    from fleetcheck.contracts.fleet import DependencySpec
+    from fleetcheck.contracts.health_profiles import DependencyState, HealthProfile, NormalizedHealth
+    from fleetcheck.contracts.observations import EndpointRead, FaultObservation, HealthSnapshot, HttpExchange
 
 __all__ = ["READY_HINTS", "dependency_hint"]
 
@@ -27,15 +28,30 @@ AREA = "health"
 READY_HINTS: dict[str, str] = {
     "postgres": "Readiness must run a real query (SELECT 1) with a timeout.",
     "kafka": "Readiness must send a metadata request to the broker with a timeout.",
+    "redis": "Readiness must send PING to Redis with a timeout.",
+    "elasticsearch": "Readiness must ask the cluster for its health with a timeout.",
+    "temporal": "Readiness must call the Temporal frontend (GetSystemInfo) with a timeout.",
+    "s3": "Readiness must make a real request to the bucket (HEAD) with a timeout.",
+    "http": "Readiness must make a real request to the dependency with a timeout.",
     "service": "Readiness must GET the downstream service's /health with a timeout.",
     "storage": "Readiness must write and delete a probe file in the storage directory, with a timeout.",
 }
+_GENERIC_HINT = "Readiness must make a real request to the dependency with a timeout."
 
 
 def dependency_hint(ctx: CheckContext, dependency: str) -> str:
     """The readiness hint for one declared dependency (by its type in the fleet file)."""
     kind = next((d.type for d in ctx.service.depends_on if d.name == dependency), "service")
-    return READY_HINTS[kind]
+    return READY_HINTS.get(kind, _GENERIC_HINT)
+
+
+def dependency_state(ready: NormalizedHealth, dep: DependencySpec) -> DependencyState | None:
+    """How a ready body reports a declared dependency: under its ``health_key``, else its name or its kind's keys."""
+    return find_dependency(ready, dependency_keys(dep.name, dep.type, dep.health_key))
+
+
+def _key(dep: DependencySpec) -> str:
+    return dep.health_key or dep.name
 
 
 def _finding(
@@ -50,29 +66,27 @@ def _finding(
     return Finding(check_id, ctx.service.name, expected=expected, observed=observed, hint=hint, evidence=evidence)
 
 
-def _defined(snapshot: HealthSnapshot, profile: HealthProfile) -> Iterator[tuple[str, HttpExchange | None]]:
-    by_name = {
-        "health": snapshot.health,
-        "live": snapshot.live,
-        "ready": snapshot.ready,
-        "stats": snapshot.stats,
-        "dependencies": snapshot.dependencies,
-    }
-    for endpoint in profile.endpoints:
-        yield endpoint, by_name[endpoint]
+def _answered(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[tuple[EndpointRead, HttpExchange]]:
+    """The declared endpoints that answered at all (HEALTH-ENDPOINTS reports the others)."""
+    for read in snapshot.reads:
+        if read.exchange is not None and not read.exchange.error:
+            yield read, read.exchange
 
 
-def _answered(snapshot: HealthSnapshot, profile: HealthProfile) -> Iterator[tuple[str, HttpExchange]]:
-    """The defined endpoints that answered at all (HEALTH-ENDPOINTS reports the others)."""
-    for endpoint, exchange in _defined(snapshot, profile):
-        if exchange is not None and not exchange.error:
-            yield endpoint, exchange
+def _profile(ctx: CheckContext, read: EndpointRead) -> HealthProfile:
+    return ctx.fleet.profile(read.profile)
 
 
-def _normalized(snapshot: HealthSnapshot, endpoint: str) -> NormalizedHealth | None:
-    profile = profile_for(snapshot.profile)
-    exchange = dict(_answered(snapshot, profile)).get(endpoint)
-    return None if exchange is None else profile.normalize(endpoint, exchange.body)
+def _normalized(ctx: CheckContext, snapshot: HealthSnapshot, endpoint: str) -> NormalizedHealth | None:
+    read = snapshot.read(endpoint)
+    if read is None or read.exchange is None or read.exchange.error:
+        return None
+    return _profile(ctx, read).normalize(endpoint, read.exchange.body)
+
+
+def _no_endpoints(ctx: CheckContext, snapshot: HealthSnapshot) -> None:
+    if not snapshot.reads:
+        raise NotApplicable(f"the fleet file declares no health endpoint for {ctx.service.name}")
 
 
 def _media_type(value: str | None) -> str:
@@ -83,17 +97,20 @@ def _media_type(value: str | None) -> str:
     "HEALTH-ENDPOINTS",
     area=AREA,
     needs="health",
-    claim="every health endpoint the profile defines answers 200 while the dependencies are up",
+    claim="every health endpoint the service declares answers 200 while the dependencies are up",
 )
-def check_endpoints(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding]:
-    for endpoint, exchange in _defined(snapshot, profile_for(snapshot.profile)):
+def check_endpoints(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding | Judged]:
+    _no_endpoints(ctx, snapshot)
+    yield Judged(len(snapshot.reads), "health endpoints")
+    for read in snapshot.reads:
+        exchange = read.exchange
         if exchange is None:
             yield _finding(
                 ctx,
                 "HEALTH-ENDPOINTS",
-                observed=f"the {endpoint} endpoint was not observed",
-                expected=f"the {snapshot.profile} profile's {endpoint} endpoint to answer 200",
-                hint="Expose the endpoint, or point the target file's path override at it.",
+                observed=f"the {read.endpoint} endpoint (GET {read.path}) was not observed",
+                expected=f"GET {read.path} to answer 200 ({read.profile} profile)",
+                hint="Expose the endpoint, or declare its path in the fleet file (health.endpoints).",
             )
         elif exchange.error:
             yield _finding(
@@ -111,7 +128,8 @@ def check_endpoints(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Fin
                 observed=f"{exchange.request_line()} answered {exchange.status} while every dependency was up",
                 expected="200",
                 exchange=exchange,
-                hint="Health endpoints answer 200 when healthy and need no credentials; see SPEC.md 'Health'.",
+                hint="Health endpoints answer 200 when healthy and need no credentials; declare the right path "
+                "in the fleet file if this is not the endpoint.",
             )
 
 
@@ -119,20 +137,21 @@ def check_endpoints(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Fin
     "HEALTH-CONTENT-TYPE",
     area=AREA,
     needs="health",
-    claim="health bodies are served as the profile's JSON media type",
+    claim="health bodies are served as the profile's media type",
 )
-def check_content_type(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding]:
-    profile = profile_for(snapshot.profile)
-    for _endpoint, exchange in _answered(snapshot, profile):
+def check_content_type(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding | Judged]:
+    for read, exchange in _answered(ctx, snapshot):
+        yield Judged(1, "health answers")
+        allowed = _profile(ctx, read).content_types
         seen = exchange.header("content-type")
-        if _media_type(seen) not in profile.content_types:
+        if _media_type(seen) not in allowed:
             yield _finding(
                 ctx,
                 "HEALTH-CONTENT-TYPE",
                 observed=f"{exchange.request_line()} answered Content-Type {seen or '(none)'}",
-                expected=f"Content-Type {' or '.join(profile.content_types)}",
+                expected=f"Content-Type {' or '.join(allowed)} ({read.profile} profile)",
                 exchange=exchange,
-                hint="Return the health body as JSON with the profile's media type (a framework JSON response).",
+                hint="Return the health body with the profile's media type (a framework JSON response).",
             )
 
 
@@ -142,8 +161,9 @@ def check_content_type(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[
     needs="health",
     claim="health answers carry Cache-Control: no-store",
 )
-def check_no_store(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding]:
-    for _endpoint, exchange in _answered(snapshot, profile_for(snapshot.profile)):
+def check_no_store(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding | Judged]:
+    for _read, exchange in _answered(ctx, snapshot):
+        yield Judged(1, "health answers")
         seen = exchange.header("cache-control")
         directives = {d.strip().lower() for d in (seen or "").split(",")}
         if "no-store" not in directives:
@@ -163,35 +183,44 @@ def check_no_store(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Find
     needs="health",
     claim="every health body is valid for its profile (JSON Schema for fleet)",
 )
-def check_shape(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding]:
-    profile = profile_for(snapshot.profile)
-    for endpoint, exchange in _answered(snapshot, profile):
-        problems = profile.validate(endpoint, exchange.body)
+def check_shape(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding | Judged]:
+    for read, exchange in _answered(ctx, snapshot):
+        yield Judged(1, "health bodies")
+        problems = _profile(ctx, read).validate(read.endpoint, exchange.body)
         if problems:
             shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
             yield _finding(
                 ctx,
                 "HEALTH-SHAPE",
-                observed=f"{exchange.request_line()} body is not a valid {endpoint} body: {shown}",
-                expected=f"a body valid for the {profile.name} profile's {endpoint} endpoint",
+                observed=f"{exchange.request_line()} body is not a valid {read.endpoint} body: {shown}",
+                expected=f"a body valid for the {read.profile} profile's {read.endpoint} endpoint",
                 exchange=exchange,
-                hint=f"Match the shape in SPEC.md 'Health' (schema contracts/schemas/health/{endpoint}.json for the "
-                "fleet profile).",
+                hint=f"Match the profile's shape (for the fleet profile SPEC.md 'Health', schema "
+                f"contracts/schemas/health/{read.endpoint}.json), or declare the profile the endpoint speaks.",
             )
+
+
+def _carrying(ctx: CheckContext, snapshot: HealthSnapshot, field: str) -> list[tuple[EndpointRead, HttpExchange]]:
+    """The answered endpoints whose profile puts ``field`` (service name or timestamp) in the body; not run when
+    no declared endpoint's profile does."""
+    attribute = "service_endpoints" if field == "service" else "timestamp_endpoints"
+    carrying = [r for r in snapshot.reads if r.endpoint in getattr(_profile(ctx, r), attribute)]
+    if not carrying:
+        profiles = ", ".join(sorted({r.profile for r in snapshot.reads})) or "no"
+        raise NotApplicable(f"the {profiles} health profile's bodies carry no {field} field")
+    return [(r, e) for r, e in _answered(ctx, snapshot) if r in carrying]
 
 
 @CHECKS.register(
     "HEALTH-SERVICE-NAME",
     area=AREA,
     needs="health",
-    claim="health bodies name the service as the fleet file does",
+    claim="health bodies name the service as the fleet file does (where the profile has a service name)",
 )
-def check_service_name(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding]:
-    profile = profile_for(snapshot.profile)
-    for endpoint, exchange in _answered(snapshot, profile):
-        if endpoint not in profile.service_endpoints:
-            continue
-        seen = profile.normalize(endpoint, exchange.body).service
+def check_service_name(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding | Judged]:
+    for read, exchange in _carrying(ctx, snapshot, "service"):
+        yield Judged(1, "health bodies with a service name")
+        seen = _profile(ctx, read).normalize(read.endpoint, exchange.body).service
         if seen != ctx.service.name:
             yield _finding(
                 ctx,
@@ -224,15 +253,14 @@ def _timestamp_problem(raw: str | None, observed_at: float, skew_s: float) -> st
     "HEALTH-TIMESTAMP",
     area=AREA,
     needs="health",
-    claim="health timestamps are ISO-8601 with an explicit offset and fresh (within the skew bound)",
+    claim="health timestamps are ISO-8601 with an explicit offset and fresh (where the profile has a timestamp)",
 )
-def check_timestamp(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding]:
-    profile = profile_for(snapshot.profile)
+def check_timestamp(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding | Judged]:
     skew = ctx.settings.timestamp_skew_s
-    for endpoint, exchange in _answered(snapshot, profile):
-        if endpoint not in profile.timestamp_endpoints:
-            continue
-        problem = _timestamp_problem(profile.normalize(endpoint, exchange.body).timestamp, snapshot.observed_at, skew)
+    for read, exchange in _carrying(ctx, snapshot, "timestamp"):
+        yield Judged(1, "health bodies with a timestamp")
+        stamp = _profile(ctx, read).normalize(read.endpoint, exchange.body).timestamp
+        problem = _timestamp_problem(stamp, snapshot.observed_at, skew)
         if problem:
             yield _finding(
                 ctx,
@@ -244,34 +272,50 @@ def check_timestamp(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Fin
             )
 
 
+def _ready_read(ctx: CheckContext, snapshot: HealthSnapshot) -> tuple[EndpointRead, HttpExchange]:
+    read = snapshot.read("ready")
+    if read is None:
+        raise NotApplicable(f"{ctx.service.name} declares no ready endpoint")
+    if read.exchange is None or read.exchange.error:
+        raise NotApplicable(f"GET {read.path} gave no answer to read (HEALTH-ENDPOINTS reports why)")
+    return read, read.exchange
+
+
 @CHECKS.register(
     "HEALTH-READY-LISTS-DEPS",
     area=AREA,
     needs="health",
-    claim="ready lists every declared dependency, each up with a numeric latency",
+    claim="ready lists every declared dependency, each up (with a numeric latency where the profile has one)",
 )
-def check_ready_lists_deps(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding]:
-    profile = profile_for(snapshot.profile)
-    ready = _normalized(snapshot, "ready")
-    if ready is None:
-        return
+def check_ready_lists_deps(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding | Judged]:
+    if not ctx.service.depends_on:
+        raise NotApplicable(f"the fleet file declares no dependency for {ctx.service.name}")
+    read, exchange = _ready_read(ctx, snapshot)
+    profile = _profile(ctx, read)
+    if not profile.lists_dependencies:
+        raise NotApplicable(f"the {read.profile} profile's ready body names no dependency (its status code is all)")
+    ready = profile.normalize("ready", exchange.body)
+    yield Judged(len(ctx.service.depends_on), "declared dependencies")
     for dep in ctx.service.depends_on:
-        state = ready.dependencies.get(dep.name)
+        state = dependency_state(ready, dep)
         if state is None:
-            problem, expected = "does not list it", f'checks.{dep.name} with status "up"'
+            problem, expected = "does not list it", f'"{_key(dep)}" with status up'
         elif state.status != "up":
-            problem, expected = f"reports it {state.status!r} while it was up", f'checks.{dep.name}.status = "up"'
+            problem, expected = f"reports it {state.status!r} while it was up", f'"{_key(dep)}" up'
         elif profile.reports_latency and state.latency_ms is None:
-            problem, expected = "gives it no numeric latency", f"checks.{dep.name}.latency_ms as a number"
+            problem, expected = "gives it no numeric latency", f'"{_key(dep)}" with a numeric latency'
         else:
             continue
+        keys = " or ".join(dependency_keys(dep.name, dep.type, dep.health_key))
         yield _finding(
             ctx,
             "HEALTH-READY-LISTS-DEPS",
-            observed=f"{snapshot.ready.request_line()} {problem} (declared dependency {dep.name}, type {dep.type})",
+            observed=f"{exchange.request_line()} {problem} (declared dependency {dep.name}, type {dep.type}, "
+            f"looked up as {keys})",
             expected=expected,
-            hint=dependency_hint(ctx, dep.name),
-            exchange=snapshot.ready,
+            hint=f"{dependency_hint(ctx, dep.name)} If the body reports it under another key, declare that key as "
+            "the dependency's health_key in the fleet file.",
+            exchange=exchange,
         )
 
 
@@ -281,20 +325,21 @@ def check_ready_lists_deps(ctx: CheckContext, snapshot: HealthSnapshot) -> Itera
     needs="health",
     claim="/health/dependencies lists the fleet file's dependencies with their types and required flags",
 )
-def check_dependencies_match(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding]:
-    listed = _normalized(snapshot, "dependencies")
-    if listed is None or snapshot.dependencies is None:
+def check_dependencies_match(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding | Judged]:
+    listed, exchange = _normalized(ctx, snapshot, "dependencies"), snapshot.dependencies
+    if listed is None or exchange is None:
         raise NotApplicable(_missing_endpoint(snapshot, "dependencies"))
+    yield Judged(1, "dependency lists")
     declared = {d.name: (d.type, d.required) for d in ctx.service.depends_on}
     seen = {name: (s.type, s.required) for name, s in listed.dependencies.items()}
     if seen != declared:
         yield _finding(
             ctx,
             "HEALTH-DEPENDENCIES-MATCH",
-            observed=f"{snapshot.dependencies.request_line()} lists {_describe(seen)}",
+            observed=f"{exchange.request_line()} lists {_describe(seen)}",
             expected=f"exactly the fleet file's dependencies: {_describe(declared)}",
             hint="Build the list from the same declaration readiness uses, so the two cannot drift.",
-            exchange=snapshot.dependencies,
+            exchange=exchange,
         )
 
 
@@ -312,19 +357,20 @@ def _describe(deps: Mapping[str, tuple[str | None, bool | None]]) -> str:
     needs="health",
     claim="/health/stats gives uptime_seconds, requests_total, rss_bytes",
 )
-def check_stats(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding]:
-    stats = _normalized(snapshot, "stats")
-    if stats is None or snapshot.stats is None:
+def check_stats(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding | Judged]:
+    stats, exchange = _normalized(ctx, snapshot, "stats"), snapshot.stats
+    if stats is None or exchange is None:
         raise NotApplicable(_missing_endpoint(snapshot, "stats"))
+    yield Judged(1, "stats bodies")
     for key in ("uptime_seconds", "requests_total", "rss_bytes"):
         value = stats.statistics.get(key)
         if not isinstance(value, int | float) or isinstance(value, bool):
             yield _finding(
                 ctx,
                 "HEALTH-STATS",
-                observed=f"{snapshot.stats.request_line()} statistics.{key} is {value!r}",
+                observed=f"{exchange.request_line()} statistics.{key} is {value!r}",
                 expected=f"statistics.{key} as a number",
-                exchange=snapshot.stats,
+                exchange=exchange,
                 hint="Report the process's own numbers (psutil / the request counter), never a placeholder.",
             )
 
@@ -335,9 +381,10 @@ def check_stats(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding
     needs="health",
     claim="every health endpoint answers within the latency budget",
 )
-def check_latency(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding]:
+def check_latency(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding | Judged]:
     budget = ctx.settings.health_latency_budget_s
-    for _endpoint, exchange in _answered(snapshot, profile_for(snapshot.profile)):
+    for _read, exchange in _answered(ctx, snapshot):
+        yield Judged(1, "health answers")
         if exchange.elapsed_s > budget:
             yield _finding(
                 ctx,
@@ -350,19 +397,43 @@ def check_latency(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Findi
 
 
 def _missing_endpoint(snapshot: HealthSnapshot, endpoint: str) -> str:
-    if endpoint not in profile_for(snapshot.profile).endpoints:
-        return f"the {snapshot.profile} health profile has no {endpoint} endpoint"
-    return f"the {endpoint} endpoint gave no readable body (HEALTH-ENDPOINTS reports why)"
+    read = snapshot.read(endpoint)
+    if read is None:
+        return f"the service declares no {endpoint} endpoint (its profiles: {', '.join(_profiles(snapshot))})"
+    return f"GET {read.path} gave no readable body (HEALTH-ENDPOINTS reports why)"
+
+
+def _profiles(snapshot: HealthSnapshot) -> list[str]:
+    return sorted({r.profile for r in snapshot.reads}) or ["none"]
 
 
 # --- fault checks -----------------------------------------------------------------------------------------------
 
 
+def _action(fault: FaultObservation) -> str:
+    return "stopped" if fault.mode == "stop" else "frozen (accepting connections, never answering)"
+
+
+def _fault_dependency(ctx: CheckContext, fault: FaultObservation) -> DependencySpec | None:
+    return next((d for d in ctx.service.depends_on if d.name == fault.dependency), None)
+
+
+def _down_expectation(profile: HealthProfile, key: str, status: str) -> str:
+    """What ready must answer while a dependency is down, in the words of the profile's body."""
+    if not profile.lists_dependencies:
+        return status
+    if profile.name == "fleet":
+        return f'{status} with checks.{key}.status = "down"'
+    return f'{status} with "{key}" reported down'
+
+
 def _judge_ready_during_fault(ctx: CheckContext, fault: FaultObservation, check_id: str) -> Iterator[Finding]:
     ready, dep = fault.during_ready, fault.dependency
-    action = "stopped" if fault.mode == "stop" else "frozen (accepting connections, never answering)"
-    hint = dependency_hint(ctx, dep)
-    expected = f'503 with checks.{dep}.status = "down"'
+    profile = ctx.fleet.profile(fault.profile)
+    action, hint = _action(fault), dependency_hint(ctx, dep)
+    spec = _fault_dependency(ctx, fault)
+    key = _key(spec) if spec is not None else dep
+    expected = _down_expectation(profile, key, " or ".join(map(str, profile.down_statuses)))
     if fault.baseline_ready.status != 200:
         yield _finding(
             ctx,
@@ -385,9 +456,7 @@ def _judge_ready_during_fault(ctx: CheckContext, fault: FaultObservation, check_
             exchange=ready,
         )
         return
-    state = profile_for(fault.profile).normalize("ready", ready.body)
-    dep_state = state.dependencies.get(dep)
-    if ready.status != 503:
+    if ready.status not in profile.down_statuses:
         yield _finding(
             ctx,
             check_id,
@@ -396,35 +465,38 @@ def _judge_ready_during_fault(ctx: CheckContext, fault: FaultObservation, check_
             hint=hint,
             exchange=ready,
         )
-    elif state.status != "down":
-        yield _finding(
-            ctx,
-            check_id,
-            observed=f"{ready.request_line()} answered 503 with overall status "
-            f"{state.status!r} while {dep} was {action}",
-            expected=expected,
-            hint=hint,
-            exchange=ready,
-        )
+        return
+    if profile.lists_dependencies:
+        yield from _judge_ready_body(ctx, fault, profile, spec, check_id)
+
+
+def _judge_ready_body(
+    ctx: CheckContext, fault: FaultObservation, profile: HealthProfile, spec: DependencySpec | None, check_id: str
+) -> Iterator[Finding]:
+    ready, dep, action = fault.during_ready, fault.dependency, _action(fault)
+    state = profile.normalize("ready", ready.body)
+    dep_state = dependency_state(state, spec) if spec is not None else state.dependencies.get(dep)
+    key = _key(spec) if spec is not None else dep
+    expected = _down_expectation(profile, key, str(ready.status))
+    if state.status != "down":
+        overall = f"with overall status {state.status!r}"
+        observed = f"{ready.request_line()} answered {ready.status} {overall} while {dep} was {action}"
     elif dep_state is None or dep_state.status != "down":
         seen = "does not list it" if dep_state is None else f"reports it {dep_state.status!r}"
-        yield _finding(
-            ctx,
-            check_id,
-            observed=f"{ready.request_line()} answered 503 but {seen} while {dep} was {action}",
-            expected=expected,
-            hint=hint,
-            exchange=ready,
-        )
-    elif profile_for(fault.profile).reports_errors and not dep_state.error:
+        observed = f"{ready.request_line()} answered {ready.status} but {seen} while {dep} was {action}"
+    elif profile.reports_errors and not dep_state.error:
         yield _finding(
             ctx,
             check_id,
             observed=f"{ready.request_line()} reports {dep} down without an error",
-            expected=f"checks.{dep}.error with a short reason",
+            expected=f'"{key}" with a short error',
             exchange=ready,
             hint="Say why the dependency is down (refused, timed out), so the on-call engineer knows.",
         )
+        return
+    else:
+        return
+    yield _finding(ctx, check_id, observed=observed, expected=expected, hint=dependency_hint(ctx, dep), exchange=ready)
 
 
 @CHECKS.register(
@@ -433,9 +505,10 @@ def _judge_ready_during_fault(ctx: CheckContext, fault: FaultObservation, check_
     needs="fault",
     claim="ready turns 503 naming the dependency when a dependency stops, within the ready bound",
 )
-def check_ready_reflects_deps(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding]:
+def check_ready_reflects_deps(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding | Judged]:
     if fault.mode != "stop":
         raise NotApplicable("judged when a dependency is stopped; this observation froze it")
+    yield Judged(1, f"{fault.dependency} stopped")
     yield from _judge_ready_during_fault(ctx, fault, "HEALTH-READY-REFLECTS-DEPS")
 
 
@@ -445,9 +518,10 @@ def check_ready_reflects_deps(ctx: CheckContext, fault: FaultObservation) -> Ite
     needs="fault",
     claim="ready turns 503 within the ready bound when a dependency hangs (every check has a timeout)",
 )
-def check_ready_bounded(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding]:
+def check_ready_bounded(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding | Judged]:
     if fault.mode != "freeze":
         raise NotApplicable("judged when a dependency is frozen; this observation stopped it")
+    yield Judged(1, f"{fault.dependency} frozen")
     yield from _judge_ready_during_fault(ctx, fault, "HEALTH-READY-BOUNDED")
 
 
@@ -457,8 +531,11 @@ def check_ready_bounded(ctx: CheckContext, fault: FaultObservation) -> Iterator[
     needs="fault",
     claim="live stays 200 within the latency budget while a dependency is stopped or hangs",
 )
-def check_live_independent(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding]:
+def check_live_independent(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding | Judged]:
     live, budget = fault.during_live, ctx.settings.health_latency_budget_s
+    if live is None:
+        raise NotApplicable(f"{ctx.service.name} declares no live endpoint")
+    yield Judged(1, f"live reads with {fault.dependency} {fault.mode}")
     if live.error or live.status != 200 or live.elapsed_s > budget:
         answer = f"got no answer ({live.error})" if live.error else f"answered {live.status}"
         yield _finding(
@@ -478,27 +555,31 @@ def check_live_independent(ctx: CheckContext, fault: FaultObservation) -> Iterat
     needs="fault",
     claim="ready returns to 200 within the recovery bound after the dependency returns, without a restart",
 )
-def check_ready_recovers(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding]:
-    ready, bound = fault.recovered_ready, ctx.settings.recovery_bound_s
+def check_ready_recovers(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding | Judged]:
+    yield Judged(1, f"recoveries from {fault.dependency} {fault.mode}")
+    ready, bound, dep = fault.recovered_ready, ctx.settings.recovery_bound_s, fault.dependency
+    profile = ctx.fleet.profile(fault.profile)
     recovered = not ready.error and ready.status == 200
-    if recovered:
-        recovered = profile_for(fault.profile).normalize("ready", ready.body).status == "up"
-    if not recovered or fault.recovery_s > bound:
-        answer = "got no answer" if ready.error else f"answered {ready.status}"
-        yield _finding(
-            ctx,
-            "HEALTH-READY-RECOVERS",
-            observed=f"{ready.request_line()} {answer} {fault.recovery_s:.1f} s after {fault.dependency} came back",
-            expected=f"200 with every dependency up within {bound:g} s",
-            hint="Reconnect on the next check (a pool with pre-ping, a fresh client); never cache a failed verdict.",
-            exchange=ready,
+    if recovered and profile.lists_dependencies:
+        recovered = profile.normalize("ready", ready.body).status == "up"
+    expected = f"200 with every dependency up within {bound:g} s of {dep} coming back"
+    hint = "Reconnect on the next check (a pool with pre-ping, a fresh client); never cache a failed verdict."
+    if not recovered:
+        answer = f"got no answer ({ready.error})" if ready.error else f"still answered {ready.status}"
+        observed = f"{ready.request_line()} {answer} {fault.recovery_s:.1f} s after {dep} came back: it did not recover"
+        yield _finding(ctx, "HEALTH-READY-RECOVERS", observed=observed, expected=expected, hint=hint, exchange=ready)
+    elif fault.recovery_s > bound:
+        observed = (
+            f"{ready.request_line()} answered 200 only after {fault.recovery_s:.1f} s, beyond the {bound:g} s "
+            f"recovery bound, once {dep} came back"
         )
+        yield _finding(ctx, "HEALTH-READY-RECOVERS", observed=observed, expected=expected, hint=hint, exchange=ready)
     before, after = fault.start_time_before, fault.start_time_after
     if before is not None and after is not None and before != after:
         yield _finding(
             ctx,
             "HEALTH-READY-RECOVERS",
-            observed=f"the process start time changed from {before:.0f} to {after:.0f} while {fault.dependency} was "
+            observed=f"the process start time changed from {before:.0f} to {after:.0f} while {dep} was "
             "broken: the service restarted instead of recovering",
             expected="the same process before and after the fault",
             hint="Do not exit when a dependency fails; report it down in ready and reconnect when it returns.",

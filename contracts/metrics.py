@@ -12,30 +12,32 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fleetcheck.contracts.findings import Finding
-from fleetcheck.contracts.metrics_lint import ExpositionSyntaxError, lint_exposition
-from fleetcheck.contracts.registry import CHECKS, CheckContext
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+from fleetcheck.contracts.findings import Finding, Judged
+from fleetcheck.contracts.metrics_lint import ExpositionSyntaxError, lint_exposition, read_families
+from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from fleetcheck.contracts.fleet import MetricFamilySpec, OperationRequest
+    from prometheus_client.metrics_core import Metric
+    from prometheus_client.samples import Sample
+
+    from fleetcheck.contracts.fleet import MetricFamilySpec
     from fleetcheck.contracts.observations import (
         HttpExchange,
         MetricsSnapshot,
         OperationObservation,
         TrafficObservation,
     )
-    from prometheus_client.metrics_core import Metric
-    from prometheus_client.samples import Sample
 
 __all__ = ["Exposition", "ExpositionError", "parse_exposition"]
 
 AREA = "metrics"
 _TEXT_VERSIONS = ("0.0.4", "1.0.0")
-_METRICS_PATHS = ("/metrics",)
+OPENMETRICS_MEDIA = "application/openmetrics-text"
 _PII_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an email address", re.compile(r"[^@\s/]+@[^@\s/]+\.[A-Za-z]{2,}")),
     ("a Bangladeshi mobile number", re.compile(r"(?<!\d)(?:\+?880|0)1[3-9]\d{8}(?!\d)")),
@@ -105,14 +107,17 @@ def _finding(
     return Finding(check_id, ctx.service.name, expected=expected, observed=observed, hint=hint, evidence=evidence)
 
 
-def _parsed(
-    ctx: CheckContext, check_id: str, exchange: HttpExchange, *, openmetrics: bool = False
-) -> tuple[Exposition | None, Finding | None]:
-    """The parsed scrape, or a finding saying this check could not judge it."""
+def speaks_openmetrics(exchange: HttpExchange) -> bool:
+    """Whether the answer says it is OpenMetrics (its Content-Type), so it is parsed as such."""
+    return (exchange.header("content-type") or "").split(";")[0].strip().lower() == OPENMETRICS_MEDIA
+
+
+def _parsed(ctx: CheckContext, check_id: str, exchange: HttpExchange) -> tuple[Exposition | None, Finding | None]:
+    """The parsed scrape (with the parser its Content-Type names), or a finding saying this check cannot judge it."""
     try:
         if exchange.error or exchange.status != 200:
             raise ExpositionError(exchange.error or f"it answered {exchange.status}")
-        return parse_exposition(exchange.body, openmetrics=openmetrics), None
+        return parse_exposition(exchange.body, openmetrics=speaks_openmetrics(exchange)), None
     except ExpositionError as exc:
         return None, _finding(
             ctx,
@@ -140,20 +145,21 @@ def _content_type_problem(value: str | None, media: str, versions: tuple[str, ..
     "METRICS-CONTENT-TYPE",
     area=AREA,
     needs="metrics",
-    claim="/metrics answers text/plain 0.0.4 or 1.0.0 by default and OpenMetrics 1.0.0 when asked, in UTF-8",
+    claim="/metrics answers text/plain 0.0.4 or 1.0.0 by default and OpenMetrics 1.0.0 when asked (where the fleet "
+    "file says it speaks OpenMetrics), in UTF-8",
 )
-def check_content_type(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
-    cases = (
-        (snapshot.text, "text/plain", _TEXT_VERSIONS),
-        (snapshot.openmetrics, "application/openmetrics-text", ("1.0.0",)),
-    )
+def check_content_type(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding | Judged]:
+    cases: list[tuple[HttpExchange, str, tuple[str, ...]]] = [(snapshot.text, "text/plain", _TEXT_VERSIONS)]
+    if ctx.service.openmetrics:
+        cases.append((snapshot.openmetrics, OPENMETRICS_MEDIA, ("1.0.0",)))
     for exchange, media, versions in cases:
         if exchange.error:
             continue  # METRICS-PARSE reports a scrape that got no answer
+        yield Judged(1, "scrapes")
         seen = exchange.header("content-type")
         problem = _content_type_problem(seen, media, versions)
         if problem:
-            asked = exchange.header("accept") or dict(exchange.request_headers).get("Accept", "(default)")
+            asked = dict(exchange.request_headers).get("Accept", "(default)")
             yield _finding(
                 ctx,
                 "METRICS-CONTENT-TYPE",
@@ -161,7 +167,8 @@ def check_content_type(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator
                 f"wrong {problem}",
                 expected=f"{media}; version={' or '.join(versions)}; charset=utf-8",
                 exchange=exchange,
-                hint="Let prometheus_client negotiate: encoder, content_type = choose_encoder(request Accept header).",
+                hint="Let the client library negotiate the format from the Accept header (prometheus_client's "
+                "choose_encoder); declare openmetrics: false in the fleet file if the service never speaks it.",
             )
 
 
@@ -169,32 +176,35 @@ def check_content_type(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator
     "METRICS-PARSE",
     area=AREA,
     needs="metrics",
-    claim="both scrapes parse: the text format and OpenMetrics, with prometheus_client's parsers",
+    claim="both scrapes parse, each with the parser its Content-Type names (text format or OpenMetrics)",
 )
-def check_parse(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
-    for exchange, openmetrics in ((snapshot.text, False), (snapshot.openmetrics, True)):
-        kind = "OpenMetrics" if openmetrics else "text format"
+def check_parse(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding | Judged]:
+    for exchange, asked in ((snapshot.text, "text format"), (snapshot.openmetrics, "OpenMetrics")):
         if exchange.error or exchange.status != 200:
             answer = f"got no answer ({exchange.error})" if exchange.error else f"answered {exchange.status}"
             yield _finding(
                 ctx,
                 "METRICS-PARSE",
-                observed=f"{exchange.request_line()} ({kind}) {answer}",
+                observed=f"{exchange.request_line()} ({asked}) {answer}",
                 expected="200 with an exposition",
                 exchange=exchange,
-                hint="Serve /metrics on the main port without credentials.",
+                hint=f"Serve the metrics path ({ctx.service.metrics_path}) on the main port without credentials, "
+                "or declare the right metrics_path in the fleet file.",
             )
             continue
+        openmetrics = speaks_openmetrics(exchange)  # the parser the answer's Content-Type names, not the one asked
+        kind = "OpenMetrics" if openmetrics else "text format"
         try:
-            parse_exposition(exchange.body, openmetrics=openmetrics)
+            parsed = parse_exposition(exchange.body, openmetrics=openmetrics)
+            yield Judged(1 if parsed.families else 0, "scrapes with samples")
         except ExpositionError as exc:
             yield _finding(
                 ctx,
                 "METRICS-PARSE",
                 observed=f"{exchange.request_line()} ({kind}): {exc}",
-                expected=f"a body the {kind} parser accepts",
+                expected=f"a body the {kind} parser accepts (its Content-Type says {kind})",
                 exchange=exchange,
-                hint="Render the scrape with prometheus_client's generate_latest/choose_encoder, never by hand.",
+                hint="Render the scrape with the client library (generate_latest/choose_encoder), never by hand.",
             )
 
 
@@ -220,16 +230,32 @@ _LINT_HINTS: dict[str, tuple[str, str]] = {
 }
 
 
+#: families client libraries register by default, which a team cannot rename: their lint findings say how to waive
+_LIBRARY_PREFIXES = ("nodejs_", "go_", "jvm_", "python_", "process_", "promhttp_", "dotnet_", "ruby_", "http_server_")
+
+
+def _waiver_hint(hint: str, family: str, rule: str) -> str:
+    if not family.startswith(_LIBRARY_PREFIXES):
+        return hint
+    waiver = f"lint_waivers: [{{family: {family}, rule: {rule}, reason: ...}}]"
+    return f"{hint} If it is a client library's default family you cannot rename, waive the rule ({waiver})."
+
+
 @CHECKS.register(
     "METRICS-LINT",
     area=AREA,
     needs="metrics",
-    claim="the exposition passes a promtool-equivalent lint (HELP, _total, base units, snake_case, histograms)",
+    claim="the exposition passes a promtool-equivalent lint (HELP, _total, base units, snake_case, histograms), "
+    "except for families the fleet file waives with a reason",
 )
-def check_lint(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
+def check_lint(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding | Judged]:
     exchange = snapshot.text
+    if exchange.error or exchange.status != 200:
+        raise NotApplicable(f"{exchange.request_line()} gave no exposition to lint (METRICS-PARSE reports why)")
     try:
-        problems = lint_exposition(exchange.body.decode("utf-8"))
+        text = exchange.body.decode("utf-8")
+        families = read_families(text)
+        problems = lint_exposition(text)
     except (ExpositionSyntaxError, UnicodeDecodeError) as exc:
         yield _finding(
             ctx,
@@ -240,33 +266,43 @@ def check_lint(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding
             hint="Fix what METRICS-PARSE reports first.",
         )
         return
+    yield Judged(sum(1 for f in families.values() if f.samples), "families")
     for problem in problems:
+        if ctx.fleet.waiver(ctx.service, problem.family, problem.rule) is not None:
+            continue
         expected, hint = _LINT_HINTS[problem.rule]
         yield _finding(
             ctx,
             "METRICS-LINT",
             observed=f"{exchange.request_line()} family {problem.family}: {problem.text}",
             expected=expected,
-            hint=hint,
+            hint=_waiver_hint(hint, problem.family, problem.rule),
         )
+
+
+def _exposition(ctx: CheckContext, check_id: str, exchange: HttpExchange) -> Exposition | Finding:
+    """The parsed scrape or the finding that says it could not be judged; not run when the scrape got no answer."""
+    if exchange.error or exchange.status != 200:
+        raise NotApplicable(f"{exchange.request_line()} gave no exposition (METRICS-PARSE reports why)")
+    exposition, failure = _parsed(ctx, check_id, exchange)
+    return exposition if exposition is not None else failure  # type: ignore[return-value]
 
 
 @CHECKS.register(
     "METRICS-PROCESS",
     area=AREA,
     needs="metrics",
-    claim="the process_* families are exposed",
+    claim="the process_* families the fleet file requires are exposed",
 )
-def check_process(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
-    exposition, failure = _parsed(ctx, "METRICS-PROCESS", snapshot.text)
-    if exposition is None:
-        yield from (failure,) if failure else ()
+def check_process(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding | Judged]:
+    exposition = _exposition(ctx, "METRICS-PROCESS", snapshot.text)
+    if isinstance(exposition, Finding):
+        yield exposition
         return
-    declared = [m.name for m in ctx.fleet.common_metrics if m.name.startswith("process_")] or [
-        "process_cpu_seconds_total",
-        "process_resident_memory_bytes",
-        "process_start_time_seconds",
-    ]
+    declared = [m.name for m in ctx.fleet.required_metrics(ctx.service) if m.name.startswith("process_")]
+    if not declared:
+        raise NotApplicable(f"the fleet file requires no process_* family of {ctx.service.name}")
+    yield Judged(len(declared), "process families")
     missing = [name for name in declared if name not in exposition.families]
     if missing:
         yield _finding(
@@ -274,7 +310,7 @@ def check_process(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Find
             "METRICS-PROCESS",
             observed=f"{snapshot.text.request_line()} lacks {', '.join(missing)}",
             expected=f"the process families {', '.join(declared)}",
-            hint="Register prometheus_client's ProcessCollector on the service's registry.",
+            hint="Register the client library's process collector on the service's registry.",
         )
 
 
@@ -289,13 +325,17 @@ def _labels_of(metric: Metric, spec: MetricFamilySpec) -> set[frozenset[str]]:
     needs="metrics",
     claim="every family the fleet file requires of the service is exposed with its type and exactly its labels",
 )
-def check_required(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
-    exposition, failure = _parsed(ctx, "METRICS-REQUIRED", snapshot.text)
-    if exposition is None:
-        yield from (failure,) if failure else ()
+def check_required(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding | Judged]:
+    exposition = _exposition(ctx, "METRICS-REQUIRED", snapshot.text)
+    if isinstance(exposition, Finding):
+        yield exposition
         return
+    required = ctx.fleet.required_metrics(ctx.service)
+    if not required:
+        raise NotApplicable(f"the fleet file requires no metric family of {ctx.service.name}")
+    yield Judged(len(required), "required families")
     request = snapshot.text.request_line()
-    for spec in ctx.fleet.required_metrics(ctx.service):
+    for spec in required:
         metric = exposition.families.get(spec.name)
         wanted = f"{spec.name} ({spec.type}{', labels ' + ', '.join(spec.labels) if spec.labels else ', no labels'})"
         if metric is None:
@@ -333,11 +373,12 @@ def _series_count(metric: Metric) -> int:
     needs="metrics",
     claim="no family has more series than its budget (the family's own or the default)",
 )
-def check_series_budget(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
-    exposition, failure = _parsed(ctx, "METRICS-SERIES-BUDGET", snapshot.text)
-    if exposition is None:
-        yield from (failure,) if failure else ()
+def check_series_budget(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding | Judged]:
+    exposition = _exposition(ctx, "METRICS-SERIES-BUDGET", snapshot.text)
+    if isinstance(exposition, Finding):
+        yield exposition
         return
+    yield Judged(len(exposition.families), "families")
     specs = ctx.fleet.required_metrics(ctx.service)
     for name, metric in exposition.families.items():
         owner = _owner(name, specs)
@@ -374,16 +415,18 @@ def _pii_kind(value: str, uuid_allowed: bool) -> str | None:
     needs="metrics",
     claim="no label value holds an email, phone, TIN/NID, or a uuid outside families declared with a tenant label",
 )
-def check_no_pii(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding]:
-    exposition, failure = _parsed(ctx, "METRICS-NO-PII", snapshot.text)
-    if exposition is None:
-        yield from (failure,) if failure else ()
+def check_no_pii(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Finding | Judged]:
+    exposition = _exposition(ctx, "METRICS-NO-PII", snapshot.text)
+    if isinstance(exposition, Finding):
+        yield exposition
         return
     specs = ctx.fleet.required_metrics(ctx.service)
     reported: set[tuple[str, str, str]] = set()
+    labelled = 0
     for name, metric in exposition.families.items():
         owner = _owner(name, specs)
         for sample in metric.samples:
+            labelled += bool(sample.labels)
             for label, value in sample.labels.items():
                 kind = _pii_kind(value, bool(owner and owner.tenant_label))
                 if kind and (name, label, kind) not in reported:
@@ -397,6 +440,9 @@ def check_no_pii(ctx: CheckContext, snapshot: MetricsSnapshot) -> Iterator[Findi
                         hint="Label with bounded categories (route templates, outcomes); put ids in logs "
                         "or traces, never in metrics.",
                     )
+    if not labelled:
+        raise NotApplicable(f"{snapshot.text.request_line()} has no labelled sample to judge")
+    yield Judged(labelled, "labelled samples")
 
 
 # --- counters move with traffic ----------------------------------------------------------------------------------
@@ -407,40 +453,66 @@ def _answered(sent: Iterable[HttpExchange]) -> list[HttpExchange]:
     return [e for e in sent if not e.error and e.status]
 
 
-def _by_status(exposition: Exposition, excluded: tuple[str, ...]) -> dict[str, float]:
+def _request_counter(ctx: CheckContext) -> str:
+    family = ctx.fleet.http_metrics.requests
+    if family is None:
+        raise NotApplicable("the fleet file declares no HTTP request counter (http_metrics.requests)")
+    return family
+
+
+def _by_status(ctx: CheckContext, exposition: Exposition, excluded: tuple[str, ...]) -> dict[str, float]:
+    family, conventions = _request_counter(ctx), ctx.fleet.http_metrics
     counts: dict[str, float] = {}
-    for sample in exposition.samples("http_requests_total", "http_requests_total"):
-        if sample.labels.get("route") not in excluded:
-            code = sample.labels.get("status_code", "?")
+    for sample in exposition.samples(family, family):
+        if sample.labels.get(conventions.route_label) not in excluded:
+            code = sample.labels.get(conventions.status_label, "?")
             counts[code] = counts.get(code, 0.0) + sample.value
     return counts
+
+
+def _both(
+    ctx: CheckContext, check_id: str, before: HttpExchange, after: HttpExchange
+) -> tuple[Exposition, Exposition] | list[Finding]:
+    first, second = _exposition(ctx, check_id, before), _exposition(ctx, check_id, after)
+    if isinstance(first, Finding) or isinstance(second, Finding):
+        return [f for f in (first, second) if isinstance(f, Finding)]
+    return first, second
 
 
 @CHECKS.register(
     "METRICS-COUNTERS-MOVE",
     area=AREA,
     needs="traffic",
-    claim="http_requests_total moves by exactly the requests sent, per status code (scrapes excluded)",
+    claim="the HTTP request counter moves by exactly the requests sent, per status code (scrapes excluded)",
 )
-def check_counters_move(ctx: CheckContext, traffic: TrafficObservation) -> Iterator[Finding]:
-    before, failure = _parsed(ctx, "METRICS-COUNTERS-MOVE", traffic.before)
-    after, failure_after = _parsed(ctx, "METRICS-COUNTERS-MOVE", traffic.after)
-    if before is None or after is None:
-        yield from (f for f in (failure, failure_after) if f)
+def check_counters_move(ctx: CheckContext, traffic: TrafficObservation) -> Iterator[Finding | Judged]:
+    family = _request_counter(ctx)
+    parsed = _both(ctx, "METRICS-COUNTERS-MOVE", traffic.before, traffic.after)
+    if isinstance(parsed, list):
+        yield from parsed
         return
-    excluded = (*_METRICS_PATHS, traffic.after.path)
-    was, now = _by_status(before, excluded), _by_status(after, excluded)
-    expected = Counter(str(e.status) for e in _answered(traffic.sent))
+    before, after = parsed
+    if family not in before.families and family not in after.families:
+        raise NotApplicable(f"{traffic.after.request_line()} has no {family} family (METRICS-REQUIRED judges that)")
+    answered = _answered(traffic.sent)
+    if not answered:
+        raise NotApplicable("no request of the known traffic got an answer to count")
+    yield Judged(len(answered), "requests sent")
+    excluded = (ctx.service.metrics_path, traffic.after.path)
+    was, now = _by_status(ctx, before, excluded), _by_status(ctx, after, excluded)
+    expected = Counter(str(e.status) for e in answered)
     moved = {code: now.get(code, 0.0) - was.get(code, 0.0) for code in set(now) | set(was) | set(expected)}
     wrong = sorted(c for c in moved if abs(moved[c] - expected[c]) > 1e-9)
     if wrong:
-        shown = ", ".join(f"status_code {c}: moved {moved[c]:g}, sent {expected[c]}" for c in wrong)
+        label = ctx.fleet.http_metrics.status_label
+        shown = ", ".join(f"{label} {c}: moved {moved[c]:g}, sent {expected[c]}" for c in wrong)
         yield _finding(
             ctx,
             "METRICS-COUNTERS-MOVE",
-            observed=f"GET /metrics: http_requests_total moved by {sum(moved.values()):g} after "
+            observed=f"{traffic.after.request_line()}: {family} moved by {sum(moved.values()):g} after "
             f"{sum(expected.values())} answered requests ({shown})",
-            expected=f"a move of exactly {sum(expected.values())} (one per request, by status code), /metrics excluded",
+            expected=f"a move of exactly {sum(expected.values())} (one per request, by status code), "
+            f"{ctx.service.metrics_path} excluded",
             hint="Count every request once, in middleware, after the response status is known.",
         )
 
@@ -454,8 +526,8 @@ def _ids(paths: Iterable[str], templates: Iterable[str]) -> set[str]:
     return found
 
 
-def _routes(exposition: Exposition) -> set[str]:
-    return {s.labels["route"] for m in exposition.families.values() for s in m.samples if "route" in s.labels}
+def _routes(exposition: Exposition, label: str) -> set[str]:
+    return {s.labels[label] for m in exposition.families.values() for s in m.samples if label in s.labels}
 
 
 @CHECKS.register(
@@ -464,30 +536,36 @@ def _routes(exposition: Exposition) -> set[str]:
     needs="traffic",
     claim="route labels are templates: no id from a request path appears, and cardinality does not grow with ids",
 )
-def check_route_templates(ctx: CheckContext, traffic: TrafficObservation) -> Iterator[Finding]:
-    before, failure = _parsed(ctx, "METRICS-ROUTE-TEMPLATES", traffic.before)
-    after, failure_after = _parsed(ctx, "METRICS-ROUTE-TEMPLATES", traffic.after)
-    if before is None or after is None:
-        yield from (f for f in (failure, failure_after) if f)
+def check_route_templates(ctx: CheckContext, traffic: TrafficObservation) -> Iterator[Finding | Judged]:
+    if not traffic.id_paths:
+        raise NotApplicable(f"the fleet file declares no id route of {ctx.service.name} (id_routes) to request")
+    _request_counter(ctx)
+    parsed = _both(ctx, "METRICS-ROUTE-TEMPLATES", traffic.before, traffic.after)
+    if isinstance(parsed, list):
+        yield from parsed
         return
-    ids = _ids(traffic.id_paths, ctx.service.id_routes)
-    routes_after = _routes(after)
+    before, after = parsed
+    label = ctx.fleet.http_metrics.route_label
+    yield Judged(len(traffic.id_paths), "requests with ids")
+    routes = [ctx.service.route(r) for r in ctx.service.id_routes]
+    ids = _ids(traffic.id_paths, routes)
+    routes_after = _routes(after, label)
     raw = sorted(r for r in routes_after if any(i in r.split("/") for i in ids))
-    grew = len(routes_after - _routes(before))
+    grew = len(routes_after - _routes(before, label))
     hint = "Label with the matched route template (/customers/{customer_id}), never request.url.path."
     if raw:
         yield _finding(
             ctx,
             "METRICS-ROUTE-TEMPLATES",
-            observed=f"route labels hold raw paths: {', '.join(raw[:3])}" + (" …" if len(raw) > 3 else ""),
+            observed=f"{label} labels hold raw paths: {', '.join(raw[:3])}" + (" …" if len(raw) > 3 else ""),
             expected="route templates such as /customers/{customer_id}",
             hint=hint,
         )
-    elif ids and len(traffic.id_paths) > len(ctx.service.id_routes) and grew >= len(traffic.id_paths):
+    elif ids and len(traffic.id_paths) > len(routes) and grew >= len(traffic.id_paths):
         yield _finding(
             ctx,
             "METRICS-ROUTE-TEMPLATES",
-            observed=f"{len(traffic.id_paths)} requests with distinct ids added {grew} route label values",
+            observed=f"{len(traffic.id_paths)} requests with distinct ids added {grew} {label} label values",
             expected="at most one new route value per template",
             hint=hint,
         )
@@ -499,24 +577,20 @@ def check_route_templates(ctx: CheckContext, traffic: TrafficObservation) -> Ite
     needs="operation",
     claim="each declared business operation moves its counters by exactly the declared delta",
 )
-def check_business_moves(ctx: CheckContext, op: OperationObservation) -> Iterator[Finding]:
+def check_business_moves(ctx: CheckContext, op: OperationObservation) -> Iterator[Finding | Judged]:
     spec = next((o for o in ctx.service.operations if o.name == op.operation), None)
     if spec is None:
         known = ", ".join(o.name for o in ctx.service.operations) or "none"
-        yield _finding(
-            ctx,
-            "METRICS-BUSINESS-MOVES",
-            observed=f"operation {op.operation!r} is not declared",
-            expected=f"one of the fleet file's operations for {ctx.service.name}: {known}",
-            hint="Name an operation of the fleet file's `operations`, or declare it there.",
-        )
+        raise NotApplicable(f"operation {op.operation!r} is not declared for {ctx.service.name} (declared: {known})")
+    if op.refused:
+        # the operation did not happen as declared, so its counters say nothing: not a finding of this check
+        raise NotApplicable(f"operation {spec.name} did not happen as declared: {'; '.join(op.refused)}")
+    parsed = _both(ctx, "METRICS-BUSINESS-MOVES", op.before, op.after)
+    if isinstance(parsed, list):
+        yield from parsed
         return
-    yield from _unexpected_statuses(ctx, spec.requests, op.exchanges)
-    before, failure = _parsed(ctx, "METRICS-BUSINESS-MOVES", op.before)
-    after, failure_after = _parsed(ctx, "METRICS-BUSINESS-MOVES", op.after)
-    if before is None or after is None:
-        yield from (f for f in (failure, failure_after) if f)
-        return
+    before, after = parsed
+    yield Judged(len(spec.moves), "counter moves")
     for move in spec.moves:
         delta = after.total(move.family, move.labels) - before.total(move.family, move.labels)
         if abs(delta - move.delta) > 1e-9:
@@ -527,21 +601,4 @@ def check_business_moves(ctx: CheckContext, op: OperationObservation) -> Iterato
                 observed=f"{move.family}{selector} moved by {delta:g} during {spec.name}",
                 expected=f"a move of exactly {move.delta:g}",
                 hint="Increment the counter once where the operation completes, with the declared labels.",
-            )
-
-
-def _unexpected_statuses(
-    ctx: CheckContext, requests: Iterable[OperationRequest], exchanges: Iterable[HttpExchange]
-) -> Iterator[Finding]:
-    for request, exchange in zip(requests, exchanges, strict=False):
-        allowed = request.expect_status
-        if exchange.status not in allowed:
-            yield _finding(
-                ctx,
-                "METRICS-BUSINESS-MOVES",
-                observed=f"{exchange.request_line()} answered {exchange.status or exchange.error}",
-                expected=f"status {' or '.join(map(str, allowed))}",
-                exchange=exchange,
-                hint="The operation did not happen as declared, so its counters cannot be judged; fix the "
-                "request or the route first.",
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from fleetcheck.contracts.findings import Finding
+from fleetcheck.contracts.findings import Finding, Judged
 from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
 
 if TYPE_CHECKING:
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
         MigrationObservation,
         MigrationStep,
         RlsProbe,
+        Table,
     )
-    from fleetcheck.contracts.fleet import ServiceSpec, TableSpec
+    from fleetcheck.contracts.fleet import Fleet, ServiceSpec, TableSpec
     from fleetcheck.contracts.registry import CheckFn
 
 __all__ = ["AREA", "NOW_DEFAULTS", "UUID_DEFAULTS", "diff_catalogs", "table_rules"]
@@ -35,11 +36,10 @@ AREA = "migrations"
 TENANT = "tenant_id"
 UUID_DEFAULTS = ("gen_random_uuid()", "uuid_generate_v4()", "uuidv7()", "uuidv4()")
 NOW_DEFAULTS = ("now()", "current_timestamp", "transaction_timestamp()", "statement_timestamp()")
-_TENANT_SETTING = re.compile(r"current_setting\(\s*'app\.tenant_id'", re.IGNORECASE)
 
 
-def _has_database(service: ServiceSpec) -> bool:
-    return service.database is not None
+def _has_database(service: ServiceSpec, fleet: Fleet) -> bool:
+    return service.database is not None or service.migrations is not None
 
 
 def _register(check_id: str, claim: str, needs: str) -> Callable[[CheckFn], CheckFn]:
@@ -68,10 +68,31 @@ class TableRules:
         self.business_key: tuple[str, ...] = spec.business_key if spec else ()
 
 
-def table_rules(service: ServiceSpec, catalog: CatalogSnapshot) -> list[TableRules]:
-    """The rules of every table in the catalog (declared or not), in catalog order."""
+def table_rules(service: ServiceSpec, catalog: CatalogSnapshot, fleet: Fleet | None = None) -> list[TableRules]:
+    """The rules of every table in the catalog (declared or not; a migration tool's own tables left out)."""
     declared = {t.name: t for t in service.tables}
-    return [TableRules(t.name, declared.get(t.name)) for t in catalog.tables]
+    return [TableRules(t.name, declared.get(t.name)) for t in _tables(catalog, fleet)]
+
+
+def _tables(catalog: CatalogSnapshot, fleet: Fleet | None) -> list[Table]:
+    """The catalog's tables but the migration tools' bookkeeping tables (alembic_version, TypeORM's migrations...)."""
+    return [t for t in catalog.tables if fleet is None or not fleet.is_bookkeeping(t.name)]
+
+
+def _business_tables(ctx: CheckContext, observation: CatalogObservation) -> list[Table]:
+    tables = _tables(_catalog(observation), ctx.fleet)
+    if not tables:
+        raise NotApplicable(f"no table {_where(observation)} besides the migration tool's own")
+    return tables
+
+
+def _rules(ctx: CheckContext, observation: CatalogObservation) -> list[TableRules]:
+    _business_tables(ctx, observation)
+    return table_rules(ctx.service, _catalog(observation), ctx.fleet)
+
+
+def _tenant_setting(ctx: CheckContext) -> re.Pattern[str]:
+    return re.compile(r"current_setting\(\s*'" + re.escape(ctx.fleet.tenancy.setting) + "'", re.IGNORECASE)
 
 
 def _catalog(observation: CatalogObservation) -> CatalogSnapshot:
@@ -111,7 +132,7 @@ def _step_failure(ctx: CheckContext, check_id: str, step: MigrationStep | None, 
     "alembic upgrade head succeeds on an empty database and records the single head in alembic_version",
     "migrations",
 )
-def check_upgrade_from_empty(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding]:
+def check_upgrade_from_empty(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-UPGRADE-FROM-EMPTY"
     name = "upgrade base->head"
     step = observation.step(name)
@@ -127,7 +148,8 @@ def check_upgrade_from_empty(ctx: CheckContext, observation: MigrationObservatio
         yield failure
         return
     assert step is not None
-    if set(step.version_after) != set(observation.heads):
+    yield Judged(1, "upgrades from empty")
+    if observation.heads and set(step.version_after) != set(observation.heads):
         yield _finding(
             ctx,
             check_id,
@@ -142,7 +164,7 @@ def check_upgrade_from_empty(ctx: CheckContext, observation: MigrationObservatio
     "the revision history is linear: one base, one head, every revision has at most one parent",
     "migrations",
 )
-def check_single_head(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding]:
+def check_single_head(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-SINGLE-HEAD"
     if not observation.revisions:
         yield _finding(
@@ -153,6 +175,7 @@ def check_single_head(ctx: CheckContext, observation: MigrationObservation) -> I
             "add the service's first migration (create its tables)",
         )
         return
+    yield Judged(len(observation.revisions), "revisions")
     if len(observation.heads) != 1:
         yield _finding(
             ctx,
@@ -213,7 +236,7 @@ def _diff_lines(extra: list[str], missing: list[str], limit: int = 12) -> str:
     "constraints, enum types, functions, policies, grants, extensions)",
     "migrations",
 )
-def check_downgrade_no_trace(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding]:
+def check_downgrade_no_trace(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-DOWNGRADE-NO-TRACE"
     name = "downgrade head->base"
     failure = _step_failure(
@@ -226,6 +249,7 @@ def check_downgrade_no_trace(ctx: CheckContext, observation: MigrationObservatio
     if failure is not None:
         yield failure
         return
+    yield Judged(1 + len(observation.traces), "downgrades")
     yield from _revision_traces(ctx, check_id, observation)
     if observation.empty is None or observation.base is None:
         raise NotApplicable("no catalog was read before the upgrade or after the downgrade")
@@ -244,7 +268,7 @@ def check_downgrade_no_trace(ctx: CheckContext, observation: MigrationObservatio
         )
 
 
-def _revision_traces(ctx: CheckContext, check_id: str, observation: MigrationObservation) -> Iterator[Finding]:
+def _revision_traces(ctx: CheckContext, check_id: str, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     for trace in observation.traces:
         if trace.error:
             yield _finding(
@@ -272,7 +296,7 @@ def _revision_traces(ctx: CheckContext, check_id: str, observation: MigrationObs
     "up, down to base and up again succeeds and builds the same catalog as the first upgrade",
     "migrations",
 )
-def check_round_trip(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding]:
+def check_round_trip(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-ROUND-TRIP"
     name = "upgrade base->head again"
     failure = _step_failure(
@@ -285,6 +309,7 @@ def check_round_trip(ctx: CheckContext, observation: MigrationObservation) -> It
     if failure is not None:
         yield failure
         return
+    yield Judged(1, "round trips")
     if observation.head is None or observation.head_again is None:
         raise NotApplicable("no catalog was read after the first or the second upgrade")
     extra, missing = diff_catalogs(observation.head, observation.head_again)
@@ -306,7 +331,7 @@ def check_round_trip(ctx: CheckContext, observation: MigrationObservation) -> It
     "upgrade head on a database already at head changes nothing",
     "migrations",
 )
-def check_upgrade_idempotent(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding]:
+def check_upgrade_idempotent(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-UPGRADE-IDEMPOTENT"
     name = "upgrade head->head"
     failure = _step_failure(
@@ -315,6 +340,7 @@ def check_upgrade_idempotent(ctx: CheckContext, observation: MigrationObservatio
     if failure is not None:
         yield failure
         return
+    yield Judged(1, "repeated upgrades")
     if observation.head is None or observation.head_twice is None:
         raise NotApplicable("no catalog was read after the first upgrade")
     extra, missing = diff_catalogs(observation.head, observation.head_twice)
@@ -334,8 +360,13 @@ def check_upgrade_idempotent(ctx: CheckContext, observation: MigrationObservatio
     "the service's SQLAlchemy models match the migrated schema (Alembic autogenerate finds no difference)",
     "migrations",
 )
-def check_models_match(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding]:
+def check_models_match(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-MODELS-MATCH"
+    if observation.model_diff_skipped:
+        raise NotApplicable(observation.model_diff_skipped)
+    upgraded = observation.step("upgrade base->head")
+    if upgraded is None or not upgraded.ok:
+        raise NotApplicable("the migrations did not reach head, so the models cannot be compared with the schema")
     if observation.model_diff_error:
         yield _finding(
             ctx,
@@ -345,6 +376,7 @@ def check_models_match(ctx: CheckContext, observation: MigrationObservation) -> 
             "make migrations/env.py configure target_metadata with the service's models",
         )
         return
+    yield Judged(1, "model comparisons")
     for diff in observation.model_diffs:
         yield _finding(
             ctx,
@@ -362,7 +394,7 @@ def check_models_match(ctx: CheckContext, observation: MigrationObservation) -> 
     "blocking rewrites, timestamptz)",
     "migrations",
 )
-def check_safe_sql(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding]:
+def check_safe_sql(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-SAFE-SQL"
     if observation.lint_error:
         yield _finding(
@@ -372,6 +404,8 @@ def check_safe_sql(ctx: CheckContext, observation: MigrationObservation) -> Iter
             "every revision rendered offline (alembic upgrade --sql) and linted by squawk",
             "make the revisions render offline (no reads from the connection in upgrade())",
         )
+    else:
+        yield Judged(len(observation.revisions), "revisions linted")
     for violation in observation.lint:
         yield _finding(
             ctx,
@@ -390,10 +424,11 @@ def check_safe_sql(ctx: CheckContext, observation: MigrationObservation) -> Iter
     "rows seeded at each revision survive the upgrade to the next one, with their values",
     "migrations",
 )
-def check_data_preserved(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding]:
+def check_data_preserved(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-DATA-PRESERVED"
     if not observation.seeds:
         raise NotApplicable(observation.seed_note or "no table could be seeded before an upgrade")
+    yield Judged(len(observation.seeds), "seeded tables")
     for seed in observation.seeds:
         where = f"table {seed.table} (seeded at {seed.seeded_at}, upgraded to {seed.checked_at})"
         if seed.error:
@@ -424,9 +459,13 @@ def check_data_preserved(ctx: CheckContext, observation: MigrationObservation) -
     "the schema holds exactly the tables the fleet file declares, each with its declared columns",
     "catalog",
 )
-def check_tables_declared(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding]:
+def check_tables_declared(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-TABLES-DECLARED"
     catalog = _catalog(observation)
+    tables = _tables(catalog, ctx.fleet)
+    if not tables and not ctx.service.tables:
+        raise NotApplicable(f"no table is declared and none exists {_where(observation)}")
+    yield Judged(len(ctx.service.tables) + len(tables), "tables")
     for spec in ctx.service.tables:
         if catalog.table(spec.name) is None:
             yield _finding(
@@ -447,7 +486,7 @@ def check_tables_declared(ctx: CheckContext, observation: CatalogObservation) ->
                 "add the columns in a revision, or correct the fleet file's declaration",
             )
     declared = {t.name for t in ctx.service.tables}
-    for table in catalog.tables:
+    for table in tables:
         if table.name not in declared:
             yield _finding(
                 ctx,
@@ -464,10 +503,12 @@ def check_tables_declared(ctx: CheckContext, observation: CatalogObservation) ->
     "every table has a single-column uuid primary key with a server-side default (gen_random_uuid())",
     "catalog",
 )
-def check_uuid_pk(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding]:
+def check_uuid_pk(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-UUID-PK"
     catalog = _catalog(observation)
-    for table in catalog.tables:
+    tables = _business_tables(ctx, observation)
+    yield Judged(len(tables), "tables")
+    for table in tables:
         keys = catalog.constraints_of(table.name, "primary key")
         if not keys or len(keys[0].columns) != 1:
             seen = f"primary key ({', '.join(keys[0].columns)})" if keys else "no primary key"
@@ -497,12 +538,14 @@ def check_uuid_pk(ctx: CheckContext, observation: CatalogObservation) -> Iterato
     "every tenant-scoped table has tenant_id uuid NOT NULL",
     "catalog",
 )
-def check_tenant_column(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding]:
+def check_tenant_column(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-TENANT-COLUMN"
     catalog = _catalog(observation)
-    for rules in table_rules(ctx.service, catalog):
-        if not rules.tenant_scoped:
-            continue
+    scoped = [r for r in _rules(ctx, observation) if r.tenant_scoped]
+    if not scoped:
+        raise NotApplicable(f"no tenant-scoped table {_where(observation)}")
+    yield Judged(len(scoped), "tenant tables")
+    for rules in scoped:
         column = catalog.columns_of(rules.name).get(TENANT)
         if column is None or column.type != "uuid" or not column.not_null:
             seen = (
@@ -533,12 +576,14 @@ def _usable(index: Index) -> bool:
     "every table with tenant_id has a valid index whose first column is tenant_id",
     "catalog",
 )
-def check_tenant_index(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding]:
+def check_tenant_index(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-TENANT-INDEX"
     catalog = _catalog(observation)
-    for table in catalog.tables:
-        if TENANT not in catalog.columns_of(table.name):
-            continue
+    with_tenant = [t for t in _business_tables(ctx, observation) if TENANT in catalog.columns_of(t.name)]
+    if not with_tenant:
+        raise NotApplicable(f"no table with a tenant_id column {_where(observation)}")
+    yield Judged(len(with_tenant), "tables with tenant_id")
+    for table in with_tenant:
         indexes = catalog.indexes_of(table.name)
         if not any(_usable(i) and _leading(i, 1) == (TENANT,) for i in indexes):
             seen = ", ".join(f"{i.name} ({', '.join(i.columns)})" for i in indexes) or "none"
@@ -557,10 +602,12 @@ def check_tenant_index(ctx: CheckContext, observation: CatalogObservation) -> It
     "every table has created_at timestamptz NOT NULL DEFAULT now()",
     "catalog",
 )
-def check_created_at(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding]:
+def check_created_at(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-CREATED-AT"
     catalog = _catalog(observation)
-    for table in catalog.tables:
+    tables = _business_tables(ctx, observation)
+    yield Judged(len(tables), "tables")
+    for table in tables:
         column = catalog.columns_of(table.name).get("created_at")
         good = (
             column is not None
@@ -587,12 +634,14 @@ def check_created_at(ctx: CheckContext, observation: CatalogObservation) -> Iter
     "declared business keys are unique per tenant (UNIQUE (tenant_id, key)) and never unique globally",
     "catalog",
 )
-def check_business_keys(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding]:
+def check_business_keys(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-BUSINESS-KEY-PER-TENANT"
     catalog = _catalog(observation)
-    for rules in table_rules(ctx.service, catalog):
-        if not rules.business_key:
-            continue
+    keyed = [r for r in _rules(ctx, observation) if r.business_key]
+    if not keyed:
+        raise NotApplicable(f"the fleet file declares no business key for {ctx.service.name}'s tables")
+    yield Judged(len(keyed), "business keys")
+    for rules in keyed:
         key = set(rules.business_key)
         unique = [i for i in catalog.indexes_of(rules.name) if i.unique and not i.primary and _usable(i)]
         wanted = key | {TENANT} if rules.tenant_scoped else key
@@ -623,12 +672,14 @@ def check_business_keys(ctx: CheckContext, observation: CatalogObservation) -> I
     "every foreign key's columns lead an index (optionally after tenant_id)",
     "catalog",
 )
-def check_fk_indexed(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding]:
+def check_fk_indexed(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-FK-INDEXED"
     catalog = _catalog(observation)
-    for fk in catalog.constraints:
-        if fk.kind != "foreign key":
-            continue
+    keys = [c for c in catalog.constraints if c.kind == "foreign key" and not ctx.fleet.is_bookkeeping(c.table)]
+    if not keys:
+        raise NotApplicable(f"no foreign key {_where(observation)}")
+    yield Judged(len(keys), "foreign keys")
+    for fk in keys:
         columns, n = set(fk.columns), len(fk.columns)
         covered = any(
             _usable(i)
@@ -654,13 +705,15 @@ def check_fk_indexed(ctx: CheckContext, observation: CatalogObservation) -> Iter
     "row-level security is enabled and forced on every tenant table, with a policy on app.tenant_id",
     "catalog",
 )
-def check_rls_forced(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding]:
+def check_rls_forced(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-RLS-FORCED"
     catalog = _catalog(observation)
-    for rules in table_rules(ctx.service, catalog):
-        table = catalog.table(rules.name)
-        if not rules.rls or table is None:
-            continue
+    guarded = [(r, table) for r in _rules(ctx, observation) if r.rls and (table := catalog.table(r.name)) is not None]
+    if not guarded:
+        raise NotApplicable(f"no table {_where(observation)} needs row-level security (all are declared exempt)")
+    yield Judged(len(guarded), "tenant tables")
+    setting = ctx.fleet.tenancy.setting
+    for rules, table in guarded:
         if not (table.rls_enabled and table.rls_forced):
             seen = f"enabled={table.rls_enabled}, forced={table.rls_forced}"
             yield _finding(
@@ -672,13 +725,13 @@ def check_rls_forced(ctx: CheckContext, observation: CatalogObservation) -> Iter
                 "LEVEL SECURITY (kernel.rls.enable_tenant_rls does both)",
             )
         policies = catalog.policies_of(rules.name)
-        if not any(_TENANT_SETTING.search(p.using or "") for p in policies):
+        if not any(_tenant_setting(ctx).search(p.using or "") for p in policies):
             seen = "; ".join(f"{p.name} USING ({p.using})" for p in policies) or "no policy"
             yield _finding(
                 ctx,
                 check_id,
                 f"tenant table {rules.name} has {seen}",
-                "a policy USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)",
+                f"a policy USING (tenant_id = NULLIF(current_setting('{setting}', true), '')::uuid)",
                 "create the tenant policy (kernel.rls.enable_tenant_rls)",
             )
 
@@ -695,10 +748,11 @@ def _probe_closed(probe: RlsProbe) -> bool:
     "seeded tenant's rows when it is set",
     "catalog",
 )
-def check_rls_fails_closed(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding]:
+def check_rls_fails_closed(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-RLS-FAILS-CLOSED"
     if not observation.probes:
         raise NotApplicable(f"no RLS probe was made {_where(observation)} (no tenant table, or no runtime role)")
+    yield Judged(len(observation.probes), "RLS probes")
     for probe in observation.probes:
         evidence = ("probe", f"SELECT count(*) FROM {probe.table} as {probe.role}, app.tenant_id {probe.setting}")
         if probe.setting == "seeded tenant":
@@ -731,11 +785,12 @@ def check_rls_fails_closed(ctx: CheckContext, observation: CatalogObservation) -
     "the runtime role is not a superuser, has no BYPASSRLS and owns no table",
     "catalog",
 )
-def check_runtime_role(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding]:
+def check_runtime_role(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-RUNTIME-ROLE"
     role = observation.runtime_role
     if role is None:
         raise NotApplicable(f"no runtime role is known {_where(observation)}")
+    yield Judged(1, "runtime roles")
     powers = [p for p, has in (("SUPERUSER", role.superuser), ("BYPASSRLS", role.bypassrls)) if has]
     if powers:
         yield _finding(

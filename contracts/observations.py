@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "EndpointRead",
     "FaultObservation",
     "HealthSnapshot",
     "HttpExchange",
@@ -41,20 +42,47 @@ class HttpExchange:
 
 
 @dataclass(frozen=True, slots=True)
-class HealthSnapshot:
-    """The five health endpoints of one service, read once while its dependencies are up.
+class EndpointRead:
+    """One health endpoint the service declares: where, in which profile, and what it answered.
 
-    ``observed_at`` is the observer's wall clock (Unix seconds) when the reads finished, to judge timestamp freshness.
-    Endpoints a profile does not define (e.g. ``stats`` for NestJS Terminus) are ``None``.
+    ``exchange`` is ``None`` when the endpoint is declared but was not observed.
     """
 
+    endpoint: str
+    path: str
     profile: str
-    health: HttpExchange
-    live: HttpExchange
-    ready: HttpExchange
-    stats: HttpExchange | None
-    dependencies: HttpExchange | None
+    exchange: HttpExchange | None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSnapshot:
+    """The health endpoints a service declares, each read once while its dependencies are up.
+
+    ``observed_at`` is the observer's wall clock (Unix seconds) when the reads finished, to judge timestamp freshness.
+    """
+
+    reads: tuple[EndpointRead, ...]
     observed_at: float
+
+    def read(self, endpoint: str) -> EndpointRead | None:
+        """The read of ``endpoint`` (``health``, ``live``, ``ready``, ``stats``, ``dependencies``), if declared."""
+        return next((r for r in self.reads if r.endpoint == endpoint), None)
+
+    def exchange(self, endpoint: str) -> HttpExchange | None:
+        found = self.read(endpoint)
+        return found.exchange if found is not None else None
+
+    @property
+    def ready(self) -> HttpExchange | None:
+        return self.exchange("ready")
+
+    @property
+    def stats(self) -> HttpExchange | None:
+        return self.exchange("stats")
+
+    @property
+    def dependencies(self) -> HttpExchange | None:
+        return self.exchange("dependencies")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +115,8 @@ class OperationObservation:
     before: HttpExchange
     exchanges: tuple[HttpExchange, ...]
     after: HttpExchange
+    #: requests the target did not answer as declared (the operation did not happen, so its counters say nothing)
+    refused: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +135,11 @@ class FaultObservation:
     mode: str
     baseline_ready: HttpExchange
     during_ready: HttpExchange
-    during_live: HttpExchange
+    during_live: HttpExchange | None
     recovered_ready: HttpExchange
     recovery_s: float
     start_time_before: float | None
     start_time_after: float | None
     profile: str = "fleet"
+    #: the cheap health endpoint read during the fault (it must not call dependencies); ``None``: not declared
+    during_health: HttpExchange | None = None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fleetcheck.contracts.findings import CheckResult, Finding, Outcome
+from fleetcheck.contracts.findings import CheckResult, Finding, Judged, Outcome
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import Fleet, ServiceSpec
@@ -49,7 +49,7 @@ class CheckContext:
     settings: CheckSettings = field(default_factory=CheckSettings)
 
 
-CheckFn = Callable[[CheckContext, Any], Iterable[Finding]]
+CheckFn = Callable[[CheckContext, Any], Iterable[Finding | Judged]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +61,12 @@ class Check:
     claim: str
     needs: str
     fn: CheckFn
-    applies: Callable[[ServiceSpec], bool] | None = None
+    applies: Callable[[ServiceSpec, Fleet], bool] | None = None
 
-    def applies_to(self, service: ServiceSpec) -> bool:
-        return self.applies is None or self.applies(service)
+    def applies_to(self, service: ServiceSpec, fleet: Fleet) -> bool:
+        """Whether the claim concerns ``service`` of ``fleet`` at all (a service without a database has no
+        migrations to judge); a check that applies but cannot be judged is "not run", never dropped."""
+        return self.applies is None or self.applies(service, fleet)
 
 
 class Registry:
@@ -74,7 +76,13 @@ class Registry:
         self._checks: dict[str, Check] = {}
 
     def register(
-        self, check_id: str, *, area: str, claim: str, needs: str, applies: Callable[[ServiceSpec], bool] | None = None
+        self,
+        check_id: str,
+        *,
+        area: str,
+        claim: str,
+        needs: str,
+        applies: Callable[[ServiceSpec, Fleet], bool] | None = None,
     ) -> Callable[[CheckFn], CheckFn]:
         def decorate(fn: CheckFn) -> CheckFn:
             if check_id in self._checks:
@@ -111,48 +119,70 @@ class NotApplicable(Exception):
 
 
 def run_check(check: Check, ctx: CheckContext, observation: object) -> CheckResult:
-    """Run one check; a check that raises becomes a finding naming the check, never a crashed run."""
+    """Run one check; a check that raises becomes a finding naming the check, never a crashed run.
+
+    A check yields :class:`Finding` objects and :class:`Judged` evidence. With no finding and nothing judged it has
+    not passed: the result is "not run", saying the observation gave it nothing to judge.
+    """
     started = time.perf_counter()
     try:
-        findings = tuple(check.fn(ctx, observation))
+        items = tuple(check.fn(ctx, observation))
     except NotApplicable as why:
-        return CheckResult(
-            check_id=check.id,
-            area=check.area,
-            service=ctx.service.name,
-            outcome=Outcome.NOT_RUN,
-            reason=str(why),
-            duration_s=time.perf_counter() - started,
-            claim=check.claim,
-        )
+        return _result(check, ctx, Outcome.NOT_RUN, started, reason=str(why))
     except Exception as exc:  # a crashing check is a finding, not a crashed run (STYLE rule 6)
         tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        findings = (
-            Finding(
-                check_id=check.id,
-                service=ctx.service.name,
-                expected="the check to judge the observation",
-                observed=f"the check {check.id} itself failed: {tail}",
-                hint="this is a bug in fleetcheck or an observation it cannot read; report it with the evidence",
-                evidence=(("traceback", "".join(traceback.format_exception(exc))[-2000:]),),
-            ),
+        crash = Finding(
+            check_id=check.id,
+            service=ctx.service.name,
+            expected="the check to judge the observation",
+            observed=f"the check {check.id} itself failed: {tail}",
+            hint="this is a bug in fleetcheck or an observation it cannot read; report it with the evidence",
+            evidence=(("traceback", "".join(traceback.format_exception(exc))[-2000:]),),
         )
+        return _result(check, ctx, Outcome.FAILED, started, findings=(crash,))
+    findings = tuple(i for i in items if isinstance(i, Finding))
+    judged = [i for i in items if isinstance(i, Judged)]
+    count, what = sum(j.count for j in judged), _what(judged)
+    if not findings and count == 0:
+        reason = f"nothing to judge: the {check.needs} observation held no {what or 'evidence'} for {check.id}"
+        return _result(check, ctx, Outcome.NOT_RUN, started, reason=reason)
     outcome = Outcome.FAILED if findings else Outcome.PASSED
+    return _result(check, ctx, outcome, started, findings=findings, judged=(count, what))
+
+
+def _what(judged: Iterable[Judged]) -> str:
+    return ", ".join(dict.fromkeys(j.what for j in judged))
+
+
+def _result(
+    check: Check,
+    ctx: CheckContext,
+    outcome: Outcome,
+    started: float,
+    *,
+    findings: tuple[Finding, ...] = (),
+    reason: str = "",
+    judged: tuple[int, str] = (0, ""),
+) -> CheckResult:
     return CheckResult(
         check_id=check.id,
         area=check.area,
         service=ctx.service.name,
         outcome=outcome,
         findings=findings,
+        reason=reason,
         duration_s=time.perf_counter() - started,
         claim=check.claim,
+        judged=judged[0],
+        judged_what=judged[1],
     )
 
 
 def merge_results(results: Iterable[CheckResult]) -> CheckResult:
     """One result for a check judged on several observations (e.g. each dependency x fault mode).
 
-    Failed if any failed (all findings kept), passed if any passed, else not run with every reason.
+    Failed if any failed (all findings kept), passed if any passed, else not run with every reason. The evidence
+    judged adds up.
     """
     parts = list(results)
     if not parts:
@@ -170,4 +200,6 @@ def merge_results(results: Iterable[CheckResult]) -> CheckResult:
         reason="; ".join(reasons) if outcome is Outcome.NOT_RUN else "",
         duration_s=sum(r.duration_s for r in parts),
         claim=first.claim,
+        judged=sum(r.judged for r in parts),
+        judged_what=", ".join(dict.fromkeys(w for r in parts for part in r.judged_what.split(", ") if (w := part))),
     )

@@ -15,6 +15,7 @@ across a Kafka outage made with a fault hook) and count events and audit records
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -35,27 +36,29 @@ from fleetcheck.contracts.events import (
     SchemaChange,
     TopicsObservation,
     WriteRecord,
+    correlation_of,
     expects_event,
+    payload_schema_of,
 )
-from fleetcheck.contracts.schemas.events import ENVELOPE_FILE, payload_schema
+from fleetcheck.contracts.schemas.events import ENVELOPE_FILE
 from fleetcheck.observe import exchange, observe_client
-from fleetcheck.scenarios import SCENARIOS, WRITERS, ScenarioContext, ScenarioNotPossible, Writer
+from fleetcheck.steps import StepContext, StepsNotPossible, event_actions, not_as_declared, run_sequence, run_write
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from pathlib import Path
     from types import TracebackType
 
-    from fleetcheck.contracts.fleet import Fleet
+    from fleetcheck.contracts.fleet import EventConventions, Fleet
+    from fleetcheck.contracts.steps import StepSpec
     from fleetcheck.fixtures.faults import FaultHook
-    from fleetcheck.targets import Credentials, Endpoint
+    from fleetcheck.targets import Endpoint, Target
 
 __all__ = [
-    "SCENARIOS",
-    "WRITERS",
     "AuditStore",
     "EventCapture",
     "PostgresAuditStore",
+    "ScenarioNotPossible",
     "SchemaBaselineError",
     "audit_store_of",
     "caused_events",
@@ -70,8 +73,10 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
+
+#: A scenario the target cannot run (a service or credential it lacks): its checks are "not run" with the reason.
+ScenarioNotPossible = StepsNotPossible
 _PENDING = re.compile(r"^outbox_pending_events(?:\{[^}]*\})?\s+(\S+)", re.MULTILINE)
-_CONSUMED = re.compile(r"^events_consumed_total(?:\{[^}]*\})?\s+(\S+)", re.MULTILINE)
 
 
 # ---- capture --------------------------------------------------------------------------------------------------------
@@ -210,34 +215,37 @@ def observe_topics(bootstrap: str, *, timeout: float = 10.0) -> TopicsObservatio
 
 
 def observe_scenario(
-    endpoint: Endpoint,
-    credentials: Credentials,
+    target: Target,
+    service: str,
     bootstrap: str,
     topics: Sequence[str],
     *,
-    endpoints: Mapping[str, Endpoint] | None = None,
     deadline_s: float = 20.0,
 ) -> EventScenario:
-    """Run the service's scenario between two points and capture every event on ``topics`` (all fleet topics, so a
-    wrong topic is seen too). Waits until each accepted action's correlation id was seen, then a short settle.
-    ``endpoints`` are the target's other services, for scenarios whose events follow another service's.
+    """Run the service's declared event scenario (fleet file ``scenario``) and capture every event on ``topics``
+    (all fleet topics, so a wrong topic is seen too). Waits until each accepted action's event was seen (by
+    correlation id, or by key on its topic), then a short settle.
 
     Raises:
-        KeyError: the service has no scenario.
-        ScenarioNotPossible: the target lacks a credential or a service the scenario needs.
+        ScenarioNotPossible: the fleet file declares no scenario for the service, or the target lacks a credential
+            or a service a step needs.
     """
-    scenario = SCENARIOS[endpoint.service]
+    spec = target.fleet.service(service)
+    if spec.scenario is None:
+        raise ScenarioNotPossible(f"the fleet file declares no event scenario for {service} (services[].scenario)")
     started = time.monotonic()
+    conventions = target.fleet.events
     with EventCapture(bootstrap, topics) as capture, observe_client(10.0) as client:
-        ctx = ScenarioContext(client, endpoint, credentials, dict(endpoints or {}))
-        scenario(ctx)
-        wanted = [a for a in ctx.actions if expects_event(a)]
-        events = capture.read(until=lambda seen: all(_seen(a, seen) for a in wanted), deadline_s=deadline_s,
-                              settle_s=1.0)  # fmt: skip
-    return EventScenario(tuple(ctx.actions), tuple(events), waited_s=time.monotonic() - started)
+        ctx = StepContext(client, target, spec)
+        runs = run_sequence(spec.scenario, ctx)
+        actions = event_actions(runs, ctx.bindings)
+        wanted = [a for a in actions if expects_event(a)]
+        events = capture.read(until=lambda seen: all(_seen(conventions, a, seen) for a in wanted),
+                              deadline_s=deadline_s, settle_s=1.0)  # fmt: skip
+    return EventScenario(tuple(actions), tuple(events), time.monotonic() - started, notes=not_as_declared(runs))
 
 
-def _seen(action: EventAction, events: Iterable[CapturedEvent]) -> bool:
+def _seen(conventions: EventConventions, action: EventAction, events: Iterable[CapturedEvent]) -> bool:
     """An event that answers the action: its correlation id, or (a service that drops it) its aggregate and topic.
 
     Only events under the action's topic prefix count: a request may also cause another service's events with the
@@ -245,14 +253,14 @@ def _seen(action: EventAction, events: Iterable[CapturedEvent]) -> bool:
     """
     prefix = str(action.topic).split(".", 1)[0] + "."
     return any(
-        (e.topic.startswith(prefix) and e.attribute("correlationid") == action.correlation_id)
+        (e.topic.startswith(prefix) and correlation_of(conventions, e) == action.correlation_id)
         or (e.topic == action.topic and action.aggregate_id in {e.attribute("subject"), e.key})
         for e in events
     )
 
 
-def _correlations(events: Iterable[CapturedEvent]) -> set[str]:
-    return {c for e in events if (c := e.attribute("correlationid"))}
+def _correlations(conventions: EventConventions, events: Iterable[CapturedEvent]) -> set[str]:
+    return {c for e in events if (c := correlation_of(conventions, e))}
 
 
 # ---- audit store and replay ------------------------------------------------------------------------------------------
@@ -266,31 +274,36 @@ class AuditStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PostgresAuditStore:
-    """Counts rows of ``audit_logs`` by event id. The DSN must see every tenant's rows (owner or a BYPASSRLS role,
-    or a read-only role with a policy for it): a DSN that RLS filters would make every record look missing."""
+    """Counts a recording consumer's rows by event id (``audit_logs.event_id`` by default). The DSN must see every
+    tenant's rows (owner or a BYPASSRLS role, or a read-only role with a policy for it): a DSN that RLS filters would
+    make every record look missing."""
 
     dsn: str
+    table: str = "audit_logs"
+    column: str = "event_id"
 
     def counts(self, event_ids: Sequence[str]) -> dict[str, int]:
         import psycopg
+        from psycopg import sql
 
+        query = sql.SQL("SELECT {col}::text, count(*) FROM {table} WHERE {col}::text = ANY(%s) GROUP BY 1").format(
+            col=sql.Identifier(self.column), table=sql.Identifier(*self.table.split("."))
+        )
         with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
-            rows = conn.execute(
-                "SELECT event_id::text, count(*) FROM audit_logs WHERE event_id = ANY(%s::uuid[]) GROUP BY 1",
-                [list(event_ids)],
-            ).fetchall()
+            rows = conn.execute(query, [list(event_ids)]).fetchall()
         return {str(event_id): int(count) for event_id, count in rows}
 
 
-def _audit_consumed(audit: Endpoint | None) -> float | None:
-    """Sum of audit's ``events_consumed_total`` (every outcome), or ``None`` when it cannot be read."""
-    if audit is None:
+def _consumed(consumer: Endpoint | None, metric: str | None) -> float | None:
+    """Sum of the consumer's consumed-events counter (every outcome), or ``None`` when it cannot be read."""
+    if consumer is None or metric is None:
         return None
     with observe_client(5.0) as client:
-        answer = exchange(client, "GET", audit.url(audit.paths.metrics))
+        answer = exchange(client, "GET", consumer.url(consumer.metrics_path))
     if answer.status != 200:
         return None
-    return sum(float(v) for v in _CONSUMED.findall(answer.body.decode("utf-8", "replace")))
+    pattern = re.compile(rf"^{re.escape(metric)}(?:\{{[^}}]*\}})?\s+(\S+)", re.MULTILINE)
+    return sum(float(v) for v in pattern.findall(answer.body.decode("utf-8", "replace")))
 
 
 def _wait_audit(
@@ -309,13 +322,18 @@ def observe_replay(
     events: Sequence[CapturedEvent],
     store: AuditStore,
     *,
-    audit: Endpoint | None = None,
+    consumer: Endpoint | None = None,
+    consumer_topics: str = "audit",
+    consumed_metric: str | None = "events_consumed_total",
     times: int = 2,
     deadline_s: float = 60.0,
 ) -> ReplayObservation:
-    """Wait until ``events`` are audited, re-publish each ``times`` times (same key, value, headers), wait until
-    audit consumed them all (its ``events_consumed_total``), and count the audit records per event id."""
-    events = [e for e in events if not e.topic.startswith("audit.")]  # audit never audits its own events
+    """Wait until ``events`` are recorded, re-publish each ``times`` times (same key, value, headers), wait until the
+    recording consumer consumed them all (its ``consumed_metric``), and count its records per event id.
+
+    ``consumer_topics`` is the recording consumer's own topic prefix: it never records its own events.
+    """
+    events = [e for e in events if not e.topic.startswith(consumer_topics + ".")]
     ids = sorted({i for e in events if (i := e.attribute("id"))})
     if not ids:
         return ReplayObservation((), times, (), error="no event to replay (the scenario captured none)")
@@ -325,7 +343,7 @@ def observe_replay(
         return ReplayObservation(tuple(ids), times, tuple(first.items()),
                                  error=f"{len(missing)} of {len(ids)} events were never audited before the replay, "
                                        f"so idempotency cannot be judged (see EVENTS-NO-LOSS)")  # fmt: skip
-    consumed_before = _audit_consumed(audit)
+    consumed_before = _consumed(consumer, consumed_metric)
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "logger": _LOGGER})
     replayed = [e for e in events if e.attribute("id") in set(ids)]
     for _ in range(times):
@@ -333,19 +351,21 @@ def observe_replay(
             headers: list[tuple[str, str | bytes | None]] = [(k, v.encode()) for k, v in event.headers]
             producer.produce(event.topic, key=event.key, value=event.value, headers=headers)
     producer.flush(10.0)
-    _wait_consumed(audit, consumed_before, len(replayed) * times, deadline_s)
+    _wait_consumed(consumer, consumed_metric, consumed_before, len(replayed) * times, deadline_s)
     counts = store.counts(ids)
     return ReplayObservation(tuple(ids), times, tuple(sorted(counts.items())))
 
 
-def _wait_consumed(audit: Endpoint | None, before: float | None, count: int, deadline_s: float) -> None:
-    """Until audit's consumed counter grew by ``count``; without metrics, a fixed settle of 3 s instead."""
+def _wait_consumed(
+    consumer: Endpoint | None, metric: str | None, before: float | None, count: int, deadline_s: float
+) -> None:
+    """Until the consumer's consumed counter grew by ``count``; without one, a fixed settle of 3 s instead."""
     if before is None:
         time.sleep(3.0)
         return
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
-        now = _audit_consumed(audit)
+        now = _consumed(consumer, metric)
         if now is not None and now - before >= count:
             return
         time.sleep(0.2)
@@ -357,27 +377,36 @@ def _wait_consumed(audit: Endpoint | None, before: float | None, count: int, dea
 def outbox_pending(endpoint: Endpoint) -> float | None:
     """``outbox_pending_events`` from the service's ``/metrics``, or ``None`` when absent or unreadable."""
     with observe_client(5.0) as client:
-        answer = exchange(client, "GET", endpoint.url(endpoint.paths.metrics))
+        answer = exchange(client, "GET", endpoint.url(endpoint.metrics_path))
     found = _PENDING.search(answer.body.decode("utf-8", "replace")) if answer.status == 200 else None
     return float(found.group(1)) if found else None
 
 
+def burst_writers(target: Target) -> list[str]:
+    """The services of the target whose fleet-file declaration has a burst write."""
+    return [s.name for s in target.fleet.services if s.burst is not None and s.name in target.endpoints]
+
+
+def _burst_steps(target: Target, service: str) -> tuple[StepSpec, ...]:
+    burst = target.fleet.service(service).burst
+    return burst.steps if burst is not None else ()
+
+
 @dataclass(slots=True)
 class _Burst:
-    endpoints: Mapping[str, Endpoint]
-    credentials: Credentials
-    writers: list[Writer]
+    target: Target
+    writers: list[str]
     concurrency: int
     records: list[WriteRecord] = field(default_factory=list)
     counter: int = 0
 
     def send(self, count: int, *, during_outage: bool = False) -> None:
         def one(n: int) -> WriteRecord:
-            writer = self.writers[n % len(self.writers)]
+            service = self.target.fleet.service(self.writers[n % len(self.writers)])
+            assert service.burst is not None
             with observe_client(15.0) as client:
-                record = writer.send(client, self.endpoints[writer.service], self.credentials, n)
-            return WriteRecord(record.service, record.topic, record.correlation_id, record.aggregate_id,
-                               record.status, during_outage)  # fmt: skip
+                record = run_write(StepContext(client, self.target, service, {"n": n}), service.burst)
+            return dataclasses.replace(record, during_outage=during_outage)
 
         numbers = range(self.counter, self.counter + count)
         self.counter += count
@@ -391,8 +420,7 @@ class _Burst:
 
 
 def observe_burst(
-    endpoints: Mapping[str, Endpoint],
-    credentials: Credentials,
+    target: Target,
     bootstrap: str,
     store: AuditStore | None,
     *,
@@ -403,17 +431,21 @@ def observe_burst(
     concurrency: int = 4,
     drain_s: float = 60.0,
 ) -> DeliveryObservation:
-    """Send ``writes`` writes spread over ``services`` (default: every service with a writer that is running).
+    """Send ``writes`` declared burst writes spread over ``services`` (default: every service of the target with
+    one).
 
     With ``outage`` (a Kafka fault hook), a third of the writes go before Kafka stops, writes keep going for
     ``outage_s`` while it is down, and the rest after it is back. Then wait (up to ``drain_s``) until every accepted
     write's event was seen once, audited once, and every outbox is empty.
     """
-    chosen = [WRITERS[s] for s in (services or list(WRITERS)) if s in WRITERS and s in endpoints]
+    writers = burst_writers(target)
+    chosen = [s for s in (services or writers) if s in writers]
     if not chosen:
-        raise ValueError(f"no burst writer for any running service; writers exist for {', '.join(WRITERS)}")
-    topics = sorted({w.topic for w in chosen})
-    burst = _Burst(endpoints, credentials, chosen, concurrency)
+        raise ValueError(f"no burst write is declared for any of {', '.join(services or ['the target services'])}")
+    topics = sorted({e.topic for s in chosen for step in _burst_steps(target, s) for e in step.events or ()})
+    burst = _Burst(target, chosen, concurrency)
+    conventions = target.fleet.events
+    endpoints = target.endpoints
     notes: list[str] = []
     capture = EventCapture(bootstrap, topics)
     captures = [capture]
@@ -426,7 +458,7 @@ def observe_burst(
             burst.send(writes // 3)
             # Read what reached Kafka before stopping it: an in-memory broker (embedded Tansu) loses it on stop.
             before = {r.correlation_id for r in burst.records if 200 <= r.status < 300}
-            capture.read(until=lambda seen: before <= _correlations(seen), deadline_s=15.0, settle_s=0.2)
+            capture.read(until=lambda seen: before <= _correlations(conventions, seen), deadline_s=15.0, settle_s=0.2)
             stopped, mode = time.monotonic(), outage_mode(outage)
             outage.inject(mode)
             try:
@@ -440,7 +472,7 @@ def observe_burst(
                 capture = EventCapture(bootstrap, topics, from_beginning=True)
                 captures.append(capture)
             burst.send(max(0, writes - len(burst.records)))
-        drained = _drain(burst, captures, store, endpoints, deadline=started + drain_s + outage_s)
+        drained = _drain(burst, captures, store, endpoints, conventions, deadline=started + drain_s + outage_s)
     finally:
         for each in captures:
             each.close()
@@ -480,22 +512,25 @@ def _drain(
     captures: list[EventCapture],
     store: AuditStore | None,
     endpoints: Mapping[str, Endpoint],
+    conventions: EventConventions,
     *,
     deadline: float,
 ) -> _Drained:
     started = time.monotonic()
     wanted = {r.correlation_id for r in burst.records if 200 <= r.status < 300}
-    services = sorted({w.service for w in burst.writers})
+    services = sorted(set(burst.writers))
     audit: dict[str, int] = {}
     pending: dict[str, float | None] = {}
     while True:
         remaining = max(0.5, deadline - time.monotonic())
-        captures[-1].read(until=lambda _seen: wanted <= _correlations(_all(captures)), deadline_s=min(remaining, 2.0),
-                          settle_s=0.3)  # fmt: skip
-        ids = sorted({i for e in _all(captures) if e.attribute("correlationid") in wanted and (i := e.attribute("id"))})
+        captures[-1].read(until=lambda _seen: wanted <= _correlations(conventions, _all(captures)),
+                          deadline_s=min(remaining, 2.0), settle_s=0.3)  # fmt: skip
+        ids = sorted(
+            {i for e in _all(captures) if correlation_of(conventions, e) in wanted and (i := e.attribute("id"))}
+        )
         audit = store.counts(ids) if store is not None and ids else {}
         pending = {s: outbox_pending(endpoints[s]) for s in services}
-        complete = wanted <= _correlations(_all(captures)) and not any(pending.values())
+        complete = wanted <= _correlations(conventions, _all(captures)) and not any(pending.values())
         if store is not None:
             complete = complete and all(audit.get(i, 0) >= 1 for i in ids)
         if complete or time.monotonic() >= deadline:
@@ -519,30 +554,36 @@ def kafka_bootstrap_of(target: object) -> str | None:
 
 
 def audit_store_of(target: object) -> AuditStore | None:
-    """Where the target's audit records are counted: a target file's ``databases.audit`` DSN, or the reference
-    fleet's ``fleet_audit`` database (as the PostgreSQL superuser, which RLS does not filter)."""
+    """Where the recording consumer's records are counted (the fleet file's ``events.records``): a target file's
+    ``databases.<service>`` DSN, or, on the reference fleet, that service's database as the PostgreSQL superuser
+    (which RLS does not filter)."""
+    fleet = getattr(target, "fleet", None)
+    recorder = fleet.events.records if fleet is not None else None
+    if recorder is None:
+        return None
     databases = getattr(target, "databases", None)
-    if isinstance(databases, dict) and databases.get("audit"):
-        return PostgresAuditStore(str(databases["audit"]))
+    if isinstance(databases, dict) and databases.get(recorder.service):
+        return PostgresAuditStore(str(databases[recorder.service]), recorder.table, recorder.event_id_column)
     infra = getattr(target, "_infra", None)
-    if infra is None or "audit" not in getattr(target, "endpoints", {}):
+    if infra is None or recorder.service not in getattr(target, "endpoints", {}):
         return None
     from fleetcheck.fixtures.launcher import _with_database
 
-    name = _audit_database(infra.postgres.admin_dsn)
-    return PostgresAuditStore(_with_database(infra.postgres.admin_dsn, name)) if name else None
+    name = _service_database(infra.postgres.admin_dsn, recorder.service)
+    if not name:
+        return None
+    return PostgresAuditStore(_with_database(infra.postgres.admin_dsn, name), recorder.table, recorder.event_id_column)
 
 
-def _audit_database(admin_dsn: str) -> str | None:
-    """audit's database on the reference fleet's server: ``fleet_audit``, or ``fleet_audit_<hex>`` when the launcher
-    gave this run unique names (a shared server). The launcher does not publish the name, so it is looked up; more
-    than one candidate is ambiguous and gives ``None``."""
+def _service_database(admin_dsn: str, service: str) -> str | None:
+    """A reference service's database on the reference fleet's server: ``fleet_<pkg>``, or ``fleet_<pkg>_<hex>`` when
+    the launcher gave this run unique names (a shared server). The launcher does not publish the name, so it is
+    looked up; more than one candidate is ambiguous and gives ``None``."""
     import psycopg
 
+    pattern = rf"^fleet_{service.replace('-', '_')}(_[0-9a-f]{{6}})?$"
     with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5) as conn:
-        rows = conn.execute(
-            r"SELECT datname FROM pg_database WHERE datname ~ '^fleet_audit(_[0-9a-f]{6})?$'"
-        ).fetchall()
+        rows = conn.execute("SELECT datname FROM pg_database WHERE datname ~ %s", [pattern]).fetchall()
     names = [str(row[0]) for row in rows]
     return names[0] if len(names) == 1 else None
 
@@ -599,7 +640,11 @@ def observe_schema_changes(
             observed[(service, "schema-change")] = ([], [reason])
             continue
         topics = [t.name for t in fleet.topics if t.producer == service]
-        changes: list[Any] = [SchemaChange(t, baseline[t], payload_schema(t)) for t in topics if t in baseline]
+        changes: list[Any] = [
+            SchemaChange(t, baseline[t], schema)
+            for t in topics
+            if t in baseline and (schema := payload_schema_of(fleet, t)) is not None
+        ]
         why = [] if changes else [f"the baseline has none of its topics ({', '.join(topics)}): nothing to compare"]
         observed[(service, "schema-change")] = (changes, why)
     return observed
@@ -621,7 +666,7 @@ def observe_target(target: Any, wanting: Mapping[str, set[str]], say: Callable[[
         if kinds & {"event-scenario", "event-replay"}:
             say(f"running the event scenario of {service}")
             observed.update(_scenario_slots(target, service, kinds, bootstrap, store))
-    for kind, outage in (("event-burst", None), ("event-outage", target.fault_hooks.get("kafka"))):
+    for kind, outage in (("event-burst", None), ("event-outage", target.fault_hooks.get(kafka_hook(target.fleet)))):
         services = [s for s, kinds in wanting.items() if kind in kinds]
         if services:
             say(f"{'breaking Kafka during' if outage else 'sending'} a burst of writes ({kind})")
@@ -630,49 +675,75 @@ def observe_target(target: Any, wanting: Mapping[str, set[str]], say: Callable[[
 
 
 def _scenario_slots(target: Any, service: str, kinds: set[str], bootstrap: str, store: AuditStore | None) -> Observed:
-    if service not in SCENARIOS:
-        why = f"fleetcheck has no event scenario for {service} yet (scenarios: {', '.join(SCENARIOS)})"
-        return {(service, k): ([], [why]) for k in kinds & {"event-scenario", "event-replay"}}
+    wanted = kinds & {"event-scenario", "event-replay"}
     try:
-        scenario = observe_scenario(target.endpoints[service], target.credentials, bootstrap,
-                                    [t.name for t in target.fleet.topics], endpoints=target.endpoints)  # fmt: skip
+        scenario = observe_scenario(target, service, bootstrap, [t.name for t in target.fleet.topics])
     except ScenarioNotPossible as exc:
-        return {(service, k): ([], [str(exc)]) for k in kinds & {"event-scenario", "event-replay"}}
+        return {(service, k): ([], [str(exc)]) for k in wanted}
     slots: Observed = {(service, "event-scenario"): ([scenario], [])}
     if "event-replay" in kinds:
-        audit = target.endpoints.get("audit")
-        if store is None or audit is None:
-            slots[(service, "event-replay")] = ([], ["needs audit running and its database (target: databases.audit)"])
+        recorder = target.fleet.events.records
+        consumer = target.endpoints.get(recorder.service) if recorder is not None else None
+        if store is None or consumer is None:
+            slots[(service, "event-replay")] = ([], [_no_record_store(target)])
         else:
-            replay = observe_replay(bootstrap, caused_events(scenario), store, audit=audit)
+            events = caused_events(target.fleet.events, scenario)
+            prefix = target.fleet.service(recorder.service).topic_prefix
+            replay = observe_replay(bootstrap, events, store, consumer=consumer, consumer_topics=prefix,
+                                    consumed_metric=recorder.consumed_metric)  # fmt: skip
             slots[(service, "event-replay")] = ([replay], [])
     return slots
 
 
-def caused_events(scenario: EventScenario) -> list[CapturedEvent]:
+def _no_record_store(target: Any) -> str:
+    recorder = target.fleet.events.records
+    if recorder is None:
+        return (
+            "the fleet file names no consumer that records every event (events.records), so replays cannot be counted"
+        )
+    return (f"needs {recorder.service} running and its database to count its records (target file: "
+            f"databases.{recorder.service})")  # fmt: skip
+
+
+def caused_events(conventions: EventConventions, scenario: EventScenario) -> list[CapturedEvent]:
     """The events the scenario's requests caused (by correlation id, or by key on an action's topic for a service
     that keys by its own request id), including other services' (audit's scenario causes master-data's events), but
     not whatever else the fleet published meanwhile."""
     sent = {a.correlation_id for a in scenario.actions}
     keyed = {(a.topic, a.aggregate_id) for a in scenario.actions if a.topic}
-    return [e for e in scenario.events if e.attribute("correlationid") in sent or (e.topic, e.key) in keyed]
+    return [e for e in scenario.events if correlation_of(conventions, e) in sent or (e.topic, e.key) in keyed]
 
 
 def _delivery_slots(
     target: Any, services: list[str], kind: str, outage: FaultHook | None, bootstrap: str, store: AuditStore | None
 ) -> Observed:
-    writers = [s for s in services if s in WRITERS and s in target.endpoints]
-    no_writer: Observed = {
-        (s, kind): ([], [f"fleetcheck has no burst writer for {s} yet"]) for s in services if s not in writers
-    }
+    writers = [s for s in services if s in burst_writers(target)]
+    no_writer: Observed = {(s, kind): ([], [_no_burst(target, s)]) for s in services if s not in writers}
     if kind == "event-outage" and outage is None:
-        why = target.missing_fault_reason("kafka", "stop")
+        why = target.missing_fault_reason(kafka_dependency(target.fleet), "stop")
         return {(s, kind): ([], [why]) for s in services}
-    if not writers or credentials_missing(target):
-        why = target.credentials.missing_reason or "no service with a burst writer runs"
-        return {(s, kind): ([], [why]) for s in services}
-    delivery = observe_burst(target.endpoints, target.credentials, bootstrap, store, services=writers, outage=outage)
+    if not writers:
+        return no_writer
+    if credentials_missing(target):
+        why = target.credentials.missing_reason or "the target gives no tenant credentials"
+        return no_writer | {(s, kind): ([], [why]) for s in writers}
+    delivery = observe_burst(target, bootstrap, store, services=writers, outage=outage)
     return no_writer | {(s, kind): ([delivery], []) for s in writers}
+
+
+def _no_burst(target: Any, service: str) -> str:
+    why = target.fleet.service(service).no_burst_reason
+    return f"the fleet file declares no burst write for {service}" + (f": {why}" if why else " (services[].burst)")
+
+
+def kafka_dependency(fleet: Fleet) -> str:
+    """The name the fleet's services give their Kafka dependency (``kafka`` where none is declared)."""
+    return next((d.name for s in fleet.services for d in s.depends_on if d.type == "kafka"), "kafka")
+
+
+def kafka_hook(fleet: Fleet) -> str:
+    """The fault hook that breaks the fleet's Kafka (the events area's outage)."""
+    return next((d.hook for s in fleet.services for d in s.depends_on if d.type == "kafka"), "kafka")
 
 
 def outage_mode(hook: FaultHook) -> str:

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -24,34 +23,32 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from fleetcheck.contracts.observations import (
+    EndpointRead,
     FaultObservation,
     HealthSnapshot,
     HttpExchange,
     MetricsSnapshot,
-    OperationObservation,
     TrafficObservation,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from fleetcheck.contracts.fleet import OperationRequest, OperationSpec
     from fleetcheck.fixtures.faults import FaultHook
-    from fleetcheck.targets import Credentials, Endpoint
+    from fleetcheck.targets import Endpoint
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
     "OPENMETRICS_ACCEPT",
     "FaultHookFailed",
-    "MissingCredentialError",
     "exchange",
     "observe_client",
     "observe_faults",
     "observe_health",
     "observe_metrics",
-    "observe_operation",
     "observe_traffic",
     "process_start_time",
+    "scrape",
 ]
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -60,10 +57,6 @@ _BODY_LIMIT = 4 * 1024 * 1024  # a scrape is rarely above 1 MiB; cap memory if a
 _PLACEHOLDER = re.compile(r"\{[^{}/]+\}")
 _START_TIME = re.compile(r"^process_start_time_seconds(?:\{[^}]*\})?\s+(\S+)", re.MULTILINE)
 _POLL_S = 0.1
-
-
-class MissingCredentialError(RuntimeError):
-    """An operation needs a credential the target does not provide."""
 
 
 class FaultHookFailed(RuntimeError):
@@ -77,6 +70,7 @@ def exchange(
     *,
     headers: Mapping[str, str] | None = None,
     json_body: Any = None,
+    content: str | bytes | None = None,
     files: Mapping[str, Any] | None = None,
     timeout: float | None = None,
 ) -> HttpExchange:
@@ -86,7 +80,13 @@ def exchange(
     started = time.perf_counter()
     try:
         response = client.request(
-            method, url, headers=dict(request_headers), json=json_body, files=files, timeout=timeout or client.timeout
+            method,
+            url,
+            headers=dict(request_headers),
+            json=json_body,
+            content=content,
+            files=files,
+            timeout=timeout or client.timeout,
         )
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         elapsed = time.perf_counter() - started
@@ -115,27 +115,26 @@ def observe_client(timeout: float = DEFAULT_TIMEOUT_S) -> httpx.Client:
 
 
 def observe_health(endpoint: Endpoint, *, timeout: float = DEFAULT_TIMEOUT_S) -> HealthSnapshot:
-    """Read the five health endpoints of one service once (stats/dependencies only where the profile has them)."""
-    paths = endpoint.paths
+    """Read every health endpoint the service declares, once, in order."""
     with observe_client(timeout) as client:
-        health = exchange(client, "GET", endpoint.url(paths.health))
-        live = exchange(client, "GET", endpoint.url(paths.live))
-        ready = exchange(client, "GET", endpoint.url(paths.ready))
-        stats = exchange(client, "GET", endpoint.url(paths.stats)) if paths.stats else None
-        deps = exchange(client, "GET", endpoint.url(paths.dependencies)) if paths.dependencies else None
-    return HealthSnapshot(endpoint.profile, health, live, ready, stats, deps, observed_at=time.time())
+        reads = tuple(
+            EndpointRead(h.endpoint, h.path, h.profile, exchange(client, "GET", endpoint.url(h.path)))
+            for h in endpoint.health
+        )
+    return HealthSnapshot(reads, observed_at=time.time())
 
 
-def _scrape(client: httpx.Client, endpoint: Endpoint, accept: str | None = None) -> HttpExchange:
+def scrape(client: httpx.Client, endpoint: Endpoint, accept: str | None = None) -> HttpExchange:
+    """One GET of the service's metrics path (``Accept`` as given, else the client's default)."""
     headers = {"Accept": accept} if accept else None
-    return exchange(client, "GET", endpoint.url(endpoint.paths.metrics), headers=headers)
+    return exchange(client, "GET", endpoint.url(endpoint.metrics_path), headers=headers)
 
 
 def observe_metrics(endpoint: Endpoint, *, timeout: float = DEFAULT_TIMEOUT_S) -> MetricsSnapshot:
-    """Scrape ``/metrics`` twice: as Prometheus does by default, and asking for OpenMetrics."""
+    """Scrape the metrics path twice: as Prometheus does by default, and asking for OpenMetrics."""
     with observe_client(timeout) as client:
-        text = _scrape(client, endpoint)
-        openmetrics = _scrape(client, endpoint, OPENMETRICS_ACCEPT)
+        text = scrape(client, endpoint)
+        openmetrics = scrape(client, endpoint, OPENMETRICS_ACCEPT)
     return MetricsSnapshot(text=text, openmetrics=openmetrics)
 
 
@@ -154,81 +153,23 @@ def observe_traffic(
 ) -> TrafficObservation:
     """Scrape, send known traffic, scrape again.
 
-    The traffic is ``health_requests`` GETs of the health endpoint plus ``ids_per_route`` GETs per id route, each
-    with a fresh uuid, so a counter that moves by anything other than the traffic sent, or a route label that holds
-    a raw id, is visible to the checks. The caller must not send other requests to this service meanwhile.
+    The traffic is ``health_requests`` GETs of the cheapest health endpoint plus ``ids_per_route`` GETs per id route
+    (full paths: the service's ``api_base`` already applied), each with a fresh uuid, so a counter that moves by
+    anything other than the traffic sent, or a route label that holds a raw id, is visible to the checks. The
+    caller must not send other requests to this service meanwhile.
     """
+    cheap = endpoint.health_path("health") or endpoint.health_path("live") or endpoint.metrics_path
     with observe_client(timeout) as client:
-        before = _scrape(client, endpoint)
-        sent = [exchange(client, "GET", endpoint.url(endpoint.paths.health)) for _ in range(health_requests)]
+        before = scrape(client, endpoint)
+        sent = [exchange(client, "GET", endpoint.url(cheap)) for _ in range(health_requests)]
         id_paths: list[str] = []
         for route in id_routes:
             for _ in range(ids_per_route):
                 path = fill_id_route(route, str(uuid.uuid4()))
                 id_paths.append(path)
                 sent.append(exchange(client, "GET", endpoint.url(path)))
-        after = _scrape(client, endpoint)
+        after = scrape(client, endpoint)
     return TrafficObservation(before=before, sent=tuple(sent), after=after, id_paths=tuple(id_paths))
-
-
-def _fill(value: Any, fills: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        for key, replacement in fills.items():
-            value = value.replace(key, replacement)
-        return value
-    if isinstance(value, dict):
-        return {k: _fill(v, fills) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_fill(v, fills) for v in value]
-    return value
-
-
-def _auth_headers(request: OperationRequest, credentials: Credentials, operation: str) -> dict[str, str]:
-    if request.auth == "none":
-        return {}
-    token = credentials.tenant_token if request.auth == "tenant" else credentials.platform_admin_token
-    if not token:
-        kind = "a tenant bearer token" if request.auth == "tenant" else "the platform-admin token"
-        why = credentials.missing_reason or "the target provides none"
-        raise MissingCredentialError(
-            f"operation {operation} ({request.method} {request.path}) needs {kind}; {why}. "
-            "Add credentials to the target file."
-        )
-    return {"Authorization": f"Bearer {token}"}
-
-
-def observe_operation(
-    endpoint: Endpoint, operation: OperationSpec, credentials: Credentials, *, timeout: float = DEFAULT_TIMEOUT_S
-) -> OperationObservation:
-    """Scrape, run a declared business operation once, scrape again.
-
-    ``{uuid}`` is one fresh uuid per run (shared by every request of the operation, so later requests can name what
-    earlier ones created), ``{tenant_id}`` the synthetic tenant of the target, and ``{previous.id}`` the ``id`` field
-    of the previous request's JSON answer (to act on what the previous request created).
-
-    Raises:
-        MissingCredentialError: the operation needs a credential the target does not give (checked before sending).
-    """
-    headers = [_auth_headers(r, credentials, operation.name) for r in operation.requests]
-    fills = {"{uuid}": str(uuid.uuid4()), "{tenant_id}": credentials.tenant_id or "", "{previous.id}": ""}
-    exchanges: list[HttpExchange] = []
-    with observe_client(timeout) as client:
-        before = _scrape(client, endpoint)
-        for request, auth in zip(operation.requests, headers, strict=True):
-            url = endpoint.url(_fill(request.path, fills))
-            sent = exchange(client, request.method, url, headers=auth, json_body=_fill(request.json_body, fills))
-            exchanges.append(sent)
-            fills["{previous.id}"] = _created_id(sent)
-        after = _scrape(client, endpoint)
-    return OperationObservation(operation=operation.name, before=before, exchanges=tuple(exchanges), after=after)
-
-
-def _created_id(sent: HttpExchange) -> str:
-    try:
-        body = json.loads(sent.body)
-    except ValueError:
-        return ""
-    return str(body["id"]) if isinstance(body, dict) and "id" in body else ""
 
 
 def process_start_time(scrape: HttpExchange) -> float | None:
@@ -244,7 +185,7 @@ def process_start_time(scrape: HttpExchange) -> float | None:
         return None
 
 
-_During = tuple[HttpExchange, HttpExchange]
+_During = tuple[HttpExchange, HttpExchange | None, HttpExchange | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,11 +236,12 @@ def observe_faults(
             baseline_ready=before[name].baseline_ready,
             during_ready=during[name][0],
             during_live=during[name][1],
+            during_health=during[name][2],
             recovered_ready=after[name][0],
             recovery_s=after[name][1],
             start_time_before=before[name].start_time,
             start_time_after=after[name][2],
-            profile=services[name].profile,
+            profile=services[name].health_profile("ready"),
         )
         for name in names
     }
@@ -314,20 +256,31 @@ def _call_hook(action: Any, dependency: str, mode: str, verb: str) -> None:
 
 def _read_before(endpoint: Endpoint, timeout: float) -> _Before:
     with observe_client(timeout) as client:
-        ready = exchange(client, "GET", endpoint.url(endpoint.paths.ready))
-        start = process_start_time(_scrape(client, endpoint))
+        ready = exchange(client, "GET", endpoint.url(_ready_path(endpoint)))
+        start = process_start_time(scrape(client, endpoint))
     return _Before(ready, start)
 
 
+def _ready_path(endpoint: Endpoint) -> str:
+    path = endpoint.health_path("ready")
+    if path is None:
+        raise ValueError(f"{endpoint.service} declares no ready endpoint, so a fault cannot be judged on it")
+    return path
+
+
 def _read_during(pool: ThreadPoolExecutor, services: Mapping[str, Endpoint], timeout: float) -> dict[str, _During]:
-    # Ready and live of every service at once: a frozen dependency makes ready slow, and live must not wait on it.
-    def read(endpoint: Endpoint, path: str) -> HttpExchange:
+    # Ready, live and the cheap health of every service at once: a frozen dependency makes ready slow, and live and
+    # health must not wait on it.
+    def read(endpoint: Endpoint, path: str | None) -> HttpExchange | None:
+        if path is None:
+            return None
         with observe_client(timeout) as client:
             return exchange(client, "GET", endpoint.url(path))
 
-    ready = {n: pool.submit(read, e, e.paths.ready) for n, e in services.items()}
-    live = {n: pool.submit(read, e, e.paths.live) for n, e in services.items()}
-    return {n: (ready[n].result(), live[n].result()) for n in services}
+    ready = {n: pool.submit(read, e, _ready_path(e)) for n, e in services.items()}
+    live = {n: pool.submit(read, e, e.health_path("live")) for n, e in services.items()}
+    health = {n: pool.submit(read, e, e.health_path("health")) for n, e in services.items()}
+    return {n: (ready[n].result(), live[n].result(), health[n].result()) for n in services}  # type: ignore[misc]
 
 
 def _read_recovery(
@@ -335,10 +288,10 @@ def _read_recovery(
 ) -> tuple[HttpExchange, float, float | None]:
     with observe_client(timeout) as client:
         while True:
-            ready = exchange(client, "GET", endpoint.url(endpoint.paths.ready))
+            ready = exchange(client, "GET", endpoint.url(_ready_path(endpoint)))
             waited = time.perf_counter() - restored_at
             if ready.status == 200 or waited >= bound_s:
                 break
             time.sleep(_POLL_S)
-        start = process_start_time(_scrape(client, endpoint))
+        start = process_start_time(scrape(client, endpoint))
     return ready, waited, start

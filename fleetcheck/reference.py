@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.registry import CheckSettings
+from fleetcheck.login import LoginFailed, TokenSource
 from fleetcheck.observe import exchange, observe_client
-from fleetcheck.targets import Credentials, Endpoint, login, missing_fault_reason
+from fleetcheck.targets import Credentials, Endpoint, missing_fault_reason
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -133,7 +134,7 @@ class ReferenceFleet:
         self._say(f"starting {len(launches)} service(s): {', '.join(launch.name for launch in launches)}")
         self._running = launcher.launch(launches)
         self._endpoints = {
-            name: Endpoint.at(name, running.base_url) for name, running in self._running.services.items()
+            name: Endpoint.of(self._fleet, name, running.base_url) for name, running in self._running.services.items()
         }
         self._say("creating a synthetic tenant")
         self._credentials = self._synthetic_tenant()
@@ -247,10 +248,14 @@ class ReferenceFleet:
             return Credentials(platform_admin_token=admin, missing_reason=why)
         email, password = f"fleetcheck-{uuid.uuid4().hex[:8]}@example.com", f"Fc-{uuid.uuid4().hex}-Aa1!"
         why = _register(auth, tenant_id, email, password)
+        fields = {"tenant_id": tenant_id, "id": tenant_id, "email": email, "password": password}
         token = None
         if not why:
-            token, why = login(auth, tenant_id, email, password)
-        return Credentials(token, tenant_id, admin, missing_reason=why)
+            try:
+                token = TokenSource.login(self._fleet.auth, auth, fields).token()
+            except LoginFailed as exc:
+                why = str(exc)
+        return Credentials(token, tenant_id, admin, missing_reason=why, tenant_fields=tuple(sorted(fields.items())))
 
 
 def _post(endpoint: Endpoint, path: str, body: dict[str, Any], token: str | None = None) -> tuple[int, Any, str]:

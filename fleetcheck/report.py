@@ -38,17 +38,19 @@ __all__ = [
 
 
 def cell(results: Iterable[CheckResult]) -> str:
-    """One scorecard cell: ``✅ 12/12``, ``❌ 3 of 12``, ``not run (4)``; not-run counts are appended when mixed."""
+    """One scorecard cell: ``✅ 12 passed``, ``❌ 3 failed · 9 passed``, ``not run (4)``; ``· N not run`` when mixed.
+
+    Failed and passed are both named: a bare ``6 of 10`` read as six passed to users.
+    """
     results = list(results)
     if not results:
         return "—"
     failed = sum(1 for r in results if r.outcome is Outcome.FAILED)
     passed = sum(1 for r in results if r.outcome is Outcome.PASSED)
     not_run = len(results) - failed - passed
-    ran = failed + passed
-    if ran == 0:
+    if failed + passed == 0:
         return f"not run ({not_run})"
-    text = f"❌ {failed} of {ran}" if failed else f"✅ {passed}/{ran}"
+    text = f"❌ {failed} failed · {passed} passed" if failed else f"✅ {passed} passed"
     return f"{text} · {not_run} not run" if not_run else text
 
 
@@ -88,15 +90,30 @@ def render_findings(results: Iterable[CheckResult]) -> str:
 
 
 def _not_run_lines(results: list[CheckResult]) -> list[str]:
-    """One line per (service, reason); a reason shared by several checks is said once, with the count."""
+    """One line per reason: a reason shared by several checks or services is said once, naming them.
+
+    Reasons are compared with the service's name taken out, so "no burst write for auth" and "... for audit" are
+    two lines, while "no schema baseline" shared by every service is one.
+    """
     grouped: dict[tuple[str, str], list[CheckResult]] = defaultdict(list)
     for result in results:
-        grouped[(result.service, result.reason)].append(result)
+        grouped[(result.check_id, result.reason)].append(result)
+    by_service: dict[tuple[str, str], list[str]] = defaultdict(list)
     lines = []
-    for (service, reason), group in grouped.items():
-        who = f"{group[0].check_id} [{service}]" if len(group) == 1 else f"{service} ({len(group)} checks)"
+    for (check_id, reason), group in grouped.items():
+        services = [r.service for r in group]
+        if len(services) > 1:
+            lines.append(f"  {check_id} ({_services(services)}): {reason}")
+        else:
+            by_service[(services[0], reason)].append(check_id)
+    for (service, reason), checks in by_service.items():
+        who = f"{checks[0]} [{service}]" if len(checks) == 1 else f"{service} ({len(checks)} checks)"
         lines.append(f"  {who}: {reason}")
     return lines
+
+
+def _services(names: list[str]) -> str:
+    return ", ".join(names) if len(names) <= 3 else f"{len(names)} services"
 
 
 def _finding_lines(finding: Finding) -> str:
@@ -189,6 +206,8 @@ def _result_json(result: CheckResult) -> dict[str, Any]:
         "claim": result.claim,
         "reason": result.reason,
         "duration_s": result.duration_s,
+        "judged": result.judged,
+        "judged_what": result.judged_what,
         "findings": [
             {
                 "check_id": f.check_id,
@@ -228,6 +247,8 @@ def report_from_json(text: str) -> VerificationReport:
             reason=r["reason"],
             duration_s=r["duration_s"],
             claim=r["claim"],
+            judged=r.get("judged", 0),
+            judged_what=r.get("judged_what", ""),
         )
         for r in data["results"]
     )

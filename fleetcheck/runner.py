@@ -27,25 +27,18 @@ from typing import TYPE_CHECKING, Any
 
 from fleetcheck.contracts.findings import CheckResult, Finding, Outcome
 from fleetcheck.contracts.registry import CHECKS, Check, CheckContext, merge_results, run_check
-from fleetcheck.observe import (
-    FaultHookFailed,
-    MissingCredentialError,
-    observe_faults,
-    observe_health,
-    observe_metrics,
-    observe_operation,
-    observe_traffic,
-)
+from fleetcheck.observe import FaultHookFailed, observe_faults, observe_health, observe_metrics, observe_traffic
+from fleetcheck.steps import StepsNotPossible, observe_operation
 
 if TYPE_CHECKING:
-    from fleetcheck.contracts.fleet import Fleet, ServiceSpec
+    from fleetcheck.contracts.fleet import DependencySpec, Fleet, ServiceSpec
     from fleetcheck.contracts.observations import FaultObservation
     from fleetcheck.contracts.registry import Registry
     from fleetcheck.targets import Endpoint, Target
 
 __all__ = [
-    "FAULT_DEPENDENCY_TYPES",
     "FAULT_MODES",
+    "UNBROKEN_BY_DEFAULT",
     "Progress",
     "UnknownSelectionError",
     "VerificationReport",
@@ -56,8 +49,10 @@ __all__ = [
 
 Progress = Callable[[str], None]
 
-#: Dependencies a fault hook can break (a downstream service or the storage directory is not broken by fleetcheck).
-FAULT_DEPENDENCY_TYPES = frozenset({"postgres", "kafka"})
+#: Dependencies fleetcheck does not break unless the target gives a hook by their name: a downstream service (it is
+#: judged in its own right) and a storage directory. Any other dependency without a hook is "not run", with the hook
+#: to add.
+UNBROKEN_BY_DEFAULT = frozenset({"service", "storage"})
 FAULT_MODES = ("stop", "freeze")
 
 
@@ -178,7 +173,7 @@ class _Plan:
         selected = [c for c in CHECKS if c.area in areas and (check_ids is None or c.id in check_ids)]
         for name in services:
             spec = target.fleet.service(name)
-            applicable = [c for c in selected if c.applies_to(spec)]
+            applicable = [c for c in selected if c.applies_to(spec, target.fleet)]
             if name in target.endpoints:
                 plan.checks[name] = applicable
                 continue
@@ -253,7 +248,7 @@ class _Run:
             spec = self.target.fleet.service(service)
             if "traffic" in needs:
                 self.say(f"sending known traffic to {service}")
-                endpoint, routes = self._endpoint(service), spec.id_routes
+                endpoint, routes = self._endpoint(service), [spec.route(r) for r in spec.id_routes]
                 self._observe(service, "traffic", partial(observe_traffic, endpoint, routes))
             if "operation" in needs:
                 self.say(f"running the declared operations of {service}")
@@ -268,12 +263,11 @@ class _Run:
             return [], [f"the fleet file declares no operations for {service}"]
         done: list[Any] = []
         missing: list[str] = []
-        credentials = self.target.credentials
         for operation in spec.operations:
             try:
-                done.append(observe_operation(self._endpoint(service), operation, credentials))
-            except MissingCredentialError as exc:
-                missing.append(str(exc))
+                done.append(observe_operation(self.target, service, operation))
+            except StepsNotPossible as exc:
+                missing.append(f"operation {operation.name}: {exc}")
         return done, missing
 
     # ---- area "migrations": fresh-database runs (reference fleet) or the live catalog, read only (target file) ----
@@ -326,11 +320,11 @@ class _Run:
 
     def _fault_phase(self, services: list[str]) -> None:
         wanting = [s for s in services if "fault" in self.plan.needs(s)]
-        dependencies = sorted({d.name for s in wanting for d in self._breakable(s)})
-        pairs = [(d, m) for d in dependencies for m in FAULT_MODES]
         by_service: dict[str, _Observed] = {s: ([], []) for s in wanting}
-        for dependency, mode in pairs:
-            affected = [s for s in wanting if dependency in {d.name for d in self._breakable(s)}]
+        breakable = {s: self._breakable(s) for s in wanting}
+        dependencies = sorted({d.name for deps in breakable.values() for d in deps})
+        for dependency, mode in [(d, m) for d in dependencies for m in FAULT_MODES]:
+            affected = [s for s in wanting if dependency in {d.name for d in breakable[s]}]
             for service, outcome in self._fault_pair(dependency, mode, affected).items():
                 if isinstance(outcome, str):
                     by_service[service][1].append(outcome)
@@ -338,14 +332,29 @@ class _Run:
                     by_service[service][0].append(outcome)
         for service in wanting:
             if not by_service[service][0] and not by_service[service][1]:
-                by_service[service][1].append(f"{service} declares no postgres or kafka dependency to break")
+                by_service[service][1].append(self._nothing_to_break(service))
             self.observed[(service, "fault")] = by_service[service]
 
-    def _breakable(self, service: str) -> list[Any]:
-        return [d for d in self.target.fleet.service(service).depends_on if d.type in FAULT_DEPENDENCY_TYPES]
+    def _breakable(self, service: str) -> list[DependencySpec]:
+        """The service's dependencies a fault can be judged on: it declares a ready endpoint, and either the target
+        has a hook for the dependency or the dependency is of a kind whose missing hook is worth reporting."""
+        if self._endpoint(service).health_path("ready") is None:
+            return []
+        hooks = self.target.fault_hooks
+        return [
+            d
+            for d in self.target.fleet.service(service).depends_on
+            if d.hook in hooks or d.type not in UNBROKEN_BY_DEFAULT
+        ]
+
+    def _nothing_to_break(self, service: str) -> str:
+        if self._endpoint(service).health_path("ready") is None:
+            return f"{service} declares no ready endpoint to judge under a fault"
+        return f"{service} declares no dependency fleetcheck can break (services and storage need a named hook)"
 
     def _fault_pair(self, dependency: str, mode: str, affected: list[str]) -> Mapping[str, FaultObservation | str]:
-        hook = self.target.fault_hooks.get(dependency)
+        spec = next(d for s in affected for d in self.target.fleet.service(s).depends_on if d.name == dependency)
+        hook = self.target.fault_hooks.get(spec.hook)
         if hook is None or mode not in hook.modes:
             reason = self.target.missing_fault_reason(dependency, mode)
             return dict.fromkeys(affected, reason)

@@ -1,8 +1,12 @@
 """Targets: what fleetcheck verifies. A deployed fleet described by a target file, or the reference fleet it starts.
 
 A :class:`Target` tells the runner, per service, where it answers (:class:`Endpoint`), which services cannot be
-observed and why, how to break each dependency on purpose (fault hooks), which credentials to use and the bounds
-checks judge against. Observers and the runner only see this protocol.
+observed and why, how to break each dependency on purpose (fault hooks, by hook name), which credentials to use and
+the bounds checks judge against. Observers and the runner only see this protocol.
+
+The fleet file says what each service must do (its contract: paths, profiles, steps); the target file says where a
+deployment of it is and how to reach into it (URLs, credentials, DSNs, the commands that break a dependency), and may
+override a service's paths and profile where the deployment mounts it differently.
 
 Example:
     >>> from fleetcheck.targets import TargetFile
@@ -13,19 +17,16 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from fleetcheck.contracts.fleet import describe_validation_error, load_fleet
-from fleetcheck.contracts.health_profiles import PROFILES, profile_for
+from fleetcheck.contracts.fleet import HealthEndpoint, describe_validation_error, load_fleet
 from fleetcheck.contracts.registry import CheckSettings
+from fleetcheck.login import LoginFailed, TokenSource, jwt_claim
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,76 +35,57 @@ if TYPE_CHECKING:
     from fleetcheck.fixtures.faults import FaultHook
 
 __all__ = [
-    "HEALTH_PROFILES",
     "Credentials",
     "Endpoint",
-    "EndpointPaths",
     "Target",
     "TargetFile",
     "TargetFileError",
+    "fault_hook_names",
     "missing_fault_reason",
 ]
-
-#: Health profile names the catalogue knows (``fleetcheck.contracts.health_profiles``).
-HEALTH_PROFILES: tuple[str, ...] = tuple(PROFILES)
-
-
-def _has_details(profile: str) -> bool:
-    """Whether the profile defines the stats and dependencies endpoints (Terminus and health+json do not)."""
-    endpoints = profile_for(profile).endpoints
-    return "stats" in endpoints and "dependencies" in endpoints
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointPaths:
-    """Paths of the five health endpoints and ``/metrics``; ``stats``/``dependencies`` are ``None`` if not offered."""
-
-    health: str = "/health"
-    live: str = "/health/live"
-    ready: str = "/health/ready"
-    stats: str | None = "/health/stats"
-    dependencies: str | None = "/health/dependencies"
-    metrics: str = "/metrics"
-
-    @classmethod
-    def under(cls, health: str = "/health", *, details: bool = True, metrics: str = "/metrics") -> EndpointPaths:
-        """The five endpoints under one base path (``/api/v1/health`` -> ``/api/v1/health/live`` ...)."""
-        base = health.rstrip("/") or ""
-        return cls(
-            health=health,
-            live=f"{base}/live",
-            ready=f"{base}/ready",
-            stats=f"{base}/stats" if details else None,
-            dependencies=f"{base}/dependencies" if details else None,
-            metrics=metrics,
-        )
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """Where one service answers: its base URL, the health profile it speaks and its paths."""
+    """Where one service answers: its base URL, its health endpoints (path and profile each) and its metrics path."""
 
     service: str
     base_url: str
-    profile: str = "fleet"
-    paths: EndpointPaths = field(default_factory=EndpointPaths)
+    health: tuple[HealthEndpoint, ...] = ()
+    metrics_path: str = "/metrics"
 
     @classmethod
-    def at(cls, service: str, base_url: str, profile: str = "fleet") -> Endpoint:
-        return cls(service, base_url, profile, EndpointPaths.under(details=_has_details(profile)))
+    def of(cls, fleet: Fleet, service: str, base_url: str) -> Endpoint:
+        """The endpoint the fleet file declares for ``service``, at ``base_url``."""
+        spec = fleet.service(service)
+        return cls(service, base_url, fleet.health_endpoints(spec), spec.metrics_path)
 
     def url(self, path: str) -> str:
         return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
 
+    def health_path(self, endpoint: str) -> str | None:
+        """The path of one health endpoint (``ready``), or ``None`` when the service declares none."""
+        return next((h.path for h in self.health if h.endpoint == endpoint), None)
+
+    def health_profile(self, endpoint: str) -> str:
+        return next((h.profile for h in self.health if h.endpoint == endpoint), "fleet")
+
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """Bearer credentials for operations. ``missing_reason`` says why one is absent (e.g. the login failed)."""
+    """Bearer credentials for steps. ``missing_reason`` says why one is absent (e.g. the login failed).
+
+    ``tenant_fields`` are the target file's fields of the tenant (email, username, ...), which steps and the login
+    use as ``{tenant.<field>}``; ``other_tenant_*`` is a second tenant, for checks that cross tenants.
+    """
 
     tenant_token: str | None = None
     tenant_id: str | None = None
     platform_admin_token: str | None = None
     missing_reason: str = ""
+    tenant_fields: tuple[tuple[str, str], ...] = ()
+    other_tenant_token: str | None = None
+    other_tenant_id: str | None = None
 
 
 class Target(Protocol):
@@ -126,7 +108,7 @@ class Target(Protocol):
 
     @property
     def fault_hooks(self) -> Mapping[str, FaultHook]:
-        """Fault hooks by dependency name (``postgres``, ``kafka``)."""
+        """Fault hooks by hook name (a dependency's ``fault``, default its name: ``postgres``, ``kafka``)."""
 
     @property
     def credentials(self) -> Credentials: ...
@@ -141,6 +123,11 @@ class Target(Protocol):
 def missing_fault_reason(dependency: str, mode: str, where: str) -> str:
     """The standard not-run reason; ``where`` names what has no hook ("the target file has none: add ...")."""
     return f"needs a fault hook for {dependency} (mode {mode}); {where}"
+
+
+def fault_hook_names(fleet: Fleet) -> list[str]:
+    """Every fault hook name a dependency of the fleet uses."""
+    return sorted({d.hook for s in fleet.services for d in s.depends_on})
 
 
 class TargetFileError(ValueError):
@@ -177,35 +164,50 @@ class _Paths(_Model):
     _absolute = field_validator("*")(_absolute_path)
 
 
+class _Lifecycle(_Model):
+    """Shell commands that start and stop the service (the boot check starts it with a dependency down)."""
+
+    start: str
+    stop: str
+    timeout_s: float = Field(default=60.0, gt=0)
+
+
 class _Service(_Model):
     base_url: str
-    profile: str = "fleet"
+    profile: str | None = None
     paths: _Paths = Field(default_factory=_Paths)
+    lifecycle: _Lifecycle | None = None
 
     _url = field_validator("base_url")(_http_url)
 
-    @field_validator("profile")
-    @classmethod
-    def _known_profile(cls, value: str) -> str:
-        if value not in HEALTH_PROFILES:
-            raise ValueError(f"unknown health profile; allowed: {', '.join(HEALTH_PROFILES)}")
-        return value
 
+class _Tenant(BaseModel):
+    """A tenant's credentials: a token, a command printing one, or the fields the fleet's login sends."""
 
-class _TenantLogin(_Model):
-    tenant_id: str
-    email: str
-    password: str
+    model_config = ConfigDict(extra="allow", frozen=True)
 
-
-class _TenantToken(_Model):
-    token: str
+    token: str | None = None
+    token_command: str | None = None
     tenant_id: str | None = None
+
+    @model_validator(mode="after")
+    def _strings(self) -> _Tenant:
+        for key, value in (self.model_extra or {}).items():
+            if not isinstance(value, str | int):
+                raise ValueError(f"credential field {key} must be a string (it fills {{tenant.{key}}})")
+        return self
+
+    def fields(self) -> dict[str, str]:
+        given = {k: str(v) for k, v in (self.model_extra or {}).items()}
+        if self.tenant_id:
+            given["tenant_id"] = given.setdefault("id", self.tenant_id)
+        return given
 
 
 class _Credentials(_Model):
     platform_admin_token: str | None = None
-    tenant: _TenantToken | _TenantLogin | None = None
+    tenant: _Tenant | None = None
+    other_tenant: _Tenant | None = None
 
 
 class _FaultCommands(_Model):
@@ -234,12 +236,22 @@ class _Prometheus(_Model):
     _url = field_validator("url")(_http_url)
 
 
+class _Database(_Model):
+    """A service's database: a read-only DSN to inspect the catalog, and the role the service runs as (RLS probes)."""
+
+    inspect: str
+    runtime: str | None = None
+
+
 class _TargetFileModel(_Model):
     fleet: str | None = None
     settings: _Settings = Field(default_factory=_Settings)
     services: dict[str, _Service]
     credentials: _Credentials = Field(default_factory=_Credentials)
-    databases: dict[str, str] = Field(default_factory=dict)
+    databases: dict[str, str | _Database] = Field(default_factory=dict)
+    postgres_admin_dsn: str | None = Field(
+        default=None, description="a role that may create databases: scratch databases for command-driven migrations"
+    )
     kafka: _Kafka | None = None
     prometheus: _Prometheus | None = None
     faults: dict[str, _FaultCommands] = Field(default_factory=dict)
@@ -255,8 +267,9 @@ class TargetFile:
         self.path = path
         self._model = model
         self._fleet = fleet
-        self._credentials: Credentials | None = None
         self._hooks: dict[str, FaultHook] | None = None
+        self._tenant = self._token_source(model.credentials.tenant, "credentials.tenant")
+        self._other = self._token_source(model.credentials.other_tenant, "credentials.other_tenant")
 
     @classmethod
     def load(cls, path: Path | str, *, fleet_file: Path | str | None = None) -> TargetFile:
@@ -265,9 +278,10 @@ class TargetFile:
         ``fleet_file`` overrides the file's own ``fleet`` key (the CLI's ``--fleet``).
 
         Raises:
-            TargetFileError: missing file, not YAML, wrong keys or types, a non-http(s) URL, an unknown profile, or a
-                service the fleet does not declare; the message names the file, the key path and the allowed values.
-            contracts.fleet.FleetFileError: the fleet file it names is itself malformed.
+            TargetFileError: missing file, not YAML, wrong keys or types, a non-http(s) URL, an unknown profile, a
+                service the fleet does not declare, or a fault hook no dependency uses; the message names the file,
+                the key path and the allowed values.
+            fleetcheck.contracts.fleet.FleetFileError: the fleet file it names is itself malformed.
         """
         file = Path(path)
         raw = _read_yaml(file)
@@ -278,12 +292,7 @@ class TargetFile:
         if fleet_file is None and model.fleet:
             fleet_file = file.parent / model.fleet  # relative to the target file, not the working directory
         fleet = load_fleet(fleet_file)
-        unknown = sorted(set(model.services) - set(fleet.names()))
-        if unknown:
-            raise TargetFileError(
-                f"{file}: services.{unknown[0]}: the fleet {fleet.name} declares no such service "
-                f"(saw {', '.join(unknown)}); allowed: {', '.join(fleet.names())}"
-            )
+        _check_against(file, model, fleet)
         return cls(file, model, fleet)
 
     @property
@@ -296,7 +305,7 @@ class TargetFile:
 
     @property
     def endpoints(self) -> dict[str, Endpoint]:
-        return {name: _endpoint(name, svc) for name, svc in self._model.services.items()}
+        return {name: _endpoint(self._fleet, name, svc) for name, svc in self._model.services.items()}
 
     @property
     def unavailable(self) -> dict[str, str]:
@@ -308,16 +317,22 @@ class TargetFile:
             from fleetcheck.fixtures.faults import CommandFaultHook
 
             self._hooks = {
-                dep: CommandFaultHook(f.stop, f.start, f.freeze, f.thaw, timeout=f.timeout_s)
-                for dep, f in self._model.faults.items()
+                name: CommandFaultHook(f.stop, f.start, f.freeze, f.thaw, timeout=f.timeout_s)
+                for name, f in self._model.faults.items()
             }
         return self._hooks
 
+    def lifecycle(self, service: str) -> _Lifecycle | None:
+        """The start/stop commands of ``service``, if the target file gives them."""
+        given = self._model.services.get(service)
+        return given.lifecycle if given is not None else None
+
     def missing_fault_reason(self, dependency: str, mode: str) -> str:
-        if dependency not in self._model.faults:
+        hook = _hook_of(self._fleet, dependency)
+        if hook not in self._model.faults:
             add = "stop/start" if mode == "stop" else "freeze/thaw"
-            return missing_fault_reason(dependency, mode, f"the target file has none: add faults.{dependency}.{add}")
-        where = f"the target file's faults.{dependency} has no {mode}: add faults.{dependency}.freeze/thaw"
+            return missing_fault_reason(dependency, mode, f"the target file has none: add faults.{hook}.{add}")
+        where = f"the target file's faults.{hook} has no {mode}: add faults.{hook}.freeze/thaw"
         return missing_fault_reason(dependency, mode, where)
 
     @property
@@ -327,13 +342,63 @@ class TargetFile:
 
     @property
     def credentials(self) -> Credentials:
-        if self._credentials is None:
-            self._credentials = self._resolve_credentials()
-        return self._credentials
+        """The tenants' current tokens (renewed before they expire, so a long run never sends an expired one)."""
+        tenant = self._model.credentials.tenant
+        admin = self._model.credentials.platform_admin_token
+        if tenant is None:
+            return Credentials(platform_admin_token=admin, missing_reason="the target file has no credentials.tenant")
+        fields = tuple(sorted(tenant.fields().items()))
+        token, why = _token(self._tenant)
+        other_token, _ = _token(self._other)
+        other = self._model.credentials.other_tenant
+        return Credentials(
+            tenant_token=token,
+            tenant_id=self._tenant_id(tenant, token),
+            platform_admin_token=admin,
+            missing_reason=why,
+            tenant_fields=fields,
+            other_tenant_token=other_token,
+            other_tenant_id=self._tenant_id(other, other_token) if other is not None else None,
+        )
+
+    def _tenant_id(self, tenant: _Tenant, token: str | None) -> str | None:
+        given = tenant.fields().get("tenant_id") or tenant.fields().get("id")
+        if given:
+            return given
+        claim = jwt_claim(token, self._fleet.auth.tenant_claim) if token else None
+        return str(claim) if claim is not None else None
+
+    def _token_source(self, tenant: _Tenant | None, key: str) -> TokenSource | str | None:
+        """How the tenant's token is had, or why it cannot be (a string)."""
+        if tenant is None:
+            return None
+        if tenant.token:
+            return TokenSource.fixed(tenant.token)
+        if tenant.token_command:
+            return TokenSource.command(tenant.token_command)
+        login = self._fleet.auth.login
+        if login is None:
+            return f"{key} gives no token or token_command, and the fleet file declares no auth.login"
+        service = self._model.services.get(login.service)
+        if service is None:
+            return f"{key} logs in through {login.service} (auth.login), which the target file does not list"
+        endpoint = _endpoint(self._fleet, login.service, service)
+        api_base = self._fleet.service(login.service).api_base
+        return TokenSource.login(self._fleet.auth, endpoint, tenant.fields(), api_base)
 
     @property
     def databases(self) -> dict[str, str]:
-        return dict(self._model.databases)
+        """Read-only inspection DSNs by service."""
+        return {s: d if isinstance(d, str) else d.inspect for s, d in self._model.databases.items()}
+
+    @property
+    def runtime_databases(self) -> dict[str, str]:
+        """DSNs of the role each service runs as (for the RLS and role checks), where the file gives one."""
+        return {s: d.runtime for s, d in self._model.databases.items() if not isinstance(d, str) and d.runtime}
+
+    @property
+    def postgres_admin_dsn(self) -> str | None:
+        return self._model.postgres_admin_dsn
 
     @property
     def kafka_bootstrap(self) -> str | None:
@@ -343,33 +408,73 @@ class TargetFile:
     def prometheus_url(self) -> str | None:
         return self._model.prometheus.url if self._model.prometheus else None
 
-    def _resolve_credentials(self) -> Credentials:
-        given = self._model.credentials
-        admin = given.platform_admin_token
-        tenant = given.tenant
-        if tenant is None:
-            return Credentials(platform_admin_token=admin, missing_reason="the target file has no credentials.tenant")
-        if isinstance(tenant, _TenantToken):
-            return Credentials(tenant.token, tenant.tenant_id or _jwt_claim(tenant.token, "tenant_id"), admin)
-        auth = self._model.services.get("auth")
-        if auth is None:
-            return Credentials(
-                tenant_id=tenant.tenant_id,
-                platform_admin_token=admin,
-                missing_reason="credentials.tenant logs in through auth, but the target file lists no auth service",
+
+def _token(source: TokenSource | str | None) -> tuple[str | None, str]:
+    if source is None:
+        return None, "the target file gives no such tenant"
+    if isinstance(source, str):
+        return None, source
+    try:
+        return source.token(), ""
+    except LoginFailed as exc:
+        return None, str(exc)
+
+
+def _hook_of(fleet: Fleet, dependency: str) -> str:
+    for service in fleet.services:
+        for dep in service.depends_on:
+            if dep.name == dependency:
+                return dep.hook
+    return dependency
+
+
+def _check_against(file: Path, model: _TargetFileModel, fleet: Fleet) -> None:
+    """What only the fleet can say is wrong: an unknown service, profile or fault hook."""
+    unknown = sorted(set(model.services) - set(fleet.names()))
+    if unknown:
+        raise TargetFileError(
+            f"{file}: services.{unknown[0]}: the fleet {fleet.name} declares no such service "
+            f"(saw {', '.join(unknown)}); allowed: {', '.join(fleet.names())}"
+        )
+    for name, service in model.services.items():
+        if service.profile is not None:
+            try:
+                fleet.profile(service.profile)
+            except KeyError as exc:
+                raise TargetFileError(f"{file}: services.{name}.profile: {exc.args[0]}") from None
+    hooks = fault_hook_names(fleet)
+    for hook in model.faults:
+        if hook not in hooks:
+            raise TargetFileError(
+                f"{file}: faults.{hook}: no dependency of the fleet {fleet.name} uses the fault hook {hook!r}, so it "
+                f"would never be used; hooks the fleet's dependencies use: {', '.join(hooks) or 'none'}. Declare "
+                f"the dependency in the fleet file (depends_on: {{name: {hook}, type: ...}}) or remove the entry."
             )
-        token, why = login(_endpoint("auth", auth), tenant.tenant_id, tenant.email, tenant.password)
-        return Credentials(token, tenant.tenant_id, admin, missing_reason=why)
 
 
-def _endpoint(name: str, svc: _Service) -> Endpoint:
+def _endpoint(fleet: Fleet, name: str, svc: _Service) -> Endpoint:
+    """The fleet file's endpoint of ``name``, with the target file's profile and path overrides applied."""
+    declared = Endpoint.of(fleet, name, svc.base_url)
     given = svc.paths
-    base = EndpointPaths.under(
-        given.health or "/health", details=_has_details(svc.profile), metrics=given.metrics or "/metrics"
+    health = {h.endpoint: h for h in declared.health}
+    profile = svc.profile
+    if given.health is not None or profile is not None:
+        # a new base (or profile) moves every endpoint the profile has, as the target file always did
+        spec = fleet.service(name)
+        moved = spec.health.model_copy(update={"base": given.health or spec.health.base, "endpoints": {}})
+        if profile is not None:
+            moved = moved.model_copy(update={"profile": profile})
+        health = {h.endpoint: h for h in fleet.health_endpoints(spec.model_copy(update={"health": moved}))}
+    for endpoint in ("live", "ready", "stats", "dependencies"):
+        path = getattr(given, endpoint)
+        if path is not None:
+            current = health.get(endpoint)
+            profile_of = current.profile if current else (profile or fleet.service(name).health.profile)
+            health[endpoint] = HealthEndpoint(endpoint=endpoint, path=path, profile=profile_of)
+    order = ("health", "live", "ready", "stats", "dependencies")
+    return Endpoint(
+        name, svc.base_url, tuple(health[e] for e in order if e in health), given.metrics or declared.metrics_path
     )
-    overrides = {f.name: getattr(given, f.name) for f in fields(EndpointPaths) if getattr(given, f.name) is not None}
-    values = {f.name: getattr(base, f.name) for f in fields(EndpointPaths)} | overrides
-    return Endpoint(name, svc.base_url, svc.profile, EndpointPaths(**values))
 
 
 def _read_yaml(file: Path) -> Any:
@@ -382,36 +487,6 @@ def _read_yaml(file: Path) -> Any:
     if not isinstance(raw, dict):
         raise TargetFileError(
             f"{file}: expected a mapping with keys services (required), fleet, settings, credentials, databases, "
-            f"kafka, prometheus, faults; saw {type(raw).__name__}"
+            f"postgres_admin_dsn, kafka, prometheus, faults; saw {type(raw).__name__}"
         )
     return raw
-
-
-def _jwt_claim(token: str, claim: str) -> str | None:
-    """A claim from a JWT's payload, unverified: only to fill ``{tenant_id}`` placeholders, never to trust it."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    value = payload.get(claim) if isinstance(payload, dict) else None
-    return str(value) if value is not None else None
-
-
-def login(auth: Endpoint, tenant_id: str, email: str, password: str) -> tuple[str | None, str]:
-    """``POST /auth/login``; returns ``(access_token, "")`` or ``(None, why it failed)``; never raises."""
-    from fleetcheck.observe import exchange, observe_client
-
-    body = {"tenant_id": tenant_id, "email": email, "password": password}
-    with observe_client() as client:
-        answer = exchange(client, "POST", auth.url("/auth/login"), json_body=body)
-    if answer.status != 200:
-        seen = answer.error or f"{answer.status} {answer.body[:200].decode('utf-8', 'replace')}"
-        return None, f"login of {email} at {auth.url('/auth/login')} failed: {seen}"
-    try:
-        token = json.loads(answer.body)["access_token"]
-    except (ValueError, KeyError, TypeError):
-        return None, f"login at {auth.url('/auth/login')} answered 200 without access_token"
-    return str(token), ""

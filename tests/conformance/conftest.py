@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from fleetcheck.contracts.fleet import load_fleet
 
+from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.reference import ReferenceFleet, reference_module
 
 if TYPE_CHECKING:

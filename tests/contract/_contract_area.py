@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from fleetcheck.contracts.findings import Outcome
 
+from fleetcheck.contracts.findings import Outcome
 from fleetcheck.report import cell, render_findings
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.findings import CheckResult
-
     from fleetcheck.runner import VerificationReport
 
 __all__ = ["assert_area", "assert_results"]

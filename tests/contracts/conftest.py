@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
 from fleetcheck.contracts.catalogue import CHECKS
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.registry import CheckContext, CheckSettings, run_check

@@ -7,14 +7,16 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+
 from fleetcheck.contracts.observations import (
+    EndpointRead,
     FaultObservation,
     HealthSnapshot,
     HttpExchange,
     MetricsSnapshot,
 )
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import Fleet, MetricFamilySpec, ServiceSpec
@@ -105,13 +107,9 @@ def health_snapshot(
     exchanges.update(overrides or {})
     if profile != "fleet":
         exchanges["stats"] = exchanges["dependencies"] = None
-    health, live, ready = exchanges["health"], exchanges["live"], exchanges["ready"]
-    assert health is not None
-    assert live is not None
-    assert ready is not None
-    return HealthSnapshot(
-        profile, health, live, ready, exchanges["stats"], exchanges["dependencies"], observed_at=observed_at
-    )
+        exchanges = {k: v for k, v in exchanges.items() if k not in ("stats", "dependencies")}
+    reads = tuple(EndpointRead(name, PATHS[name], profile, value) for name, value in exchanges.items())
+    return HealthSnapshot(reads, observed_at=observed_at)
 
 
 def ready_down(service: ServiceSpec, dependency: str, **kwargs: Any) -> HttpExchange:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from observation_builders import Scrape, exchange, fault, metrics_snapshot, ready_up
+
 from fleetcheck.contracts.catalogue import CHECKS
 from fleetcheck.contracts.registry import CheckContext, run_check
-from observation_builders import Scrape, exchange, fault, metrics_snapshot, ready_up
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import Fleet

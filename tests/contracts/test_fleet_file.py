@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+
 from fleetcheck.contracts.fleet import FleetFileError, load_fleet
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ GOOD_SERVICE = "{name: auth, kind: core, port: 3001, topic_prefix: auth}"
             "depends_on: [{name: db, type: mysql}]}\n",
             [
                 "services[auth].depends_on[db].type:",
-                "Input should be 'postgres', 'kafka', 'service' or 'storage'",
+                "unknown dependency type; allowed: postgres, kafka, redis, elasticsearch, temporal, s3, http, "
+                "service, storage, or custom:<kind>",
                 "(saw 'mysql')",
             ],
         ),

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from fleetcheck.contracts.health_profiles import ENDPOINTS, DependencyState, profile_for
+
+from fleetcheck.contracts.health_profiles import (
+    ENDPOINTS,
+    CustomProfileSpec,
+    DependencyState,
+    custom_profile,
+    dependency_keys,
+    find_dependency,
+    profile_for,
+)
 
 # The NestJS Terminus documentation's examples (docs.nestjs.com/recipes/terminus), with the fleet's indicators.
 TERMINUS_UP = {
@@ -122,12 +131,15 @@ def test_fleet_schemas_accept_spec_bodies_and_reject_a_naive_timestamp() -> None
     assert problems[0].startswith("$.timestamp:")
 
 
-def test_terminus_up_maps_database_to_postgres() -> None:
+def test_terminus_up_reports_database_which_postgres_is_found_under() -> None:
     health = profile_for("terminus").normalize("ready", _body(TERMINUS_UP))
     assert health.status == "up"
     assert health.timestamp is None
     assert health.service is None
-    assert health.dependencies["postgres"].status == "up"
+    assert health.dependencies["database"].status == "up"
+    postgres = find_dependency(health, dependency_keys("postgres", "postgres"))
+    assert postgres is not None
+    assert postgres.status == "up"
     assert "memory_heap" in health.dependencies
 
 
@@ -142,7 +154,8 @@ def test_health_json_groups_measurements_by_component() -> None:
     health = profile_for("health+json").normalize("ready", _body(HEALTH_JSON))
     assert health.status == "up"  # warn is healthy with a concern
     assert health.dependencies["cassandra"] == DependencyState("up", latency_ms=250.0)
-    assert health.dependencies["postgres"] == DependencyState("down", latency_ms=2500.0, error="statement timeout")
+    postgres = find_dependency(health, dependency_keys("postgres", "postgres"))
+    assert postgres == DependencyState("down", latency_ms=2500.0, error="statement timeout")
     assert health.dependencies["uptime"].status == "up"
 
 
@@ -157,12 +170,93 @@ def test_health_json_fail_is_down_and_validates() -> None:
 
 @pytest.mark.parametrize(
     ("name", "endpoints"),
-    [("fleet", ENDPOINTS), ("terminus", ("health", "live", "ready")), ("health+json", ("health", "live", "ready"))],
+    [
+        ("fleet", ENDPOINTS),
+        ("terminus", ("health", "live", "ready")),
+        ("health+json", ("health", "live", "ready")),
+        ("spring", ("health", "live", "ready")),
+        ("kubernetes", ("health", "live", "ready")),
+        ("plain", ("health", "live", "ready")),
+    ],
 )
 def test_profiles_say_which_endpoints_exist(name: str, endpoints: tuple[str, ...]) -> None:
     assert profile_for(name).endpoints == endpoints
 
 
 def test_unknown_profile_lists_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="known profiles: fleet, terminus, health\\+json"):
+    with pytest.raises(KeyError, match="known profiles: fleet, terminus, health\\+json, spring, kubernetes, plain"):
         profile_for("spring-actuator")
+
+
+# Spring Boot Actuator's documented shape (docs.spring.io, "Health" and "Kubernetes Probes"), trimmed.
+SPRING_DOWN = {
+    "status": "DOWN",
+    "components": {
+        "db": {"status": "DOWN", "details": {"database": "PostgreSQL", "error": "Connection refused"}},
+        "diskSpace": {"status": "UP", "details": {"total": 1, "free": 1}},
+        "ping": {"status": "UP"},
+    },
+}
+
+
+def test_spring_reads_components_and_down_errors() -> None:
+    health = profile_for("spring").normalize("ready", _body(SPRING_DOWN))
+    assert health.status == "down"
+    db = find_dependency(health, dependency_keys("postgres", "postgres"))
+    assert db == DependencyState("down", error="Connection refused")
+    assert health.dependencies["ping"].status == "up"
+    assert profile_for("spring").validate("ready", _body(SPRING_DOWN)) == ()
+    assert profile_for("spring").normalize("live", b'{"status":"UP"}').status == "up"
+    assert profile_for("spring").validate("live", b'{"status":"GREEN"}') == (
+        "status is 'GREEN', expected UP, DOWN, OUT_OF_SERVICE or UNKNOWN",
+    )
+
+
+# What etcd 3.5 and the Kubernetes API server answer on /readyz?verbose.
+READYZ_OK = b"[+]data_corruption ok\n[+]serializable_read ok\n[+]linearizable_read ok\nok\n"
+READYZ_FAILED = (
+    b"[+]data_corruption ok\n[-]linearizable_read failed: etcdserver: request timed out\nreadyz check failed\n"
+)
+
+
+def test_kubernetes_verbose_lines_are_dependencies_and_the_last_line_the_verdict() -> None:
+    profile = profile_for("kubernetes")
+    up = profile.normalize("ready", READYZ_OK)
+    assert up.status == "up"
+    assert sorted(up.dependencies) == ["data_corruption", "linearizable_read", "serializable_read"]
+    down = profile.normalize("ready", READYZ_FAILED)
+    assert down.status == "down"
+    assert down.dependencies["linearizable_read"] == DependencyState("down", error="etcdserver: request timed out")
+    assert profile.normalize("live", b"ok").status == "up"
+    assert profile.validate("ready", b"<html>") == ("last line is '<html>', expected 'ok'",)
+
+
+def test_plain_profile_judges_by_status_code_and_lists_nothing() -> None:
+    profile = profile_for("plain")
+    assert profile.lists_dependencies is False
+    assert profile.normalize("ready", b"Prometheus Server is Ready.").dependencies == {}
+    assert profile.default_paths["ready"] == "/ready"
+
+
+def test_a_custom_profile_reads_what_its_json_paths_point_at() -> None:
+    spec = CustomProfileSpec(
+        status="$.health.overall",
+        up=("GREEN",),
+        down=("RED",),
+        dependencies="$.health.parts",
+        dependency_name="$.id",
+        dependency_status="$.state",
+        dependency_error="$.why",
+        service="$.app",
+    )
+    profile = custom_profile("ours", spec)
+    body = {"app": "billing", "health": {"overall": "RED", "parts": [
+        {"id": "pg", "state": "RED", "why": "refused"}, {"id": "cache", "state": "GREEN"}]}}  # fmt: skip
+    health = profile.normalize("ready", _body(body))
+    assert (health.status, health.service) == ("down", "billing")
+    assert health.dependencies == {"pg": DependencyState("down", error="refused"), "cache": DependencyState("up")}
+    assert profile.validate("ready", _body({"health": {"overall": "BLUE"}})) == (
+        "$.health.overall is 'BLUE', expected one of ('GREEN',)",
+    )
+    assert profile.service_endpoints == ("health", "live", "ready")
+    assert profile.lists_dependencies is True

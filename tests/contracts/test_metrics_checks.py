@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from observation_builders import OPENMETRICS_CT, Scrape, exchange, metrics_snapshot, replace
+
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.metrics import parse_exposition
 from fleetcheck.contracts.observations import MetricsSnapshot, OperationObservation, TrafficObservation
-from observation_builders import OPENMETRICS_CT, Scrape, exchange, metrics_snapshot, replace
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import Fleet
@@ -269,20 +271,23 @@ def test_business_moves_fails_on_wrong_reason_label(run: Any, fleet: Fleet) -> N
     ]
 
 
-def test_business_moves_reports_unexpected_status_and_unknown_operation(run: Any, fleet: Fleet) -> None:
-    obs = _operation(
-        fleet,
-        "auth",
-        "failed-login",
-        500,
-        auth_login_attempts_total={"type": "password"},
-        auth_login_failure_total={"reason": "invalid_credentials"},
+def test_business_moves_is_not_run_with_the_answer_when_the_operation_was_refused(run: Any, fleet: Fleet) -> None:
+    refused = dataclasses.replace(
+        _operation(fleet, "auth", "failed-login", 404),
+        refused=("step 'failed-login': POST /auth/login answered 404 Not Found, not 401",),
     )
-    assert "POST /auth/login answered 500" in _messages(run, "METRICS-BUSINESS-MOVES", "auth", obs)[0]
-    unknown = _operation(fleet, "auth", "delete-everything", 200)
-    message = _messages(run, "METRICS-BUSINESS-MOVES", "auth", unknown)[0]
-    assert "operation 'delete-everything' is not declared" in message
-    assert "failed-login" in message
+    result = run("METRICS-BUSINESS-MOVES", "auth", refused)
+    assert result.outcome is Outcome.NOT_RUN
+    assert result.reason == (
+        "operation failed-login did not happen as declared: step 'failed-login': POST /auth/login answered 404 "
+        "Not Found, not 401"
+    )
+
+
+def test_business_moves_of_an_undeclared_operation_is_not_run_naming_the_declared_ones(run: Any, fleet: Fleet) -> None:
+    result = run("METRICS-BUSINESS-MOVES", "auth", _operation(fleet, "auth", "delete-everything", 200))
+    assert result.outcome is Outcome.NOT_RUN
+    assert "operation 'delete-everything' is not declared for auth (declared: failed-login)" in result.reason
 
 
 def test_openmetrics_scrape_of_builder_parses(fleet: Fleet) -> None:

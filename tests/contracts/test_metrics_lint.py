@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from fleetcheck.contracts.metrics_lint import ExpositionSyntaxError, lint_exposition
 
 DATA = Path(__file__).with_name("data")

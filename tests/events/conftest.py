@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import pytest
+
 from fleetcheck.contracts.catalogue import CHECKS
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.registry import CheckContext, run_check
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
 
     from fleetcheck.contracts.findings import CheckResult
     from fleetcheck.contracts.fleet import Fleet
-
     from fleetcheck.reference import ReferenceFleet
 
 EVENT_SERVICES = ["organization", "auth", "master-data", "audit"]

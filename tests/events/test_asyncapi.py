@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft7Validator
+
 from fleetcheck.contracts.asyncapi import asyncapi_document, channel_id
 from fleetcheck.contracts.fleet import load_fleet
-from jsonschema import Draft7Validator
 
 OFFICIAL_SCHEMA = Path(__file__).with_name("data") / "asyncapi-3.0.0.schema.json"
 

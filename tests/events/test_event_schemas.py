@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from jsonschema import Draft202012Validator
+
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.schemas.events import envelope_schema, generated_schemas, payload_schema, schema_file
-from jsonschema import Draft202012Validator
 
 TOPICS = [t.name for t in load_fleet().topics]
 

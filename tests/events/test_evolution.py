@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+
 from fleetcheck.contracts.evolution import UnsupportedSchema, compatibility
 from fleetcheck.contracts.schemas.events import payload_schema
 

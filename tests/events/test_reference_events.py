@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+
 from fleetcheck.contracts.events import expects_event, produces_events
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.registry import CHECKS
-
 from fleetcheck.events import (
     audit_store_of,
     caused_events,
@@ -41,28 +41,31 @@ def _failures(results: list) -> list[str]:
 @pytest.mark.parametrize("service", ["master-data", "organization", "auth", "audit"])
 def test_every_scenario_check_passes_on_the_reference_service(event_fleet, judge, service: str) -> None:
     topics = [t.name for t in event_fleet.fleet.topics]
-    scenario = observe_scenario(event_fleet.endpoints[service], event_fleet.credentials, _bootstrap(event_fleet),
-                                topics, endpoints=event_fleet.endpoints)  # fmt: skip
+    scenario = observe_scenario(event_fleet, service, _bootstrap(event_fleet), topics)
+    assert scenario.notes == ()
     results = [judge(check_id, service, scenario) for check_id in SCENARIO_CHECKS]
     assert _failures(results) == []
-    assert {r.outcome for r in results} == {Outcome.PASSED}
+    outcomes = {r.check_id: r.outcome for r in results}
+    # audit keys each event by its own new record: no aggregate of its scenario has two events to order
+    if service == "audit":
+        assert outcomes.pop("EVENTS-ORDER-PER-KEY") is Outcome.NOT_RUN
+    assert set(outcomes.values()) == {Outcome.PASSED}
 
 
 def test_declared_topics_exist_with_their_partitions_and_names(event_fleet, judge) -> None:
     observation = observe_topics(_bootstrap(event_fleet))
-    producers = [s.name for s in event_fleet.fleet.services if produces_events(s)]
+    producers = [s.name for s in event_fleet.fleet.services if produces_events(s, event_fleet.fleet)]
     results = [judge(c, s, observation) for c in ("EVENTS-TOPICS-EXIST", "EVENTS-TOPIC-NAMING") for s in producers]
     assert _failures(results) == []
 
 
 def test_replaying_master_data_events_twice_creates_no_duplicate_audit_record(event_fleet, judge) -> None:
     topics = [t.name for t in event_fleet.fleet.topics]
-    endpoint = event_fleet.endpoints["master-data"]
-    scenario = observe_scenario(endpoint, event_fleet.credentials, _bootstrap(event_fleet), topics)
+    scenario = observe_scenario(event_fleet, "master-data", _bootstrap(event_fleet), topics)
     store = audit_store_of(event_fleet)
     assert store is not None
-    replay = observe_replay(_bootstrap(event_fleet), caused_events(scenario), store,
-                            audit=event_fleet.endpoints["audit"])  # fmt: skip
+    events = caused_events(event_fleet.fleet.events, scenario)
+    replay = observe_replay(_bootstrap(event_fleet), events, store, consumer=event_fleet.endpoints["audit"])
     assert replay.error == ""
     # one event per accepted action: created, updated, deleted of a customer, a vendor, a product and an account
     assert len(replay.replayed) == len([a for a in scenario.actions if expects_event(a)]) == 12
@@ -71,7 +74,7 @@ def test_replaying_master_data_events_twice_creates_no_duplicate_audit_record(ev
 
 def test_a_burst_across_services_ends_with_one_event_and_one_audit_record_per_write(event_fleet, judge) -> None:
     store = audit_store_of(event_fleet)
-    burst = observe_burst(event_fleet.endpoints, event_fleet.credentials, _bootstrap(event_fleet), store, writes=80)
+    burst = observe_burst(event_fleet, _bootstrap(event_fleet), store, writes=80)
     accepted = [w for w in burst.writes if 200 <= w.status < 300]
     assert len(accepted) == 80
     assert sum(dict(burst.audit_counts).values()) == 80
@@ -82,8 +85,8 @@ def test_a_burst_across_services_ends_with_one_event_and_one_audit_record_per_wr
 def test_writes_during_a_kafka_outage_are_all_delivered_once_it_returns(outage_fleet, judge) -> None:
     store = audit_store_of(outage_fleet)
     hook = outage_fleet.fault_hooks["kafka"]
-    delivery = observe_burst(outage_fleet.endpoints, outage_fleet.credentials, _bootstrap(outage_fleet), store,
-                             writes=30, outage=hook, outage_s=5.0, drain_s=60.0)  # fmt: skip
+    delivery = observe_burst(outage_fleet, _bootstrap(outage_fleet), store, writes=30, outage=hook, outage_s=5.0,
+                             drain_s=60.0)  # fmt: skip
     during = [w for w in delivery.writes if w.during_outage]
     accepted = [w for w in delivery.writes if 200 <= w.status < 300]
     print(f"outage {delivery.outage_s:.1f} s: {len(delivery.writes)} writes ({len(during)} while Kafka was down), "

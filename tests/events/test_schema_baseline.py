@@ -7,11 +7,11 @@ import json
 import shutil
 from typing import TYPE_CHECKING
 
-from fleetcheck.contracts.fleet import load_fleet
-from fleetcheck.contracts.schemas.events import SCHEMA_DIR
 from typer.testing import CliRunner
 
 from fleetcheck.cli import app
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.contracts.schemas.events import SCHEMA_DIR
 from fleetcheck.events import observe_schema_changes
 
 if TYPE_CHECKING:

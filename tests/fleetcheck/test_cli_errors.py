@@ -39,7 +39,7 @@ def test_missing_key_in_target_file_exits_2(write_target: Callable[[str], Path],
 
 def test_bad_fleet_file_exits_2(tmp_path: Path) -> None:
     fleet = tmp_path / "fleet.yaml"
-    fleet.write_text("name: x\nservices: [{name: a}]\n")
+    fleet.write_text("name: x\nservices: [{name: a, port: abc}]\n")
     code, output = _run("verify", "--fleet", str(fleet))
     assert code == 2
     assert "invalid fleet file" in output

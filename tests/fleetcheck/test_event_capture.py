@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from fleetcheck.fixtures.kafka import TansuKafka, provision_topics
 
 from fleetcheck.events import EventCapture
+from fleetcheck.fixtures.kafka import TansuKafka, provision_topics
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -8,25 +8,43 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pytest
-from fleetcheck.contracts.fleet import OperationSpec
 
+from fleetcheck.contracts.fleet import Fleet, OperationSpec, load_fleet
 from fleetcheck.observe import (
-    MissingCredentialError,
     exchange,
     observe_client,
     observe_faults,
     observe_health,
     observe_metrics,
-    observe_operation,
     observe_traffic,
     process_start_time,
 )
+from fleetcheck.steps import MissingStepCredential, observe_operation
 from fleetcheck.targets import Credentials, Endpoint
 
 if TYPE_CHECKING:
     from _tiny_service import TinyService
 
 pytestmark = pytest.mark.servers
+FLEET = load_fleet()
+
+
+def _at(base_url: str) -> Endpoint:
+    return Endpoint.of(FLEET, "auth", base_url)
+
+
+@dataclass
+class _Target:
+    """Just enough of a target for the step runner: the fleet, one endpoint, credentials."""
+
+    endpoint: Endpoint
+    credentials: Credentials
+    fleet: Fleet = FLEET
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def endpoints(self) -> dict[str, Endpoint]:
+        return {"auth": self.endpoint}
 
 
 def _count(scrape: bytes, route: str) -> float:
@@ -38,29 +56,33 @@ def _count(scrape: bytes, route: str) -> float:
 
 
 def test_closed_port_gives_status_0_with_the_error_not_an_exception(closed_port: int) -> None:
-    snapshot = observe_health(Endpoint.at("auth", f"http://127.0.0.1:{closed_port}"))
-    for answer in (snapshot.health, snapshot.live, snapshot.ready, snapshot.stats):
+    snapshot = observe_health(_at(f"http://127.0.0.1:{closed_port}"))
+    assert [r.endpoint for r in snapshot.reads] == ["health", "live", "ready", "stats", "dependencies"]
+    for answer in (r.exchange for r in snapshot.reads):
         assert answer is not None
         assert answer.status == 0
         assert "ConnectError" in answer.error
 
 
 def test_health_snapshot_reads_the_five_endpoints(tiny: TinyService) -> None:
-    snapshot = observe_health(Endpoint.at("auth", tiny.base_url))
-    assert (snapshot.health.status, snapshot.live.status, snapshot.ready.status) == (200, 200, 200)
+    snapshot = observe_health(_at(tiny.base_url))
+    statuses = [r.exchange.status for r in snapshot.reads if r.exchange is not None and r.endpoint != "stats"]
+    assert statuses[:3] == [200, 200, 200]
     assert snapshot.stats is not None
     assert snapshot.stats.path == "/health/stats"
-    assert json.loads(snapshot.health.body)["service"] == "auth"
+    health = snapshot.exchange("health")
+    assert health is not None
+    assert json.loads(health.body)["service"] == "auth"
 
 
 def test_metrics_snapshot_asks_for_openmetrics_the_second_time(tiny: TinyService) -> None:
-    snapshot = observe_metrics(Endpoint.at("auth", tiny.base_url))
+    snapshot = observe_metrics(_at(tiny.base_url))
     assert snapshot.text.status == 200
     assert dict(snapshot.openmetrics.request_headers)["Accept"].startswith("application/openmetrics-text")
 
 
 def test_traffic_moves_the_counter_by_exactly_the_requests_sent(tiny: TinyService) -> None:
-    observed = observe_traffic(Endpoint.at("auth", tiny.base_url), ["/things/{id}"], health_requests=4)
+    observed = observe_traffic(_at(tiny.base_url), ["/things/{id}"], health_requests=4)
     assert _count(observed.after.body, "/health") - _count(observed.before.body, "/health") == 4
     assert _count(observed.after.body, "/things/{thing_id}") - _count(observed.before.body, "/things/{thing_id}") == 2
     assert len(observed.id_paths) == len(set(observed.id_paths)) == 2
@@ -72,26 +94,42 @@ def _operation(auth: str) -> OperationSpec:
     return OperationSpec.model_validate(
         {
             "name": "echo",
-            "requests": [{"method": "POST", "path": "/echo/{uuid}", "auth": auth, "json": {"t": "{tenant_id}-{uuid}"}}],
+            "steps": [
+                {
+                    "name": "echo",
+                    "request": {
+                        "method": "POST",
+                        "path": "/echo/{uuid}",
+                        "auth": auth,
+                        "json": {"t": "{tenant.id}-{uuid}"},
+                    },
+                    "save": {"echoed": "$.value"},
+                },
+                {"name": "echo again", "request": {"method": "POST", "path": "/echo/{echoed}", "auth": "none"}},
+            ],
             "moves": [],
         }
     )
 
 
-def test_operation_fills_placeholders_and_attaches_the_tenant_bearer(tiny: TinyService) -> None:
-    credentials = Credentials(tenant_token="tok-1", tenant_id="ten-1")
-    observed = observe_operation(Endpoint.at("auth", tiny.base_url), _operation("tenant"), credentials)
-    answer = json.loads(observed.exchanges[0].body)
-    assert answer["authorization"] == "Bearer tok-1"
-    assert answer["json"] == {"t": f"ten-1-{answer['value']}"}
-    assert len(answer["value"]) == 36
+def test_operation_fills_placeholders_saves_answers_and_attaches_the_tenant_bearer(tiny: TinyService) -> None:
+    target = _Target(_at(tiny.base_url), Credentials(tenant_token="tok-1", tenant_id="ten-1"))
+    observed = observe_operation(target, "auth", _operation("tenant"))  # type: ignore[arg-type]
+    first, second = (json.loads(e.body) for e in observed.exchanges)
+    assert first["authorization"] == "Bearer tok-1"
+    assert first["json"] == {"t": f"ten-1-{first['value']}"}
+    assert len(first["value"]) == 36
+    assert second["value"] == first["value"]  # the second step used what the first one saved
+    assert second["authorization"] is None
     assert observed.before.status == observed.after.status == 200
+    assert observed.refused == ()
 
 
 def test_operation_needing_a_missing_credential_says_why_before_sending(tiny: TinyService) -> None:
     credentials = Credentials(tenant_token="tok-1", missing_reason="the target file has no platform_admin_token")
-    with pytest.raises(MissingCredentialError, match="needs the platform-admin token; the target file has no"):
-        observe_operation(Endpoint.at("auth", tiny.base_url), _operation("platform_admin"), credentials)
+    target = _Target(_at(tiny.base_url), credentials)
+    with pytest.raises(MissingStepCredential, match="needs the platform-admin token; the target file has no"):
+        observe_operation(target, "auth", _operation("platform_admin"))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -114,7 +152,7 @@ class _SwitchHook:
 
 def test_fault_phase_reads_ready_during_the_fault_and_after_recovery(tiny: TinyService) -> None:
     hook = _SwitchHook(tiny)
-    observed = observe_faults(hook, "postgres", "stop", {"auth": Endpoint.at("auth", tiny.base_url)})["auth"]
+    observed = observe_faults(hook, "postgres", "stop", {"auth": _at(tiny.base_url)})["auth"]
     assert hook.calls == ["inject stop", "restore stop"]
     statuses = (observed.baseline_ready.status, observed.during_ready.status, observed.during_live.status)
     assert statuses == (200, 503, 200)
@@ -132,7 +170,7 @@ def test_fault_phase_restores_even_when_a_read_fails(tiny: TinyService, monkeypa
     monkeypatch.setattr(observe, "_read_during", explode)
     hook = _SwitchHook(tiny)
     with pytest.raises(RuntimeError, match="reader bug"):
-        observe_faults(hook, "postgres", "stop", {"auth": Endpoint.at("auth", tiny.base_url)})
+        observe_faults(hook, "postgres", "stop", {"auth": _at(tiny.base_url)})
     assert hook.calls == ["inject stop", "restore stop"]
     assert not tiny.broken.is_set()
 

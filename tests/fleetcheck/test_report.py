@@ -5,8 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from fleetcheck.contracts.findings import CheckResult, Finding, Outcome
 
+from fleetcheck.contracts.findings import CheckResult, Finding, Outcome
 from fleetcheck.report import cell, render_findings, render_text, report_from_json, to_json, to_junit_xml
 from fleetcheck.runner import VerificationReport
 
@@ -39,20 +39,20 @@ def report() -> VerificationReport:
 
 
 def test_cell_counts_failures_of_the_checks_that_ran() -> None:
-    assert cell([_result("A", "s", Outcome.FAILED), _result("B", "s", Outcome.PASSED)]) == "❌ 1 of 2"
-    assert cell([_result("A", "s", Outcome.PASSED)] * 12) == "✅ 12/12"
+    assert cell([_result("A", "s", Outcome.FAILED), _result("B", "s", Outcome.PASSED)]) == "❌ 1 failed · 1 passed"
+    assert cell([_result("A", "s", Outcome.PASSED)] * 12) == "✅ 12 passed"
     assert cell([_result("A", "s", Outcome.NOT_RUN)] * 3) == "not run (3)"
-    assert cell([_result("A", "s", Outcome.PASSED), _result("B", "s", Outcome.NOT_RUN)]) == "✅ 1/1 · 1 not run"
+    assert cell([_result("A", "s", Outcome.PASSED), _result("B", "s", Outcome.NOT_RUN)]) == "✅ 1 passed · 1 not run"
     assert cell([]) == "—"
 
 
 def test_scorecard_shows_each_service_and_area_and_totals(report: VerificationReport) -> None:
     text = render_text(report)
     auth_row = next(line for line in text.splitlines() if "│ auth" in line)
-    assert "❌ 1 of 2 · 1 not run" in auth_row
-    assert "✅ 1/1" in auth_row
+    assert "❌ 1 failed · 1 passed · 1 not run" in auth_row
+    assert "✅ 1 passed" in auth_row
     master_row = next(line for line in text.splitlines() if "│ master-data" in line)
-    assert "✅ 2/2" in master_row
+    assert "✅ 2 passed" in master_row
     assert "not run (1)" in master_row
     assert "7 checks: 4 passed, 1 failed, 2 not run" in text
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from fleetcheck.targets import Endpoint, EndpointPaths, TargetFile, TargetFileError
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.targets import Endpoint, TargetFile, TargetFileError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,12 +42,6 @@ def test_non_http_url_is_refused_with_an_example(write_target: Callable[[str], P
     assert "ftp://127.0.0.1:21" in message
 
 
-def test_unknown_profile_lists_the_allowed_profiles(write_target: Callable[[str], Path]) -> None:
-    message = _error(write_target, "services:\n  auth: {base_url: 'http://127.0.0.1:1', profile: spring}\n")
-    assert "services.auth.profile" in message
-    assert "allowed: fleet, terminus, health+json" in message
-
-
 def test_unknown_service_lists_the_fleet_services(write_target: Callable[[str], Path]) -> None:
     message = _error(write_target, "services:\n  billing: {base_url: 'http://127.0.0.1:1'}\n")
     assert "services.billing" in message
@@ -70,26 +65,63 @@ def test_services_not_in_the_file_are_unavailable_with_the_reason(write_target: 
     assert "auth" not in target.unavailable
 
 
+def _paths(endpoint: Endpoint) -> dict[str, str]:
+    return {h.endpoint: h.path for h in endpoint.health}
+
+
 def test_health_path_moves_all_five_endpoints_and_each_can_be_overridden(write_target: Callable[[str], Path]) -> None:
     text = (
         "services:\n"
         "  auth: {base_url: 'http://127.0.0.1:1', paths: {health: /api/v1/health, ready: /readyz, metrics: /m}}\n"
     )
-    paths = TargetFile.load(write_target(text)).endpoints["auth"].paths
-    assert paths == EndpointPaths(
-        health="/api/v1/health",
-        live="/api/v1/health/live",
-        ready="/readyz",
-        stats="/api/v1/health/stats",
-        dependencies="/api/v1/health/dependencies",
-        metrics="/m",
-    )
+    endpoint = TargetFile.load(write_target(text)).endpoints["auth"]
+    assert _paths(endpoint) == {
+        "health": "/api/v1/health",
+        "live": "/api/v1/health/live",
+        "ready": "/readyz",
+        "stats": "/api/v1/health/stats",
+        "dependencies": "/api/v1/health/dependencies",
+    }
+    assert endpoint.metrics_path == "/m"
 
 
 def test_terminus_profile_has_no_stats_or_dependencies_endpoint(write_target: Callable[[str], Path]) -> None:
     target = TargetFile.load(write_target("services:\n  auth: {base_url: 'http://127.0.0.1:1', profile: terminus}\n"))
-    paths = target.endpoints["auth"].paths
-    assert (paths.stats, paths.dependencies) == (None, None)
+    endpoint = target.endpoints["auth"]
+    assert list(_paths(endpoint)) == ["health", "live", "ready"]
+    assert {h.profile for h in endpoint.health} == {"terminus"}
+
+
+def test_an_unknown_fault_hook_is_refused_naming_the_hooks_the_fleet_uses(write_target: Callable[[str], Path]) -> None:
+    text = "services:\n  auth: {base_url: 'http://127.0.0.1:1'}\nfaults:\n  redis: {stop: 'true', start: 'true'}\n"
+    message = _error(write_target, text)
+    assert "faults.redis: no dependency of the fleet erp-bd uses the fault hook 'redis'" in message
+    assert (
+        "hooks the fleet's dependencies use: auth, file-storage, kafka, master-data, organization, postgres" in message
+    )
+
+
+def test_a_profile_the_fleet_does_not_know_is_refused(write_target: Callable[[str], Path]) -> None:
+    message = _error(write_target, "services:\n  auth: {base_url: 'http://127.0.0.1:1', profile: actuator}\n")
+    assert "services.auth.profile: no health profile 'actuator'" in message
+    assert "known profiles: fleet, terminus, health+json, spring, kubernetes, plain" in message
+
+
+def test_token_command_gives_the_token_and_the_tenant_from_its_claim(write_target: Callable[[str], Path]) -> None:
+    claims = base64.urlsafe_b64encode(json.dumps({"tenant_id": "t-9"}).encode()).decode().rstrip("=")
+    text = (
+        "services:\n  auth: {base_url: 'http://127.0.0.1:1'}\n"
+        f"credentials: {{tenant: {{token_command: 'echo e30.{claims}.sig'}}}}\n"
+    )
+    credentials = TargetFile.load(write_target(text)).credentials
+    assert (credentials.tenant_token, credentials.tenant_id) == (f"e30.{claims}.sig", "t-9")
+
+
+def test_a_failing_token_command_says_what_it_printed(write_target: Callable[[str], Path]) -> None:
+    text = "services:\n  auth: {base_url: 'http://127.0.0.1:1'}\ncredentials: {tenant: {token_command: 'exit 3'}}\n"
+    credentials = TargetFile.load(write_target(text)).credentials
+    assert credentials.tenant_token is None
+    assert credentials.missing_reason.startswith("the token command 'exit 3' exited 3 and printed no token")
 
 
 def test_settings_override_the_check_bounds(write_target: Callable[[str], Path]) -> None:
@@ -127,8 +159,9 @@ def test_failed_login_leaves_no_token_and_says_why(write_target: Callable[[str],
     )
     credentials = TargetFile.load(write_target(text)).credentials
     assert credentials.tenant_token is None
-    assert f"login of a@example.com at http://127.0.0.1:{closed_port}/auth/login failed" in credentials.missing_reason
+    assert credentials.missing_reason.startswith(f"the login POST http://127.0.0.1:{closed_port}/auth/login answered ")
+    assert credentials.missing_reason.endswith("; expected 200")
 
 
 def test_endpoint_url_joins_base_and_path_with_one_slash() -> None:
-    assert Endpoint.at("auth", "http://h:1/prefix/").url("/health") == "http://h:1/prefix/health"
+    assert Endpoint.of(load_fleet(), "auth", "http://h:1/prefix/").url("/health") == "http://h:1/prefix/health"

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.fixtures.prometheus import EmbeddedPrometheus
-
 from fleetcheck.runner import verify
 from fleetcheck.targets import TargetFile
 

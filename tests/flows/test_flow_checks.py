@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+
 from fleetcheck.contracts.findings import CheckResult, Outcome
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.flow_observations import (
@@ -255,5 +256,5 @@ def test_every_flow_is_registered_in_area_flows_on_its_entry_service() -> None:
     for spec in FLOWS.values():
         check = CHECKS[spec.check_id]
         assert (check.area, check.needs) == ("flows", spec.kind)
-        assert [s.name for s in fleet.services if check.applies_to(s)] == [spec.entry]
+        assert [s.name for s in fleet.services if check.applies_to(s, fleet)] == [spec.entry]
         assert spec.entry in spec.requires

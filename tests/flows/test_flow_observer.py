@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pytest
+
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.registry import CheckSettings
-
 from fleetcheck.flows import FlowNotRunnable, observe_flow
 from fleetcheck.runner import verify
 from fleetcheck.targets import Credentials, Endpoint
@@ -32,7 +32,7 @@ class StubTarget:
 
     @property
     def endpoints(self) -> dict[str, Endpoint]:
-        return {s: Endpoint.at(s, "http://127.0.0.1:1") for s in self.services}
+        return {s: Endpoint.of(load_fleet(), s, "http://127.0.0.1:1") for s in self.services}
 
     @property
     def unavailable(self) -> dict[str, str]:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import fleetcheck.contracts.migrations  # noqa: F401 - registers the MIGRATIONS-* checks
 import psycopg
 import pytest
+
+import fleetcheck.contracts.migrations  # noqa: F401 - registers the MIGRATIONS-* checks
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.registry import CHECKS, CheckContext, run_check
-
 from fleetcheck.migrations import (
     FreshDatabase,
     MigrationSource,
@@ -142,7 +142,7 @@ def test_the_runner_reads_a_target_files_databases_and_does_not_run_fresh_migrat
         settings = CheckContext(FLEET.service("organization"), FLEET).settings
 
         def __init__(self, dsn: str) -> None:
-            self.endpoints = {"organization": Endpoint.at("organization", "http://127.0.0.1:9")}
+            self.endpoints = {"organization": Endpoint.of(load_fleet(), "organization", "http://127.0.0.1:9")}
             self.databases = {"organization": dsn}
             self.unavailable: dict[str, str] = {}
             self.fault_hooks: dict[str, Any] = {}

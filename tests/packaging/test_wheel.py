@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-#: what the import check needs besides the wheel (fleetcheck.contracts.fleet reads YAML into pydantic models)
-_IMPORT_DEPS = ["pydantic>=2.8", "pyyaml>=6"]
+#: what importing fleetcheck.contracts.fleet needs besides the wheel (YAML, pydantic models, health schemas, JSONPath)
+_IMPORT_DEPS = ["pydantic>=2.8", "pyyaml>=6", "jsonschema>=4.22", "jsonpath-ng>=1.6"]
 
 
 def _run(*command: str | Path, cwd: Path | None = None) -> str:

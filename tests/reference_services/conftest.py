@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from fleetcheck.fixtures.infra import start_infrastructure
 from service_support import TopicCapture, launch
+
+from fleetcheck.fixtures.infra import start_infrastructure
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence

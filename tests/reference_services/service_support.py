@@ -22,20 +22,21 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from confluent_kafka import Consumer, Producer, TopicPartition
-from fleetcheck.contracts.metrics import parse_exposition
-from fleetcheck.fixtures.launcher import FleetLauncher, ServiceLaunch
 
+from fleetcheck.contracts.metrics import parse_exposition
 from fleetcheck.events import EventCapture
+from fleetcheck.fixtures.launcher import FleetLauncher, ServiceLaunch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
 
+    from prometheus_client.samples import Sample
+
     from fleetcheck.contracts.events import CapturedEvent
     from fleetcheck.contracts.metrics import Exposition
     from fleetcheck.fixtures.infra import Infrastructure
     from fleetcheck.fixtures.launcher import RunningFleet
-    from prometheus_client.samples import Sample
 
 __all__ = [
     "TIMEOUT",

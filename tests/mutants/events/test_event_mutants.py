@@ -10,11 +10,11 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import fleetcheck.contracts.events  # noqa: F401 - registers the EVENTS-* checks
 import pytest
+
+import fleetcheck.contracts.events  # noqa: F401 - registers the EVENTS-* checks
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.registry import CHECKS, CheckContext, run_check
-
 from fleetcheck.events import (
     audit_store_of,
     caused_events,
@@ -28,7 +28,6 @@ from fleetcheck.reference import ReferenceFleet
 if TYPE_CHECKING:
     from fleetcheck.contracts.findings import CheckResult
     from fleetcheck.fixtures.infra import Infrastructure
-
     from tests.mutants.conftest import MutationScore
 
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]
@@ -74,16 +73,17 @@ def _observe(mutant: Mutant, fleet: ReferenceFleet) -> CheckResult:
     topics = [t.name for t in fleet.fleet.topics]
     judged = "master-data"
     if mutant.needs == "event-outage":
-        observation: object = observe_burst(fleet.endpoints, fleet.credentials, bootstrap, audit_store_of(fleet),
-                                            writes=15, services=["master-data"], outage=fleet.fault_hooks["kafka"],
+        observation: object = observe_burst(fleet, bootstrap, audit_store_of(fleet), writes=15,
+                                            services=["master-data"], outage=fleet.fault_hooks["kafka"],
                                             outage_s=_DROP_OUTAGE_S, drain_s=20.0)  # fmt: skip
     else:
-        scenario = observe_scenario(fleet.endpoints["master-data"], fleet.credentials, bootstrap, topics)
+        scenario = observe_scenario(fleet, "master-data", bootstrap, topics)
         observation = scenario
         if mutant.needs == "event-replay":
             store = audit_store_of(fleet)
             assert store is not None
-            observation = observe_replay(bootstrap, caused_events(scenario), store, audit=fleet.endpoints["audit"])
+            events = caused_events(fleet.fleet.events, scenario)
+            observation = observe_replay(bootstrap, events, store, consumer=fleet.endpoints["audit"])
     ctx = CheckContext(fleet.fleet.service(judged), fleet.fleet)
     return run_check(CHECKS[mutant.check_id], ctx, observation)
 

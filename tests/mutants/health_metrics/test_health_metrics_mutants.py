@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-from fleetcheck.contracts.findings import Outcome
 
+from fleetcheck.contracts.findings import Outcome
 from fleetcheck.reference import ReferenceFleet
 from fleetcheck.runner import verify
 
 if TYPE_CHECKING:
     from fleetcheck.fixtures.infra import Infrastructure
-
     from tests.mutants.conftest import MutationScore
 
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import fleetcheck.contracts.migrations  # noqa: F401 - registers the MIGRATIONS-* checks
 import pytest
+from migration_mutants import MUTANTS, Mutant
+
+import fleetcheck.contracts.migrations  # noqa: F401 - registers the MIGRATIONS-* checks
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.registry import CHECKS, CheckContext, run_check
-from migration_mutants import MUTANTS, Mutant
-
 from fleetcheck.migrations import MigrationSource, observe_migrations, reference_sources
 
 if TYPE_CHECKING:

@@ -8,9 +8,8 @@ import pytest
 from service_support import Caller, ServiceLaunch, new_tenant_caller, topics_of
 
 if TYPE_CHECKING:
-    from fleetcheck.fixtures.launcher import RunningFleet
-
     from conftest import FolderFleets
+    from fleetcheck.fixtures.launcher import RunningFleet
 
 
 SUBGRAPHS = ("organization", "auth", "master-data", "workflow", "rules-engine")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from fleetcheck.fixtures._process import free_port
-
 from reference_services.api_gateway.app import SERVICE, SUBGRAPHS, TOPICS
 from reference_services.api_gateway.events import NO_TENANT, DirectPublisher
 from reference_services.api_gateway.metrics import GatewayMetrics

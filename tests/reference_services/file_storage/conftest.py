@@ -10,9 +10,8 @@ from service_support import Caller, ServiceLaunch, new_caller, topics_of
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from fleetcheck.fixtures.launcher import RunningFleet
-
     from conftest import FolderFleets
+    from fleetcheck.fixtures.launcher import RunningFleet
 
 
 @pytest.fixture(scope="session")

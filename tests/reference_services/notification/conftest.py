@@ -11,9 +11,8 @@ from service_support import Caller, ServiceLaunch, new_caller, topics_of
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from fleetcheck.fixtures.launcher import RunningFleet
-
     from conftest import FolderFleets
+    from fleetcheck.fixtures.launcher import RunningFleet
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ import sys
 from typing import TYPE_CHECKING
 
 import pytest
-from fleetcheck.fixtures.launcher import REPO_ROOT
 
+from fleetcheck.fixtures.launcher import REPO_ROOT
 from fleetcheck.migrations import FreshDatabase
 
 if TYPE_CHECKING:

@@ -13,10 +13,9 @@ from service_support import Caller, ServiceLaunch, TopicCapture, event_of, new_c
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from conftest import FolderFleets
     from fleetcheck.fixtures.infra import Infrastructure
     from fleetcheck.fixtures.launcher import RunningFleet
-
-    from conftest import FolderFleets
 
 pytestmark = pytest.mark.servers
 

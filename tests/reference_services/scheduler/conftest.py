@@ -8,9 +8,8 @@ import pytest
 from service_support import Caller, ServiceLaunch, new_caller, topics_of
 
 if TYPE_CHECKING:
-    from fleetcheck.fixtures.launcher import RunningFleet
-
     from conftest import FolderFleets
+    from fleetcheck.fixtures.launcher import RunningFleet
 
 
 @pytest.fixture(scope="session")

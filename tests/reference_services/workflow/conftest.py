@@ -8,10 +8,9 @@ import pytest
 from service_support import Caller, ServiceLaunch, TopicCapture, new_caller, topics_of
 
 if TYPE_CHECKING:
+    from conftest import FolderFleets
     from fleetcheck.fixtures.infra import Infrastructure
     from fleetcheck.fixtures.launcher import RunningFleet
-
-    from conftest import FolderFleets
 
 
 @pytest.fixture(scope="session")
