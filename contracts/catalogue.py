@@ -36,6 +36,7 @@ NEEDS = {
     "flow-audit": "AuditFlowObservation",
     "flow-workflow-notifies": "WorkflowNotifyObservation",
     "flow-rules-steer": "RulesSteerObservation",
+    "flow-declared": "DeclaredFlowObservation",
 }
 
 

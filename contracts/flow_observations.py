@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from fleetcheck.contracts.events import CapturedEvent, EventAction
     from fleetcheck.contracts.observations import HttpExchange
 
 __all__ = [
     "AuditFlowObservation",
     "AuditLookup",
+    "DeclaredFlowObservation",
+    "DeclaredStep",
     "FlowAction",
     "FlowEvent",
     "LoginGatewayObservation",
@@ -138,3 +141,27 @@ class RulesSteerObservation:
     runs: tuple[ProcessRun, ...]
     deadline_s: float
     waited_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredStep:
+    """One step of a declared flow as it ran: its last request (``None``: skipped), whether it answered as the fleet
+    file declares (``note`` says why not), and the events it must have caused."""
+
+    name: str
+    exchange: HttpExchange | None
+    as_declared: bool
+    note: str = ""
+    expects: tuple[EventAction, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredFlowObservation:
+    """A flow the fleet file declares (``flows``), run once: its steps in order and every event seen meanwhile on the
+    topics its steps name. ``error`` says why the flow could not be judged at all."""
+
+    flow: str
+    steps: tuple[DeclaredStep, ...]
+    events: tuple[CapturedEvent, ...] = ()
+    waited_s: float = 0.0
+    error: str = ""

@@ -17,11 +17,14 @@ from fleetcheck.contracts.findings import Finding, Judged
 from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
-    from fleetcheck.contracts.fleet import Fleet, ServiceSpec
+    from fleetcheck.contracts.events import CapturedEvent, EventAction
+    from fleetcheck.contracts.fleet import EventConventions, Fleet, ServiceSpec
     from fleetcheck.contracts.flow_observations import (
         AuditFlowObservation,
+        DeclaredFlowObservation,
+        DeclaredStep,
         FlowEvent,
         LoginGatewayObservation,
         ProcessRun,
@@ -35,6 +38,7 @@ __all__ = [
     "FLOWS",
     "FlowSpec",
     "audit_records",
+    "declared_flow_events",
     "graphql_result",
     "json_body",
     "notifications_for",
@@ -88,6 +92,10 @@ def _entry(kind: str, service: str) -> Any:
         return spec.name == service and kind in fleet.seed_flows
 
     return applies
+
+
+def _declares_flows(spec: ServiceSpec, fleet: Fleet) -> bool:
+    return any(flow.entry == spec.name for flow in fleet.flows)
 
 
 # ---- shared readers (pure) -------------------------------------------------------------------------------------------
@@ -412,4 +420,64 @@ def _automatic_path(process: dict[str, Any], run: ProcessRun) -> tuple[str, str]
         return f"status {process.get('status')} with {len(tasks)} open task(s)", expected
     if run.events_observed and "auto-approve" not in _decisions(run):
         return f"rules.evaluation.completed decisions {_decisions(run)}", "an auto-approve evaluation event"
+    return None
+
+
+# ---- FLOWS-DECLARED: the fleet file's own flows --------------------------------------------------------------------
+
+_DECLARED = "FLOWS-DECLARED"
+
+
+def declared_flow_events(
+    conventions: EventConventions, action: EventAction, events: Iterable[CapturedEvent]
+) -> list[CapturedEvent]:
+    """The events on the action's topic that answer it: its correlation id, else its key (a service that drops the
+    correlation id); one per event id. Shared with the observer's wait, so the two agree by construction."""
+    on_topic = [e for e in events if e.topic == action.topic]
+    attribute = conventions.correlation_attribute
+    matched = [e for e in on_topic if attribute and e.attribute(attribute) == action.correlation_id]
+    if not matched and action.aggregate_id:
+        matched = [e for e in on_topic if action.aggregate_id in {e.key, e.attribute("subject")}]
+    return list({e.attribute("id") or e.where(): e for e in matched}.values())
+
+
+@CHECKS.register(
+    _DECLARED,
+    area=AREA,
+    claim="every flow the fleet file declares runs end to end: each step answers as declared, causes exactly its "
+    "declared events, and what a step waits for happens within its bound",
+    needs="flow-declared",
+    applies=_declares_flows,
+)
+def declared_flow(ctx: CheckContext, obs: DeclaredFlowObservation) -> Iterator[Finding | Judged]:
+    if obs.error:
+        raise NotApplicable(f"flow {obs.flow}: {obs.error}")
+    ran = [s for s in obs.steps if s.exchange is not None]
+    if not ran:
+        raise NotApplicable(f"flow {obs.flow} ran no step")
+    yield Judged(len(ran), f"steps of flow {obs.flow}")
+    for step in ran:
+        finding = _declared_step(ctx, obs, step)
+        if finding is not None:
+            yield finding
+            return  # later steps depend on this one: their failures would only repeat it
+
+
+def _declared_step(ctx: CheckContext, obs: DeclaredFlowObservation, step: DeclaredStep) -> Finding | None:
+    assert step.exchange is not None
+    where = f"flow {obs.flow}, step {step.name!r}"
+    if not step.as_declared:
+        return _finding(ctx, _DECLARED, observed=f"{where}: {step.note}", expected="the answer the step declares",
+                        hint="the flow breaks at this step: the request's service answered otherwise than the fleet "
+                        "file declares (fix the service, or the declaration if the contract changed)",
+                        evidence=_evidence(step.exchange))  # fmt: skip
+    for action in step.expects:
+        seen = declared_flow_events(ctx.fleet.events, action, obs.events)
+        if len(seen) != 1:
+            ids = f"correlation id {action.correlation_id}, key {action.aggregate_id!r}"
+            return _finding(ctx, _DECLARED, observed=f"{where}: {len(seen)} event(s) on {action.topic} within "
+                            f"{obs.waited_s:.1f} s ({ids})",
+                            expected=f"exactly one event on {action.topic}",
+                            hint="the step's request must cause its event once (transactional outbox, a consumer that "
+                            "dedupes by event id)", evidence=_evidence(step.exchange))  # fmt: skip
     return None

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from fleetcheck.contracts.flow_observations import (
     AuditFlowObservation,
     AuditLookup,
+    DeclaredFlowObservation,
+    DeclaredStep,
     FlowAction,
     FlowEvent,
     LoginGatewayObservation,
@@ -29,7 +31,14 @@ from fleetcheck.contracts.flow_observations import (
     RulesSteerObservation,
     WorkflowNotifyObservation,
 )
-from fleetcheck.contracts.flows import APPROVAL_THRESHOLD_BDT, FLOWS, audit_records, json_body, notifications_for
+from fleetcheck.contracts.flows import (
+    APPROVAL_THRESHOLD_BDT,
+    FLOWS,
+    audit_records,
+    declared_flow_events,
+    json_body,
+    notifications_for,
+)
 from fleetcheck.observe import exchange, observe_client
 
 if TYPE_CHECKING:
@@ -38,11 +47,12 @@ if TYPE_CHECKING:
     import httpx
 
     from fleetcheck.contracts.events import CapturedEvent
+    from fleetcheck.contracts.fleet import FlowDeclaration
     from fleetcheck.contracts.observations import HttpExchange
     from fleetcheck.events import EventCapture
     from fleetcheck.targets import Endpoint, Target
 
-__all__ = ["FLOW_KINDS", "FlowDeadlines", "FlowNotRunnable", "observe_flow"]
+__all__ = ["FLOW_KINDS", "FlowDeadlines", "FlowNotRunnable", "observe_declared_flow", "observe_flow"]
 
 FLOW_KINDS = tuple(FLOWS)
 _POLL_S = 0.3
@@ -116,6 +126,64 @@ def observe_flow(target: Target, kind: str, *, deadlines: FlowDeadlines | None =
         flow = _Flow(target, client, credentials.tenant_token, credentials.tenant_id, bootstrap,
                      deadlines or FlowDeadlines())  # fmt: skip
         return _OBSERVERS[kind](flow)
+
+
+# ---- flows the fleet file declares (FLOWS-DECLARED) -----------------------------------------------------------------
+
+
+def observe_declared_flow(
+    target: Target, flow: FlowDeclaration, *, deadlines: FlowDeadlines | None = None
+) -> DeclaredFlowObservation:
+    """Run a flow the fleet file declares, capturing the events its steps name, and wait (up to the events deadline)
+    until each step's declared events were seen. A flow the target cannot run comes back with ``error`` set."""
+    from fleetcheck.events import kafka_bootstrap_of
+    from fleetcheck.steps import StepContext, StepsNotPossible, actions_of, run_sequence
+
+    missing = [s for s in dict.fromkeys((flow.entry, *flow.requires)) if s not in target.endpoints]
+    if missing:
+        why = "; ".join(f"{s}: {target.unavailable.get(s, 'not in the target')}" for s in missing)
+        return DeclaredFlowObservation(
+            flow.name, (), error=f"needs {', '.join(missing)}, which the target lacks ({why})"
+        )
+    topics = sorted({e.topic for s in (*flow.steps, *flow.cleanup) for e in s.events or ()})
+    bootstrap = kafka_bootstrap_of(target)
+    if topics and not bootstrap:
+        error = f"its steps expect events on {', '.join(topics)}; the target gives no Kafka bootstrap (kafka.bootstrap)"
+        return DeclaredFlowObservation(flow.name, (), error=error)
+    limits = deadlines or FlowDeadlines()
+    started = time.monotonic()
+    capture = _capture_from(bootstrap, topics)
+    try:
+        with observe_client(15.0) as client:
+            ctx = StepContext(client, target, target.fleet.service(flow.entry))
+            try:
+                runs = run_sequence(flow, ctx)
+            except StepsNotPossible as exc:
+                return DeclaredFlowObservation(flow.name, (), error=str(exc))
+        by_name = {r.step.name: r for r in runs if r.exchange is not None}
+        expects = [tuple(actions_of(r, by_name, ctx.bindings)) if r.as_declared else () for r in runs]
+        wanted = [a for group in expects for a in group if a.topic]
+        events: list[CapturedEvent] = []
+        if capture is not None:
+            conventions = target.fleet.events
+            events = capture.read(until=lambda seen: all(declared_flow_events(conventions, a, seen) for a in wanted),
+                                  deadline_s=limits.events_s, settle_s=limits.settle_s)  # fmt: skip
+    finally:
+        if capture is not None:
+            capture.close()
+    steps = tuple(
+        DeclaredStep(r.step.name, r.exchange, r.as_declared or r.skipped, r.note, e)
+        for r, e in zip(runs, expects, strict=True)
+    )
+    return DeclaredFlowObservation(flow.name, steps, tuple(events), time.monotonic() - started)
+
+
+def _capture_from(bootstrap: str | None, topics: Sequence[str]) -> EventCapture | None:
+    if not topics or not bootstrap:
+        return None
+    from fleetcheck.events import EventCapture
+
+    return EventCapture(bootstrap, topics)
 
 
 # ---- events --------------------------------------------------------------------------------------------------------

@@ -306,7 +306,7 @@ class _Run:
     # ---- area "flows": the seed's system flows, one at a time (fleetcheck.flows) ----
 
     def _flows_phase(self, services: list[str]) -> None:
-        from fleetcheck.flows import FLOW_KINDS, FlowNotRunnable, observe_flow
+        from fleetcheck.flows import FLOW_KINDS, FlowNotRunnable, observe_declared_flow, observe_flow
 
         for service in services:
             for kind in sorted(self.plan.needs(service) & set(FLOW_KINDS)):
@@ -317,6 +317,18 @@ class _Run:
                     self.observed[(service, kind)] = ([], [str(why)])
                 except Exception as exc:  # see _observe
                     self.errors[(service, kind)] = f"fleetcheck could not run the {kind} flow: {exc!r}"
+            if "flow-declared" in self.plan.needs(service):
+                flows = [f for f in self.target.fleet.flows if f.entry == service]
+                self.say(f"running {len(flows)} declared flow(s) from {service}")
+                self._observe_each(
+                    service, "flow-declared", [partial(observe_declared_flow, self.target, f) for f in flows]
+                )
+
+    def _observe_each(self, service: str, kind: str, observers: list[Callable[[], Any]]) -> None:
+        try:
+            self.observed[(service, kind)] = ([observer() for observer in observers], [])
+        except Exception as exc:  # see _observe
+            self.errors[(service, kind)] = f"fleetcheck could not observe the {kind} of {service}: {exc!r}"
 
     def _fault_phase(self, services: list[str]) -> None:
         wanting = [s for s in services if "fault" in self.plan.needs(s)]

@@ -28,7 +28,7 @@ from fleetcheck.contracts.steps import PLACEHOLDER
 from fleetcheck.observe import exchange
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     import httpx
 
@@ -42,6 +42,7 @@ __all__ = [
     "StepContext",
     "StepRun",
     "StepsNotPossible",
+    "actions_of",
     "event_actions",
     "not_as_declared",
     "observe_operation",
@@ -287,31 +288,34 @@ def event_actions(runs: Sequence[StepRun], bindings: dict[str, Any]) -> list[Eve
     step with ``events_of`` attributes its events to that earlier step's request.
     """
     by_name = {r.step.name: r for r in runs if r.exchange is not None}
+    return [action for run in runs if run.as_declared for action in actions_of(run, by_name, bindings)]
+
+
+def actions_of(run: StepRun, by_name: Mapping[str, StepRun], bindings: dict[str, Any]) -> list[EventAction]:
+    """The event actions one run declares (see :func:`event_actions`)."""
+    step = run.step
+    if step.events is None or run.exchange is None:
+        return []
+    origin = by_name.get(step.events_of, run) if step.events_of else run
+    assert origin.exchange is not None
+    if not step.events:
+        tenant = str(bindings.get("tenant.id", ""))
+        return [EventAction(step.name, origin.exchange, None, "", tenant, origin.correlation)]
     actions = []
-    for run in runs:
-        step = run.step
-        if step.events is None or run.exchange is None or not run.as_declared:
-            continue
-        origin = by_name.get(step.events_of, run) if step.events_of else run
-        assert origin.exchange is not None
-        if not step.events:
-            tenant = str(bindings.get("tenant.id", ""))
-            actions.append(EventAction(step.name, origin.exchange, None, "", tenant, origin.correlation))
-            continue
-        for event in step.events:
-            correlation = str(resolve(event.correlation, bindings)) if event.correlation else origin.correlation
-            label = step.name if len(step.events) == 1 else f"{step.name} ({event.topic})"
-            actions.append(
-                EventAction(
-                    label,
-                    origin.exchange,
-                    event.topic,
-                    _text(resolve(event.key, bindings)),
-                    _text(resolve(event.tenant, bindings)),
-                    correlation,
-                    event.refusal,
-                )
+    for event in step.events:
+        correlation = str(resolve(event.correlation, bindings)) if event.correlation else origin.correlation
+        label = step.name if len(step.events) == 1 else f"{step.name} ({event.topic})"
+        actions.append(
+            EventAction(
+                label,
+                origin.exchange,
+                event.topic,
+                _text(resolve(event.key, bindings)),
+                _text(resolve(event.tenant, bindings)),
+                correlation,
+                event.refusal,
             )
+        )
     return actions
 
 

@@ -24,6 +24,7 @@ from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.flow_observations import (
     AuditFlowObservation,
+    DeclaredFlowObservation,
     LoginGatewayObservation,
     RulesSteerObservation,
     WorkflowNotifyObservation,
@@ -66,6 +67,7 @@ def _empty(kind: str) -> list[object]:
         "flow-audit": [AuditFlowObservation((), (), (), 0.0, 0.0)],
         "flow-workflow-notifies": [WorkflowNotifyObservation("", NOTHING, None, None, (), 0.0, 0.0)],
         "flow-rules-steer": [RulesSteerObservation("500000.00", (), 0.0, 0.0)],
+        "flow-declared": [DeclaredFlowObservation("a flow", ())],
     }[kind]
 
 

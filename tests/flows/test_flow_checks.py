@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 
+from fleetcheck.contracts.events import CapturedEvent, EventAction
 from fleetcheck.contracts.findings import CheckResult, Outcome
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.flow_observations import (
     AuditFlowObservation,
     AuditLookup,
+    DeclaredFlowObservation,
+    DeclaredStep,
     FlowAction,
     FlowEvent,
     LoginGatewayObservation,
@@ -258,3 +261,49 @@ def test_every_flow_is_registered_in_area_flows_on_its_entry_service() -> None:
         assert (check.area, check.needs) == ("flows", spec.kind)
         assert [s.name for s in fleet.services if check.applies_to(s, fleet)] == [spec.entry]
         assert spec.entry in spec.requires
+
+
+# ---- FLOWS-DECLARED --------------------------------------------------------------------------------------------------
+
+CORRELATION = "55555555-5555-4555-8555-555555555555"
+
+
+def _declared(obs: object) -> CheckResult:
+    fleet = load_fleet()
+    return run_check(CHECKS["FLOWS-DECLARED"], CheckContext(fleet.service("master-data"), fleet), obs)
+
+
+def _created_event(event_id: str) -> CapturedEvent:
+    envelope = {"id": event_id, "correlationid": CORRELATION, "subject": CUSTOMER}
+    return CapturedEvent("master-data.customer.created", 0, 1, CUSTOMER, json.dumps(envelope).encode())
+
+
+def _flow(step_ok: bool = True, *events: CapturedEvent) -> DeclaredFlowObservation:
+    create = answer("POST", "/customers", 201 if step_ok else 404, {"id": CUSTOMER})
+    action = EventAction("POST /customers", create, "master-data.customer.created", CUSTOMER, TENANT, CORRELATION)
+    note = "" if step_ok else "POST /customers answered 404, not 201"
+    step = DeclaredStep("POST /customers", create, step_ok, note, (action,))
+    return DeclaredFlowObservation("a customer's creation is audited", (step,), events, 1.5)
+
+
+def test_a_declared_flow_passes_when_its_step_answers_and_causes_its_one_event() -> None:
+    result = _declared(_flow(True, _created_event("e-1")))
+    assert (result.outcome, result.judged) == (Outcome.PASSED, 1)
+
+
+def test_a_declared_flow_fails_at_the_step_that_answered_otherwise_naming_flow_and_step() -> None:
+    result = _declared(_flow(False))
+    assert failed_with(
+        result, "flow a customer's creation is audited, step 'POST /customers': POST /customers answered 404"
+    )
+
+
+def test_a_declared_flow_fails_when_its_event_is_missing_or_doubled() -> None:
+    assert failed_with(_declared(_flow(True)), "0 event(s) on master-data.customer.created within 1.5 s")
+    doubled = _flow(True, _created_event("e-1"), _created_event("e-2"))
+    assert failed_with(_declared(doubled), "2 event(s) on master-data.customer.created")
+
+
+def test_a_declared_flow_the_target_cannot_run_is_not_run_with_the_reason() -> None:
+    result = _declared(DeclaredFlowObservation("a flow", (), error="needs audit, which the target lacks"))
+    assert (result.outcome, result.reason) == (Outcome.NOT_RUN, "flow a flow: needs audit, which the target lacks")
