@@ -9,7 +9,12 @@ migrated database (fresh, or a deployed fleet's, read only) with the RLS probes 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "CatalogObservation",
@@ -141,6 +146,28 @@ class CatalogSnapshot:
 
     def policies_of(self, table: str) -> list[Policy]:
         return [p for p in self.policies if p.table == table]
+
+    def without_tables(self, names: Iterable[str]) -> CatalogSnapshot:
+        """The snapshot without these tables (bare or schema-qualified names) and what belongs to them: their
+        columns, indexes, constraints, policies, grants and serial sequences. For a migration tool's bookkeeping
+        table (TypeORM keeps ``migrations`` after reverting everything, as Alembic keeps ``alembic_version``)."""
+        bare = set(names)
+
+        def gone(table: str) -> bool:
+            return table in bare or table.rpartition(".")[2] in bare
+
+        return dataclasses.replace(
+            self,
+            tables=tuple(t for t in self.tables if not gone(t.name)),
+            columns=tuple(c for c in self.columns if not gone(c.table)),
+            indexes=tuple(i for i in self.indexes if not gone(i.table)),
+            constraints=tuple(c for c in self.constraints if not gone(c.table)),
+            policies=tuple(p for p in self.policies if not gone(p.table)),
+            grants=tuple(g for g in self.grants if not gone(g.table)),
+            sequences=tuple(
+                s for s in self.sequences if not any(s.rpartition(".")[2].startswith(f"{b}_") for b in bare)
+            ),
+        )
 
     def fingerprint(self) -> frozenset[str]:
         """One line per catalog object, so two snapshots differ exactly where their schemas differ."""
@@ -294,6 +321,9 @@ class MigrationObservation:
     seeds: tuple[SeedRecord, ...] = ()
     seed_note: str = ""
     traces: tuple[RevisionTrace, ...] = ()
+    #: ``alembic`` (revisions known), or ``commands`` (the service's own tool: no revision graph, no offline SQL)
+    tool: str = "alembic"
+    lint_skipped: str = ""
 
     def step(self, name: str) -> MigrationStep | None:
         return next((s for s in self.steps if s.name == name), None)

@@ -224,6 +224,9 @@ class MigrationsSpec(_Model):
     """
 
     tool: Literal["alembic", "commands"] = "alembic"
+    script_location: str | None = Field(
+        default=None, description="the Alembic folder (env.py, versions/), relative to the fleet file"
+    )
     up: str | None = None
     down: str | None = None
     down_all: str | None = None
@@ -583,7 +586,19 @@ def load_fleet(path: Path | str | None = None) -> Fleet:
         fleet = Fleet.model_validate(raw)
     except ValidationError as exc:
         raise FleetFileError(f"{file}: invalid fleet file\n{describe_validation_error(exc, raw)}") from None
-    return _with_payload_schemas(fleet, file.parent)
+    return _with_payload_schemas(_with_absolute_paths(fleet, file.parent), file.parent)
+
+
+def _with_absolute_paths(fleet: Fleet, folder: Path) -> Fleet:
+    """Migration folders and working directories made absolute, so they mean the same from any working directory."""
+    services = []
+    for service in fleet.services:
+        spec = service.migrations
+        if spec is not None:
+            update = {k: str((folder / v).resolve()) for k in ("script_location", "cwd") if (v := getattr(spec, k))}
+            service = service.model_copy(update={"migrations": spec.model_copy(update=update)})
+        services.append(service)
+    return fleet.model_copy(update={"services": tuple(services)})
 
 
 def _with_included_scenarios(raw: dict[str, Any], file: Path) -> dict[str, Any]:

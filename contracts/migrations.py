@@ -166,6 +166,9 @@ def check_upgrade_from_empty(ctx: CheckContext, observation: MigrationObservatio
 )
 def check_single_head(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-SINGLE-HEAD"
+    if observation.tool != "alembic":
+        raise NotApplicable("the migrations are driven by the service's own commands, whose revision graph fleetcheck "
+                            "cannot read (it judges the upgrade, downgrade and catalog instead)")  # fmt: skip
     if not observation.revisions:
         yield _finding(
             ctx,
@@ -396,6 +399,8 @@ def check_models_match(ctx: CheckContext, observation: MigrationObservation) -> 
 )
 def check_safe_sql(ctx: CheckContext, observation: MigrationObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-SAFE-SQL"
+    if observation.lint_skipped:
+        raise NotApplicable(observation.lint_skipped)
     if observation.lint_error:
         yield _finding(
             ctx,
@@ -702,7 +707,8 @@ def check_fk_indexed(ctx: CheckContext, observation: CatalogObservation) -> Iter
 
 @_register(
     "MIGRATIONS-RLS-FORCED",
-    "row-level security is enabled and forced on every tenant table, with a policy on app.tenant_id",
+    "row-level security is enabled and forced on every tenant table, with a policy on the tenancy setting "
+    "(app.tenant_id unless the fleet file names another)",
     "catalog",
 )
 def check_rls_forced(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
@@ -744,7 +750,7 @@ def _probe_closed(probe: RlsProbe) -> bool:
 
 @_register(
     "MIGRATIONS-RLS-FAILS-CLOSED",
-    "as the runtime role, a tenant table shows no row when app.tenant_id is unset, empty or another tenant, and the "
+    "as the runtime role, a tenant table shows no row when the tenancy setting is unset, empty or another tenant, and the "
     "seeded tenant's rows when it is set",
     "catalog",
 )
@@ -754,7 +760,8 @@ def check_rls_fails_closed(ctx: CheckContext, observation: CatalogObservation) -
         raise NotApplicable(f"no RLS probe was made {_where(observation)} (no tenant table, or no runtime role)")
     yield Judged(len(observation.probes), "RLS probes")
     for probe in observation.probes:
-        evidence = ("probe", f"SELECT count(*) FROM {probe.table} as {probe.role}, app.tenant_id {probe.setting}")
+        setting = ctx.fleet.tenancy.setting
+        evidence = ("probe", f"SELECT count(*) FROM {probe.table} as {probe.role}, {setting} {probe.setting}")
         if probe.setting == "seeded tenant":
             if probe.seeded and probe.visible != probe.seeded:
                 seen = probe.error or f"{probe.visible} of {probe.seeded} seeded row(s)"
@@ -772,9 +779,9 @@ def check_rls_fails_closed(ctx: CheckContext, observation: CatalogObservation) -
             yield _finding(
                 ctx,
                 check_id,
-                f"{probe.table} shows {probe.visible} row(s) to {probe.role} with app.tenant_id {probe.setting}",
+                f"{probe.table} shows {probe.visible} row(s) to {probe.role} with {setting} {probe.setting}",
                 "0 rows: the policy fails closed",
-                "the policy must compare tenant_id = NULLIF(current_setting('app.tenant_id', true), "
+                f"the policy must compare tenant_id = NULLIF(current_setting('{setting}', true), "
                 "'')::uuid and nothing else (no OR ... IS NULL, no USING (true))",
                 evidence,
             )

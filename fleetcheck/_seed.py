@@ -2,8 +2,8 @@
 
 Values come from the column types (and the first literal of a CHECK (... IN (...)) on the column); foreign keys point
 at the row seeded in the referenced table, so tables are seeded parents first. Columns with a server default keep it.
-Every insert runs in its own savepoint as the owner with ``app.tenant_id`` set to the seed tenant, so a forced RLS
-policy admits it and one table that cannot be seeded does not stop the others.
+Every insert runs in its own savepoint as the owner with the tenancy setting (``app.tenant_id``) set to the seed
+tenant, so a forced RLS policy admits it and one table that cannot be seeded does not stop the others.
 """
 
 from __future__ import annotations
@@ -148,14 +148,20 @@ def _insert(
 
 
 def seed_tables(
-    conn: psycopg.Connection[Any], catalog: CatalogSnapshot, tenant: str, tables: list[str] | None = None
+    conn: psycopg.Connection[Any],
+    catalog: CatalogSnapshot,
+    tenant: str,
+    tables: list[str] | None = None,
+    *,
+    setting: str = "app.tenant_id",
 ) -> tuple[dict[str, SeededRow], dict[str, str]]:
-    """Insert one row per table (``tables`` or all), in one transaction; returns ``(rows, errors by table)``."""
+    """Insert one row per table (``tables`` or all), in one transaction, with the tenancy ``setting`` set to
+    ``tenant``; returns ``(rows, errors by table)``."""
     wanted = set(tables) if tables is not None else None
     seeded: dict[str, SeededRow] = {}
     errors: dict[str, str] = {}
     with conn.transaction():
-        conn.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant])
+        conn.execute("SELECT set_config(%s, %s, true)", [setting, tenant])
         for table in _order(catalog):
             if wanted is not None and table not in wanted:
                 continue
@@ -167,13 +173,15 @@ def seed_tables(
     return seeded, errors
 
 
-def read_back(conn: psycopg.Connection[Any], seeded: SeededRow, tenant: str) -> dict[str, Any] | None:
+def read_back(
+    conn: psycopg.Connection[Any], seeded: SeededRow, tenant: str, *, setting: str = "app.tenant_id"
+) -> dict[str, Any] | None:
     """The seeded row as it is now (``to_jsonb``), or ``None`` if it is gone; raises if the table is gone."""
     where = sql.SQL(" AND ").join(
         sql.SQL("{}::text = {}").format(sql.Identifier(k), sql.Literal(str(v))) for k, v in seeded.key.items()
     )
     with conn.transaction():
-        conn.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant])
+        conn.execute("SELECT set_config(%s, %s, true)", [setting, tenant])
         query = sql.SQL("SELECT to_jsonb({t}.*) FROM {t} WHERE {w}").format(t=_ident(seeded.table), w=where)
         found = conn.execute(query).fetchone()
     return found[0] if found else None

@@ -39,8 +39,9 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import psycopg
 from psycopg import sql
@@ -98,12 +99,19 @@ class MigrationSource:
 
 
 def reference_sources(fleet: Fleet, services: list[str] | None = None) -> list[MigrationSource]:
-    """The migration folders of the reference services that exist (``reference_services/<pkg>/migrations``)."""
+    """The Alembic folders of the fleet's services: the one the fleet file names (``migrations.script_location``),
+    else the reference service's own (``reference_services/<pkg>/migrations``) where it exists."""
     found = []
     for spec in fleet.services:
-        if spec.database is None or (services is not None and spec.name not in services):
+        if services is not None and spec.name not in services:
             continue
-        folder = _reference_migrations(spec.name)
+        declared = spec.migrations
+        if declared is not None and declared.tool == "commands":
+            continue
+        if declared is not None and declared.script_location:
+            found.append(MigrationSource(spec.name, Path(declared.script_location)))
+            continue
+        folder = _reference_migrations(spec.name) if spec.database is not None else None
         if folder is not None:
             found.append(MigrationSource(spec.name, folder))
     return found
@@ -205,12 +213,16 @@ class FreshDatabase:
 # ---- RLS probes (fresh and live) -----------------------------------------------------------------------------------
 
 
-def _probe_tables(spec: ServiceSpec, catalog: CatalogSnapshot) -> list[str]:
-    return [r.name for r in table_rules(spec, catalog) if r.rls and TENANT in catalog.columns_of(r.name)]
+def _probe_tables(fleet: Fleet, spec: ServiceSpec, catalog: CatalogSnapshot) -> list[str]:
+    rules = table_rules(spec, catalog, fleet)
+    return [r.name for r in rules if r.rls and TENANT in catalog.columns_of(r.name)]
 
 
-def probe_rls(dsn: str, tables: list[str], settings: list[tuple[str, str | None, int]]) -> list[RlsProbe]:
-    """``SELECT count(*)`` per table as the DSN's role, one fresh read-only session per ``(label, value, seeded)``.
+def probe_rls(
+    dsn: str, tables: list[str], settings: list[tuple[str, str | None, int]], *, setting: str = "app.tenant_id"
+) -> list[RlsProbe]:
+    """``SELECT count(*)`` per table as the DSN's role, one fresh read-only session per ``(label, value, seeded)``,
+    with the tenancy ``setting`` (the PostgreSQL setting the policies read) set to the value.
 
     A fresh session per setting, because ``current_setting('app.tenant_id', true)`` is NULL only in a session that
     never set it; after a ``SET LOCAL`` ends it reads ``''``, which is why policies must treat both as "no tenant".
@@ -223,17 +235,18 @@ def probe_rls(dsn: str, tables: list[str], settings: list[tuple[str, str | None,
             conn.rollback()
             role = str(row[0]) if row else "?"
             for table in tables:
-                probes.append(_probe_one(conn, table, role, label, value, seeded))
+                probes.append(_probe_one(conn, table, role, (label, value, seeded), setting))
     return probes
 
 
 def _probe_one(
-    conn: psycopg.Connection[Any], table: str, role: str, label: str, value: str | None, seeded: int
+    conn: psycopg.Connection[Any], table: str, role: str, state: tuple[str, str | None, int], setting: str
 ) -> RlsProbe:
+    label, value, seeded = state
     try:
         with conn.transaction():
             if value is not None:
-                conn.execute("SELECT set_config('app.tenant_id', %s, true)", [value])
+                conn.execute("SELECT set_config(%s, %s, true)", [setting, value])
             found = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(*table.split(".", 1))))
             row = found.fetchone()
         return RlsProbe(table, role, label, seeded, int(row[0]) if row else 0)
@@ -241,23 +254,33 @@ def _probe_one(
         return RlsProbe(table, role, label, seeded, None, str(exc).strip().splitlines()[0])
 
 
-def observe_live_catalog(dsn: str, spec: ServiceSpec) -> CatalogObservation:
-    """The catalog of a deployed service's database and RLS probes as the DSN's role; writes nothing.
+_READ_ONLY = "-c default_transaction_read_only=on"
 
-    Every session is read-only (``default_transaction_read_only`` and ``SET TRANSACTION READ ONLY``), so even a DSN
-    with write privileges cannot change the database through fleetcheck.
+
+def observe_live_catalog(
+    dsn: str, spec: ServiceSpec, fleet: Fleet, *, runtime_dsn: str | None = None
+) -> CatalogObservation:
+    """The catalog of a deployed service's database, and RLS probes as the role the service runs as; writes nothing.
+
+    ``dsn`` is a read-only inspection role; ``runtime_dsn`` (the target file's ``databases.<svc>.runtime``) is the
+    service's own runtime role, which the RLS and role checks judge. Without it they judge the inspection role,
+    which says little: the source names it. Every session is read-only (``default_transaction_read_only`` and
+    ``SET TRANSACTION READ ONLY``), so even a DSN with write privileges cannot change the database through fleetcheck.
     """
-    with psycopg.connect(
-        dsn, connect_timeout=_CONNECT_TIMEOUT_S, options="-c default_transaction_read_only=on"
-    ) as conn:
+    with psycopg.connect(dsn, connect_timeout=_CONNECT_TIMEOUT_S, options=_READ_ONLY) as conn:
         conn.read_only = True
         catalog = read_catalog(conn)
+    probe_dsn = runtime_dsn or dsn
+    with psycopg.connect(probe_dsn, connect_timeout=_CONNECT_TIMEOUT_S, options=_READ_ONLY) as conn:
+        conn.read_only = True
         role = read_runtime_role(conn)
-    tables = _probe_tables(spec, catalog)
+    tables = _probe_tables(fleet, spec, catalog)
     settings: list[tuple[str, str | None, int]] = [("unset", None, 0), ("empty", "", 0)]
     settings.append(("other tenant", str(uuid.uuid4()), 0))
-    probes = probe_rls(make_conninfo(dsn, options="-c default_transaction_read_only=on"), tables, settings)
-    return CatalogObservation(f"live database {describe_dsn(dsn)}", catalog, role, tuple(probes), read_only=True)
+    probes = probe_rls(make_conninfo(probe_dsn, options=_READ_ONLY), tables, settings, setting=fleet.tenancy.setting)
+    who = "its runtime role" if runtime_dsn else "the inspection role (no databases.<svc>.runtime DSN given)"
+    source = f"live database {describe_dsn(dsn)}, probed as {who}"
+    return CatalogObservation(source, catalog, role, tuple(probes), read_only=True)
 
 
 # ---- the fresh-database driver -------------------------------------------------------------------------------------
@@ -276,10 +299,11 @@ def _down(revision: Any) -> tuple[str, ...]:
 
 
 class _Driver:
-    def __init__(self, source: MigrationSource, db: FreshDatabase, spec: ServiceSpec) -> None:
+    def __init__(self, source: MigrationSource, db: FreshDatabase, spec: ServiceSpec, fleet: Fleet) -> None:
         from alembic.script import ScriptDirectory
 
-        self.source, self.db, self.spec = source, db, spec
+        self.source, self.db, self.spec, self.fleet = source, db, spec, fleet
+        self.setting = fleet.tenancy.setting
         self.url = _sqlalchemy_url(db.owner_dsn)
         self.script = ScriptDirectory.from_config(self.config())
         self.steps: list[MigrationStep] = []
@@ -305,7 +329,7 @@ class _Driver:
 
     def catalog(self) -> CatalogSnapshot:
         with self.db.owner() as conn:
-            return read_catalog(conn)
+            return read_catalog(conn).without_tables(self.fleet.bookkeeping_tables)
 
     def version(self) -> tuple[str, ...]:
         with self.db.owner() as conn:
@@ -373,19 +397,8 @@ class _Driver:
     # -- RLS --
 
     def catalog_observation(self, head: CatalogSnapshot, heads: tuple[str, ...]) -> CatalogObservation:
-        tables = _probe_tables(self.spec, head)
-        with self.db.owner() as conn:
-            conn.autocommit = False
-            seeded, _errors = seed_tables(conn, head, self.tenant, tables)
-            role = read_runtime_role(conn, self.db.role)
-        settings: list[tuple[str, str | None, int]] = [("unset", None, 0), ("empty", "", 0)]
-        settings += [("other tenant", str(uuid.uuid4()), 0)]
-        probes = probe_rls(self.db.app_dsn, tables, settings)
-        for table in tables:  # the seeded tenant, per table: a table that could not be seeded has nothing to see
-            n = 1 if table in seeded else 0
-            probes += probe_rls(self.db.app_dsn, [table], [("seeded tenant", self.tenant, n)])
-        source = f"fresh database at head {', '.join(heads)}"
-        return CatalogObservation(source, head, role, tuple(probes))
+        return fresh_catalog_observation(self.db, self.fleet, self.spec, head, self.tenant,
+                                         f"fresh database at head {', '.join(heads)}")  # fmt: skip
 
     # -- each revision reverted on its own --
 
@@ -435,7 +448,7 @@ class _Driver:
         catalog = self.catalog()
         with self.db.owner() as conn:
             conn.autocommit = False
-            return seed_tables(conn, catalog, self.tenant)
+            return seed_tables(conn, catalog, self.tenant, setting=self.setting)
 
     def survival(
         self, rows: dict[str, SeededRow], errors: dict[str, str], before: str, after: str
@@ -446,7 +459,7 @@ class _Driver:
             conn.autocommit = False
             for table, row in sorted(rows.items()):
                 try:
-                    now = read_back(conn, row, self.tenant)
+                    now = read_back(conn, row, self.tenant, setting=self.setting)
                 except psycopg.Error as exc:
                     yield SeedRecord(table, before, after, 1, 0, error=f"cannot be read after the upgrade: "
                                      f"{_first_line(exc)}")  # fmt: skip
@@ -492,15 +505,46 @@ class _Driver:
             yield LintViolation(revision.id, revision.file, hit.rule, hit.message, hit.help, statement, hit.line + 1)
 
 
+def fresh_catalog_observation(
+    db: FreshDatabase, fleet: Fleet, spec: ServiceSpec, head: CatalogSnapshot, tenant: str, source: str
+) -> CatalogObservation:
+    """The catalog at head with RLS probes as the fresh database's runtime role: one row seeded per tenant table
+    for ``tenant``, then ``SELECT count(*)`` with the tenancy setting unset, empty, another tenant's and ``tenant``."""
+    setting = fleet.tenancy.setting
+    tables = _probe_tables(fleet, spec, head)
+    with db.owner() as conn:
+        conn.autocommit = False
+        seeded, _errors = seed_tables(conn, head, tenant, tables, setting=setting)
+        role = read_runtime_role(conn, db.role)
+    settings: list[tuple[str, str | None, int]] = [("unset", None, 0), ("empty", "", 0)]
+    settings += [("other tenant", str(uuid.uuid4()), 0)]
+    probes = probe_rls(db.app_dsn, tables, settings, setting=setting)
+    for table in tables:  # the seeded tenant, per table: a table that could not be seeded has nothing to see
+        n = 1 if table in seeded else 0
+        probes += probe_rls(db.app_dsn, [table], [("seeded tenant", tenant, n)], setting=setting)
+    return CatalogObservation(source, head, role, tuple(probes))
+
+
 def observe_migrations(
-    source: MigrationSource, admin_dsn: str, spec: ServiceSpec
+    source: MigrationSource, admin_dsn: str, spec: ServiceSpec, fleet: Fleet
 ) -> tuple[MigrationObservation, CatalogObservation | None]:
     """Drive ``source``'s migrations on a fresh database of the server at ``admin_dsn`` (dropped afterwards).
 
     Returns the run record and the catalog observation at head (``None`` when the upgrade from empty failed).
     """
     with FreshDatabase(admin_dsn, source.service) as db:
-        return _Driver(source, db, spec).run()
+        return _Driver(source, db, spec, fleet).run()
+
+
+def observe_command_migrations(
+    admin_dsn: str, spec: ServiceSpec, fleet: Fleet
+) -> tuple[MigrationObservation, CatalogObservation | None]:
+    """Drive a service's migrations with its own tool's commands (fleet file ``migrations.up``/``down``) on a fresh
+    database of the server at ``admin_dsn`` (dropped afterwards)."""
+    from fleetcheck._migration_commands import CommandDriver
+
+    with FreshDatabase(admin_dsn, spec.name) as db:
+        return CommandDriver(db, spec, fleet).run()
 
 
 # ---- the runner hook ----------------------------------------------------------------------------------------------
@@ -527,48 +571,81 @@ def _postgres_server() -> Iterator[str]:
 def observe_target(target: Any, services: list[str], say: Callable[[str], None]) -> Observed:
     """The ``migrations`` and ``catalog`` observations of ``services`` for the runner.
 
-    A target with ``databases`` (a target file) is a deployed fleet: only its live catalog is read, read only, and
-    the migration runs are not run (they need a database fleetcheck may create and drop). Otherwise the reference
-    services' migrations run on fresh databases of their own PostgreSQL.
+    Migrations run on fresh databases: Alembic folders (a reference service's own, or the fleet file's
+    ``migrations.script_location``) or the service's own commands (``migrations.tool: commands``), on the reference
+    fleet's PostgreSQL (embedded, or ``FLEETCHECK_POSTGRES_DSN``), or on a target file's ``postgres_admin_dsn``.
+    The catalog judged is a target file's live database where it gives one (``databases.<svc>``, read only), else
+    the fresh database at head.
     """
     fleet: Fleet = target.fleet
     databases = getattr(target, "databases", None)
-    if isinstance(databases, Mapping):
-        return _observe_live(fleet, databases, services, say)
-    return _observe_reference(fleet, services, say)
-
-
-def _observe_live(
-    fleet: Fleet, databases: Mapping[str, str], services: list[str], say: Callable[[str], None]
-) -> Observed:
+    deployed = isinstance(databases, Mapping)
+    live: Mapping[str, str] = databases if isinstance(databases, Mapping) else {}
+    runtime: Mapping[str, str] = getattr(target, "runtime_databases", {}) if deployed else {}
+    runs = _runnable(fleet, services)
     observed: Observed = {}
-    fresh_only = "a deployed fleet is verified read only; upgrade/downgrade runs need a fresh database (run them "
-    fresh_only += "against the reference fleet, or in the service's own CI with FLEETCHECK_POSTGRES_DSN)"
     for name in services:
-        observed[(name, "migrations")] = ([], [fresh_only])
-        dsn = databases.get(name)
-        if dsn is None:
+        if name not in runs:
+            why = _no_migrations(fleet, name)
+            observed[(name, "migrations")] = ([], [why])
+            observed[(name, "catalog")] = ([], [why])
+    admin = getattr(target, "postgres_admin_dsn", None) if deployed else None
+    if runs and deployed and admin is None:
+        why = ("the migration runs need a server fleetcheck may create and drop databases on: give the target "
+               "file's postgres_admin_dsn (a scratch server, never production)")  # fmt: skip
+        for name in runs:
+            observed[(name, "migrations")] = ([], [why])
+        runs = {}
+    if runs:
+        observed.update(_run_migrations(fleet, runs, admin, say))
+    for name in services:
+        if name in live:
+            say(f"reading the live catalog of {name} (read only)")
+            catalog = observe_live_catalog(live[name], fleet.service(name), fleet, runtime_dsn=runtime.get(name))
+            observed[(name, "catalog")] = ([catalog], [])
+        elif deployed and (name, "catalog") not in observed:
             observed[(name, "catalog")] = ([], [f"the target file gives no read-only DSN under databases.{name}"])
-            continue
-        say(f"reading the live catalog of {name} (read only)")
-        observed[(name, "catalog")] = ([observe_live_catalog(dsn, fleet.service(name))], [])
     return observed
 
 
-def _observe_reference(fleet: Fleet, services: list[str], say: Callable[[str], None]) -> Observed:
-    observed: Observed = {}
-    sources = {s.service: s for s in reference_sources(fleet, services)}
+_Run: TypeAlias = "Callable[[str, ServiceSpec], tuple[MigrationObservation, CatalogObservation | None]]"
+
+
+def _runnable(fleet: Fleet, services: list[str]) -> dict[str, _Run]:
+    """How each service's migrations are driven, for the services whose migrations can be."""
+    runs: dict[str, _Run] = {}
+    for source in reference_sources(fleet, services):
+        runs[source.service] = partial(_alembic_run, source, fleet)
     for name in services:
-        if name not in sources:
-            why = f"{name} has no migrations folder (reference_services/{name.replace('-', '_')}/migrations/env.py)"
-            observed[(name, "migrations")] = observed[(name, "catalog")] = ([], [why])
-    if not sources:
-        return observed
-    say("starting PostgreSQL for the migration runs")
-    with _postgres_server() as admin_dsn:
-        for name, source in sources.items():
+        declared = fleet.service(name).migrations
+        if declared is not None and declared.tool == "commands":
+            runs[name] = lambda dsn, spec: observe_command_migrations(dsn, spec, fleet)
+    return runs
+
+
+def _alembic_run(
+    source: MigrationSource, fleet: Fleet, dsn: str, spec: ServiceSpec
+) -> tuple[MigrationObservation, CatalogObservation | None]:
+    return observe_migrations(source, dsn, spec, fleet)
+
+
+def _no_migrations(fleet: Fleet, name: str) -> str:
+    declared = fleet.service(name).migrations
+    if declared is not None and declared.script_location:
+        return f"{name}'s Alembic folder {declared.script_location} has no env.py"
+    return (f"{name} declares no migrations fleetcheck can drive (migrations.script_location for Alembic, or "
+            f"migrations.tool: commands with up/down), and has no reference migrations folder")  # fmt: skip
+
+
+def _run_migrations(fleet: Fleet, runs: dict[str, _Run], admin_dsn: str | None, say: Callable[[str], None]) -> Observed:
+    observed: Observed = {}
+    server = contextlib.nullcontext(admin_dsn) if admin_dsn else _postgres_server()
+    if admin_dsn is None:
+        say("starting PostgreSQL for the migration runs")
+    with server as dsn:
+        for name, run in runs.items():
             say(f"driving the migrations of {name} on a fresh database")
-            migrations, catalog = observe_migrations(source, admin_dsn, fleet.service(name))
+            migrations, catalog = run(dsn, fleet.service(name))
             observed[(name, "migrations")] = ([migrations], [])
             why = "the upgrade from empty failed, so there is no migrated catalog (see MIGRATIONS-UPGRADE-FROM-EMPTY)"
             observed[(name, "catalog")] = ([catalog], []) if catalog is not None else ([], [why])

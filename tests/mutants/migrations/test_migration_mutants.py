@@ -40,7 +40,7 @@ def test_migration_mutant_fails_its_check_naming_the_culprit(
     original = next(s for s in reference_sources(FLEET, [SERVICE])).script_location
     folder = mutant.build(original, tmp_path / "migrations", _head(original))
     migrations, catalog = observe_migrations(
-        MigrationSource(SERVICE, folder), postgres_admin_dsn, FLEET.service(SERVICE)
+        MigrationSource(SERVICE, folder), postgres_admin_dsn, FLEET.service(SERVICE), FLEET
     )
     check = CHECKS[mutant.check_id]
     result = run_check(
