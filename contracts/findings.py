@@ -34,6 +34,8 @@ class Finding:
     hint: str
     severity: Severity = Severity.ERROR
     evidence: tuple[tuple[str, str], ...] = ()
+    #: why this finding is accepted for now (a baseline file's reason); a baselined finding does not fail the run
+    baselined: str = ""
 
     def message(self) -> str:
         """The finding as the lines a person reads: what was seen, what was expected, what to do."""
@@ -67,3 +69,8 @@ class CheckResult:
     #: how much evidence the check judged, e.g. 5 and "health bodies" (0 for a check that was not run)
     judged: int = 0
     judged_what: str = ""
+
+    @property
+    def baselined(self) -> bool:
+        """Failed, but every finding is a known one a baseline accepts."""
+        return self.outcome is Outcome.FAILED and bool(self.findings) and all(f.baselined for f in self.findings)

@@ -750,7 +750,8 @@ def _probe_closed(probe: RlsProbe) -> bool:
 
 @_register(
     "MIGRATIONS-RLS-FAILS-CLOSED",
-    "as the runtime role, a tenant table shows no row when the tenancy setting is unset, empty or another tenant, and the "
+    "as the runtime role, a tenant table shows no row when the tenancy setting is unset, empty or another tenant, and "
+    "the "
     "seeded tenant's rows when it is set",
     "catalog",
 )

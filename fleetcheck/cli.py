@@ -135,8 +135,19 @@ def verify(
             help="A directory of an earlier release's payload schemas (<topic>.json) for EVENTS-SCHEMA-EVOLUTION.",
         ),
     ] = None,
+    baseline_file: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Known findings (with reasons) that do not fail the run; new ones do."),
+    ] = None,
+    write_baseline_file: Annotated[
+        Path | None, typer.Option("--write-baseline", help="Write this run's findings as a baseline file.")
+    ] = None,
+    baseline_reason: Annotated[
+        str, typer.Option("--baseline-reason", help="The reason written for every entry of --write-baseline.")
+    ] = "",
 ) -> None:
     """Verify a fleet against the contract, print the scorecard, write JUnit XML and JSON reports."""
+    from fleetcheck.baseline import Baseline, BaselineError, apply_baseline, write_baseline
     from fleetcheck.events import SchemaBaselineError, load_schema_baseline
     from fleetcheck.report import render_text, write_reports
     from fleetcheck.runner import UnknownSelectionError, select
@@ -145,7 +156,8 @@ def verify(
     fleet = _load_fleet_or_exit(fleet_file)
     try:
         baseline = load_schema_baseline(schema_baseline) if schema_baseline else None
-    except SchemaBaselineError as exc:
+        known = Baseline.load(baseline_file) if baseline_file else None
+    except (SchemaBaselineError, BaselineError) as exc:
         _fail(EXIT_USAGE, str(exc))
     areas, services = area or [], service or []
     console = _out()
@@ -163,7 +175,13 @@ def verify(
             _fail(EXIT_USAGE, str(exc))
         except _environment_errors() as exc:
             _fail(EXIT_ENVIRONMENT, str(exc))
+    if known is not None:
+        report, _outcome = apply_baseline(report, known)
     console.print(render_text(report, width=console.width), markup=False, highlight=False, end="")
+    if write_baseline_file is not None:
+        count = write_baseline(write_baseline_file, report.results, baseline_reason)
+        todo = "" if baseline_reason else "; give each entry its reason before using it with --baseline"
+        console.print(f"baseline: {count} finding(s) written to {write_baseline_file}{todo}", markup=False)
     written = write_reports(
         report, junit_xml=junit_xml or report_dir / "junit.xml", json_path=json_path or report_dir / "fleetcheck.json"
     )

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "cell",
     "render_findings",
+    "render_fixed",
     "render_text",
     "report_from_json",
     "scorecard",
@@ -45,19 +46,25 @@ def cell(results: Iterable[CheckResult]) -> str:
     results = list(results)
     if not results:
         return "—"
-    failed = sum(1 for r in results if r.outcome is Outcome.FAILED)
+    baselined = sum(1 for r in results if r.baselined)
+    failed = sum(1 for r in results if r.outcome is Outcome.FAILED) - baselined
     passed = sum(1 for r in results if r.outcome is Outcome.PASSED)
-    not_run = len(results) - failed - passed
-    if failed + passed == 0:
+    not_run = len(results) - failed - passed - baselined
+    if failed + passed + baselined == 0:
         return f"not run ({not_run})"
     text = f"❌ {failed} failed · {passed} passed" if failed else f"✅ {passed} passed"
+    if baselined:
+        text += f" · {baselined} baselined"
     return f"{text} · {not_run} not run" if not_run else text
 
 
 def summary_line(report: VerificationReport) -> str:
     total = len(report.results)
+    baselined = sum(1 for r in report.results if r.baselined)
+    failed = report.count(Outcome.FAILED) - baselined
+    known = f" ({baselined} more baselined)" if baselined else ""
     return (
-        f"{total} checks: {report.count(Outcome.PASSED)} passed, {report.count(Outcome.FAILED)} failed, "
+        f"{total} checks: {report.count(Outcome.PASSED)} passed, {failed} failed{known}, "
         f"{report.count(Outcome.NOT_RUN)} not run, in {report.duration_s:.1f} s"
     )
 
@@ -80,7 +87,8 @@ def render_findings(results: Iterable[CheckResult]) -> str:
     results = list(results)
     for result in results:
         if result.outcome is Outcome.FAILED:
-            lines.append(f"✗ {result.check_id} [{result.service}] {result.claim}".rstrip())
+            mark = "≈" if result.baselined else "✗"
+            lines.append(f"{mark} {result.check_id} [{result.service}] {result.claim}".rstrip())
             lines.extend(_finding_lines(f) for f in result.findings)
     skipped = [r for r in results if r.outcome is Outcome.NOT_RUN or r.reason]
     if skipped:
@@ -116,8 +124,18 @@ def _services(names: list[str]) -> str:
     return ", ".join(names) if len(names) <= 3 else f"{len(names)} services"
 
 
+def render_fixed(report: VerificationReport) -> str:
+    """The baseline's entries that no longer occur, to remove from the file."""
+    if not report.baseline_fixed:
+        return ""
+    lines = [f"fixed since the baseline ({len(report.baseline_fixed)}; remove them from the baseline file):"]
+    return "\n".join([*lines, *(f"  ✓ {entry}" for entry in report.baseline_fixed)])
+
+
 def _finding_lines(finding: Finding) -> str:
     mark = "" if finding.severity is Severity.ERROR else f" ({finding.severity.value})"
+    if finding.baselined:
+        mark += f" (baselined: {finding.baselined})"
     text = [
         f"  {finding.service}{mark}: {finding.observed}",
         f"    expected: {finding.expected}",
@@ -138,8 +156,9 @@ def render_text(report: VerificationReport, *, width: int = 120) -> str:
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False)
     console.print(scorecard(report))
     findings = render_findings(report.results)
-    if findings:
-        console.print(findings, markup=False, highlight=False, soft_wrap=True)
+    for text in (findings, render_fixed(report)):
+        if text:
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
     return buffer.getvalue()
 
 
@@ -174,7 +193,10 @@ def _testcase(suite: ET.Element, result: CheckResult) -> None:
         name=f"{result.check_id}[{result.service}]",
         time=f"{result.duration_s:.3f}",
     )
-    if result.outcome is Outcome.FAILED:
+    if result.baselined:
+        reasons = "; ".join(dict.fromkeys(f.baselined for f in result.findings))
+        ET.SubElement(case, "skipped", message=f"baselined: {reasons}")
+    elif result.outcome is Outcome.FAILED:
         first = result.findings[0].observed if result.findings else "failed"
         failure = ET.SubElement(case, "failure", message=f"{result.service}: {first}", type=result.check_id)
         failure.text = "\n".join(_finding_lines(f) for f in result.findings)
@@ -191,8 +213,10 @@ def to_json(report: VerificationReport) -> str:
         "services": list(report.services),
         "started_at": report.started_at,
         "duration_s": report.duration_s,
-        "summary": {o.value: report.count(o) for o in Outcome},
+        "summary": {o.value: report.count(o) for o in Outcome}
+        | {"baselined": sum(r.baselined for r in report.results)},
         "results": [_result_json(r) for r in report.results],
+        "baseline_fixed": list(report.baseline_fixed),
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
 
@@ -217,6 +241,7 @@ def _result_json(result: CheckResult) -> dict[str, Any]:
                 "observed": f.observed,
                 "hint": f.hint,
                 "evidence": [list(pair) for pair in f.evidence],
+                "baselined": f.baselined,
             }
             for f in result.findings
         ],
@@ -241,6 +266,7 @@ def report_from_json(text: str) -> VerificationReport:
                     hint=f["hint"],
                     severity=Severity(f["severity"]),
                     evidence=tuple((k, v) for k, v in f["evidence"]),
+                    baselined=f.get("baselined", ""),
                 )
                 for f in r["findings"]
             ),
@@ -260,6 +286,7 @@ def report_from_json(text: str) -> VerificationReport:
         results=results,
         started_at=data["started_at"],
         duration_s=data["duration_s"],
+        baseline_fixed=tuple(data.get("baseline_fixed", ())),
     )
 
 

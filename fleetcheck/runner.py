@@ -71,10 +71,13 @@ class VerificationReport:
     results: tuple[CheckResult, ...]
     started_at: str = ""
     duration_s: float = 0.0
+    #: entries of the baseline file used that no longer occur (``fleetcheck.baseline``)
+    baseline_fixed: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
-        return any(r.outcome is Outcome.FAILED for r in self.results)
+        """Whether a check failed with a finding no baseline accepts."""
+        return any(r.outcome is Outcome.FAILED and not r.baselined for r in self.results)
 
     def results_for(self, *, service: str | None = None, area: str | None = None) -> list[CheckResult]:
         return [
