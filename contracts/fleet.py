@@ -257,6 +257,14 @@ class FlowDeclaration(SequenceSpec):
     requires: tuple[str, ...] = ()
 
 
+class HttpMetricsSpec(_Model):
+    """The request counter every service exposes and its labels (``null`` requests: the fleet declares none)."""
+
+    requests: str | None = "http_requests_total"
+    route_label: str = "route"
+    status_label: str = "status_code"
+
+
 class ServiceSpec(_Model):
     name: str
     kind: Literal["core", "infra"] | None = None
@@ -268,6 +276,7 @@ class ServiceSpec(_Model):
     health: HealthSpec = Field(default_factory=HealthSpec)
     metrics_path: str = "/metrics"
     openmetrics: bool = Field(default=True, description="whether /metrics answers OpenMetrics when asked")
+    http_metrics: HttpMetricsSpec | None = Field(default=None, description="the service's own, if not the fleet's")
     depends_on: tuple[DependencySpec, ...] = ()
     metrics: tuple[MetricFamilySpec, ...] = ()
     lint_waivers: tuple[LintWaiver, ...] = ()
@@ -335,14 +344,6 @@ class EventConventions(_Model):
     correlation_attribute: str | None = "correlationid"
     correlation_header: str = "X-Correlation-ID"
     records: RecordStoreSpec | None = None
-
-
-class HttpMetricsSpec(_Model):
-    """The request counter every service exposes and its labels (``null`` requests: the fleet declares none)."""
-
-    requests: str | None = "http_requests_total"
-    route_label: str = "route"
-    status_label: str = "status_code"
 
 
 class TenancySpec(_Model):
@@ -500,6 +501,10 @@ class Fleet(_Model):
         """Every family the service must expose: the common ones, event ones if it has events, its own."""
         events = self.event_metrics if (service.produces or self.consumed_by(service.name)) else ()
         return self.common_metrics + events + service.metrics
+
+    def http_metrics_of(self, service: ServiceSpec) -> HttpMetricsSpec:
+        """The HTTP request counter conventions of a service: its own, else the fleet's."""
+        return service.http_metrics or self.http_metrics
 
     def waiver(self, service: ServiceSpec, family: str, rule: str) -> LintWaiver | None:
         """The lint waiver (the service's or the fleet's) that covers ``rule`` on ``family``, if any."""

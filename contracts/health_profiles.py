@@ -571,14 +571,20 @@ class PlainProfile:
 
 
 class CustomProfileSpec(BaseModel):
-    """A health dialect declared in the fleet file: where its bodies keep what the checks read (JSONPath).
+    """A health dialect declared in the fleet file: where its bodies keep what the checks read.
 
-    ``dependencies`` points at an object keyed by dependency (or a list whose entries carry ``dependency_name``);
-    within one entry ``dependency_status``, ``dependency_error`` and ``dependency_latency_ms`` are JSONPaths too.
+    ``format: json`` (default): JSONPaths. ``dependencies`` points at an object keyed by dependency (or a list whose
+    entries carry ``dependency_name``); within one entry ``dependency_status``, ``dependency_error`` and
+    ``dependency_latency_ms`` are JSONPaths too. ``format: text``: the HTTP status is the verdict and the body is for
+    people (a landing page). ``format: metrics``: the body is a Prometheus exposition and each dependency is a gauge
+    of ``dependency_metrics`` (1 up, 0 down), as exporters report theirs (``pg_up``, ``redis_up``); such an endpoint
+    stays 200 while a dependency is down (``down_statuses: [200]``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    format: Literal["json", "text", "metrics"] = "json"
+    dependency_metrics: dict[str, str] = Field(default_factory=dict, description="dependency -> its 0/1 gauge")
     endpoints: tuple[Literal["health", "live", "ready", "stats", "dependencies"], ...] = ("health", "live", "ready")
     base: str = "/health"
     paths: dict[str, str] = Field(default_factory=lambda: dict(_UNDER_HEALTH))
@@ -655,7 +661,9 @@ class _CustomProfile:
 
     @property
     def lists_dependencies(self) -> bool:
-        return self.spec.dependencies is not None
+        if self.spec.format == "metrics":
+            return bool(self.spec.dependency_metrics)
+        return self.spec.format == "json" and self.spec.dependencies is not None
 
     @property
     def down_statuses(self) -> tuple[int, ...]:
@@ -670,6 +678,10 @@ class _CustomProfile:
         return "unknown" if word is None else "down"
 
     def normalize(self, endpoint: str, body: bytes) -> NormalizedHealth:
+        if self.spec.format == "text":
+            return NormalizedHealth("up")  # the HTTP status is the verdict (see lists_dependencies)
+        if self.spec.format == "metrics":
+            return self._from_metrics(body)
         data, problem = _load_json(body)
         if data is None:
             return NormalizedHealth("unknown", problems=(problem or "body is empty",))
@@ -683,6 +695,20 @@ class _CustomProfile:
             service=_text(_first(self.spec.service, data)),
             problems=problems,
         )
+
+    def _from_metrics(self, body: bytes) -> NormalizedHealth:
+        values = _gauges(body, set(self.spec.dependency_metrics.values()))
+        deps: dict[str, DependencyState] = {}
+        problems = []
+        for name, metric in self.spec.dependency_metrics.items():
+            value = values.get(metric)
+            if value is None:
+                problems.append(f"the exposition has no {metric} sample")
+                continue
+            state: HealthStatus = "up" if value == 1 else "down"
+            deps[name] = DependencyState(state, error=f"{metric} is {value:g}" if state == "down" else None)
+        status: HealthStatus = "down" if any(d.status == "down" for d in deps.values()) else "up"
+        return NormalizedHealth("unknown" if problems else status, deps, problems=tuple(problems))
 
     def _dependencies(self, data: Any) -> dict[str, DependencyState]:
         found = _first(self.spec.dependencies, data)
@@ -704,6 +730,23 @@ class _CustomProfile:
 
     def validate(self, endpoint: str, body: bytes) -> tuple[str, ...]:
         return self.normalize(endpoint, body).problems
+
+
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)", re.MULTILINE)
+
+
+def _gauges(body: bytes, names: set[str]) -> dict[str, float]:
+    """The first sample of each named family in a text exposition. Read by hand (not prometheus_client's parser):
+    one line per sample is all it takes, and a partial or odd exposition must still yield the samples it has."""
+    found: dict[str, float] = {}
+    for match in _SAMPLE.finditer(body.decode("utf-8", "replace")):
+        name = match.group(1)
+        if name in names and name not in found:
+            try:
+                found[name] = float(match.group(2))
+            except ValueError:
+                continue
+    return found
 
 
 def custom_profile(name: str, spec: CustomProfileSpec) -> HealthProfile:

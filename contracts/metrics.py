@@ -454,14 +454,14 @@ def _answered(sent: Iterable[HttpExchange]) -> list[HttpExchange]:
 
 
 def _request_counter(ctx: CheckContext) -> str:
-    family = ctx.fleet.http_metrics.requests
+    family = ctx.fleet.http_metrics_of(ctx.service).requests
     if family is None:
         raise NotApplicable("the fleet file declares no HTTP request counter (http_metrics.requests)")
     return family
 
 
 def _by_status(ctx: CheckContext, exposition: Exposition, excluded: tuple[str, ...]) -> dict[str, float]:
-    family, conventions = _request_counter(ctx), ctx.fleet.http_metrics
+    family, conventions = _request_counter(ctx), ctx.fleet.http_metrics_of(ctx.service)
     counts: dict[str, float] = {}
     for sample in exposition.samples(family, family):
         if sample.labels.get(conventions.route_label) not in excluded:
@@ -504,7 +504,7 @@ def check_counters_move(ctx: CheckContext, traffic: TrafficObservation) -> Itera
     moved = {code: now.get(code, 0.0) - was.get(code, 0.0) for code in set(now) | set(was) | set(expected)}
     wrong = sorted(c for c in moved if abs(moved[c] - expected[c]) > 1e-9)
     if wrong:
-        label = ctx.fleet.http_metrics.status_label
+        label = ctx.fleet.http_metrics_of(ctx.service).status_label
         shown = ", ".join(f"{label} {c}: moved {moved[c]:g}, sent {expected[c]}" for c in wrong)
         yield _finding(
             ctx,
@@ -545,7 +545,7 @@ def check_route_templates(ctx: CheckContext, traffic: TrafficObservation) -> Ite
         yield from parsed
         return
     before, after = parsed
-    label = ctx.fleet.http_metrics.route_label
+    label = ctx.fleet.http_metrics_of(ctx.service).route_label
     yield Judged(len(traffic.id_paths), "requests with ids")
     routes = [ctx.service.route(r) for r in ctx.service.id_routes]
     ids = _ids(traffic.id_paths, routes)

@@ -140,7 +140,8 @@ def run_check(check: Check, ctx: CheckContext, observation: object) -> CheckResu
             evidence=(("traceback", "".join(traceback.format_exception(exc))[-2000:]),),
         )
         return _result(check, ctx, Outcome.FAILED, started, findings=(crash,))
-    findings = tuple(i for i in items if isinstance(i, Finding))
+    # the same finding twice (health and live served by one path) is one finding
+    findings = tuple(dict.fromkeys(i for i in items if isinstance(i, Finding)))
     judged = [i for i in items if isinstance(i, Judged)]
     count, what = sum(j.count for j in judged), _what(judged)
     if not findings and count == 0:

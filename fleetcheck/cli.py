@@ -1,4 +1,5 @@
-"""The ``fleetcheck`` command: ``verify`` a fleet, run the reference fleet (``up``), list the ``checks``.
+"""The ``fleetcheck`` command: ``verify`` a fleet, run the reference fleet (``up``), ``init`` a fleet file from
+running services, list the ``checks``.
 
 Exit codes: 0 every check passed (or was not run), 1 a check failed, 2 a mistake in the command line, target file or
 fleet file (the message names the allowed values), 3 the environment did not start (a server, with its log tail).
@@ -245,6 +246,48 @@ def _print_fleet(console: Console, running: Any) -> None:
         console.print(f"synthetic tenant {credentials.tenant_id}; bearer: {credentials.tenant_token}", markup=False)
     if running.platform_admin_token:
         console.print(f"platform-admin bearer: {running.platform_admin_token}", markup=False)
+
+
+@app.command()
+def init(
+    discover_urls: Annotated[
+        list[str], typer.Option("--discover", help="A running service's base URL to probe (repeatable).")
+    ],
+    name: Annotated[list[str] | None, typer.Option("--name", help="Name the discovered services, in order.")] = None,
+    bootstrap: Annotated[
+        str | None, typer.Option("--bootstrap", help="Kafka bootstrap servers, to list the fleet's topics.")
+    ] = None,
+    fleet_name: Annotated[str, typer.Option("--fleet-name", help="The fleet's name in the fleet file.")] = "my-fleet",
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Where fleet.yaml and target.yaml are written.")] = Path(),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> None:
+    """Probe running services and write a commented fleet file and target file to start from."""
+    from fleetcheck.discover import discover, fleet_file_text, target_file_text
+
+    bad = [url for url in discover_urls if not url.startswith(("http://", "https://"))]
+    if bad:
+        _fail(EXIT_USAGE, f"--discover takes base URLs such as http://127.0.0.1:9090; saw {', '.join(bad)}")
+    fleet_path, target_path = out_dir / "fleet.yaml", out_dir / "target.yaml"
+    existing = [str(p) for p in (fleet_path, target_path) if p.exists()]
+    if existing and not force:
+        _fail(EXIT_USAGE, f"{', '.join(existing)} already exist(s); pass --force to overwrite, or --out-dir")
+    console = _out()
+    with _Progress(console) as progress:
+        progress(f"probing {len(discover_urls)} service(s)")
+        found = discover(discover_urls, names=name or (), bootstrap=bootstrap)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fleet_path.write_text(fleet_file_text(found, fleet_name), encoding="utf-8")
+    target_path.write_text(target_file_text(found, fleet_path.name, bootstrap), encoding="utf-8")
+    table = Table(title="discovered")
+    for column in ("service", "health", "live", "ready", "metrics", "dependencies"):
+        table.add_column(column)
+    for s in found:
+        cells = [f"{s.health[r][0]} ({s.health[r][1]})" if r in s.health else "—" for r in ("health", "live", "ready")]
+        deps = ", ".join(d["name"] for d in s.dependencies) or "—"
+        table.add_row(s.name, *cells, s.metrics_path or "—", deps)
+    console.print(table)
+    _load_fleet_or_exit(fleet_path)  # what was written must load: a bug here is ours, said before the user runs it
+    console.print(f"wrote {fleet_path} and {target_path}; next: fleetcheck verify --target {target_path}", markup=False)
 
 
 @app.command()

@@ -32,7 +32,7 @@ from fleetcheck.contracts.observations import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from fleetcheck.fixtures.faults import FaultHook
     from fleetcheck.targets import Endpoint
@@ -202,11 +202,14 @@ def observe_faults(
     *,
     recovery_bound_s: float = 15.0,
     timeout: float = 10.0,
+    recovered: Callable[[str, HttpExchange], bool] | None = None,
 ) -> dict[str, FaultObservation]:
     """Break ``dependency`` once (``mode`` "stop" or "freeze") and record how every given service's health behaved.
 
     Order: baseline ready and process start time of each service; inject; ready (timed) and live of all services
-    concurrently; restore (always, in ``finally``); poll ready until 200 or ``recovery_bound_s``; start time again.
+    concurrently; restore (always, in ``finally``); poll ready until it is up again (``recovered(service, answer)``,
+    by default a 200; an exporter's readiness stays 200 and says "up" in its body) or ``recovery_bound_s``; start
+    time again.
     ``timeout`` bounds each HTTP call and must exceed the ready bound the checks judge, so a slow answer is measured
     rather than cut off.
 
@@ -214,6 +217,7 @@ def observe_faults(
         FaultHookFailed: inject or restore failed; the message names the dependency, the mode and the hook's error.
     """
     names = list(services)
+    up = recovered or (lambda _service, answer: answer.status == 200)
     with ThreadPoolExecutor(max_workers=max(2, min(32, 2 * len(names)))) as pool:
         before = dict(zip(names, pool.map(lambda n: _read_before(services[n], timeout), names), strict=True))
         _call_hook(hook.inject, dependency, mode, "inject")
@@ -225,7 +229,7 @@ def observe_faults(
         after = dict(
             zip(
                 names,
-                pool.map(lambda n: _read_recovery(services[n], restored_at, recovery_bound_s, timeout), names),
+                pool.map(lambda n: _read_recovery(services[n], restored_at, recovery_bound_s, timeout, up), names),
                 strict=True,
             )
         )
@@ -284,13 +288,13 @@ def _read_during(pool: ThreadPoolExecutor, services: Mapping[str, Endpoint], tim
 
 
 def _read_recovery(
-    endpoint: Endpoint, restored_at: float, bound_s: float, timeout: float
+    endpoint: Endpoint, restored_at: float, bound_s: float, timeout: float, up: Callable[[str, HttpExchange], bool]
 ) -> tuple[HttpExchange, float, float | None]:
     with observe_client(timeout) as client:
         while True:
             ready = exchange(client, "GET", endpoint.url(_ready_path(endpoint)))
             waited = time.perf_counter() - restored_at
-            if ready.status == 200 or waited >= bound_s:
+            if up(endpoint.service, ready) or waited >= bound_s:
                 break
             time.sleep(_POLL_S)
         start = process_start_time(scrape(client, endpoint))

@@ -32,7 +32,7 @@ from fleetcheck.steps import StepsNotPossible, observe_operation
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import DependencySpec, Fleet, ServiceSpec
-    from fleetcheck.contracts.observations import FaultObservation
+    from fleetcheck.contracts.observations import FaultObservation, HttpExchange
     from fleetcheck.contracts.registry import Registry
     from fleetcheck.targets import Endpoint, Target
 
@@ -362,6 +362,13 @@ class _Run:
             if d.hook in hooks or d.type not in UNBROKEN_BY_DEFAULT
         ]
 
+    def _ready_again(self, service: str, answer: HttpExchange) -> bool:
+        """Ready is up again: a 200 whose body, read with its profile, says up (an exporter's stays 200 throughout)."""
+        if answer.status != 200:
+            return False
+        profile = self.target.fleet.profile(self._endpoint(service).health_profile("ready"))
+        return not profile.lists_dependencies or profile.normalize("ready", answer.body).status == "up"
+
     def _nothing_to_break(self, service: str) -> str:
         if self._endpoint(service).health_path("ready") is None:
             return f"{service} declares no ready endpoint to judge under a fault"
@@ -377,7 +384,12 @@ class _Run:
         endpoints = {s: self._endpoint(s) for s in affected}
         try:
             return observe_faults(
-                hook, dependency, mode, endpoints, recovery_bound_s=self.target.settings.recovery_bound_s
+                hook,
+                dependency,
+                mode,
+                endpoints,
+                recovery_bound_s=self.target.settings.recovery_bound_s,
+                recovered=self._ready_again,
             )
         except FaultHookFailed as exc:
             return dict.fromkeys(affected, str(exc))

@@ -260,3 +260,20 @@ def test_a_custom_profile_reads_what_its_json_paths_point_at() -> None:
     )
     assert profile.service_endpoints == ("health", "live", "ready")
     assert profile.lists_dependencies is True
+
+
+def test_a_metrics_profile_reads_an_exporters_up_gauges_as_its_dependencies() -> None:
+    spec = CustomProfileSpec(format="metrics", dependency_metrics={"postgres": "pg_up"}, down_statuses=(200,))
+    profile = custom_profile("exporter", spec)
+    up = profile.normalize("ready", b"# TYPE pg_up gauge\npg_up 1\npg_exporter_scrapes_total 3\n")
+    assert (up.status, up.dependencies) == ("up", {"postgres": DependencyState("up")})
+    down = profile.normalize("ready", b"pg_up 0\n")
+    assert (down.status, down.dependencies["postgres"]) == ("down", DependencyState("down", error="pg_up is 0"))
+    assert profile.validate("ready", b"go_goroutines 7\n") == ("the exposition has no pg_up sample",)
+    assert (profile.lists_dependencies, profile.down_statuses) == (True, (200,))
+
+
+def test_a_text_profile_judges_by_status_code_with_its_own_media_types() -> None:
+    profile = custom_profile("landing", CustomProfileSpec(format="text", content_types=("text/html",)))
+    assert profile.normalize("live", b"<html>exporter</html>").status == "up"
+    assert (profile.lists_dependencies, profile.content_types) == (False, ("text/html",))
