@@ -386,7 +386,9 @@ def _cwd(path: Path | None) -> Iterator[None]:
 def _run_step(spec: ServerSpec, step: Sequence[str]) -> None:
     argv = [part.replace("{port}", str(spec.port)) for part in step]
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=spec.ready_timeout_s, check=False)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=spec.ready_timeout_s, check=False, cwd=spec.cwd
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ControlError(f"{spec.name}: after-start command {command_text(argv)} failed: {exc}") from exc
     if done.returncode != 0:
