@@ -241,6 +241,39 @@ def test_stopping_redis_turns_catalog_readiness_503_and_starting_it_turns_it_bac
     assert bazaar.servers.state("catalog").pid == catalog_pid  # recovered without a restart
 
 
+def test_tenant_routes_refuse_a_missing_token_and_a_refresh_token_with_401(bazaar: ForeignFleet) -> None:
+    url = bazaar.url("catalog", "/api/products")
+
+    missing = httpx.get(url, timeout=10.0)
+    refresh = httpx.get(url, headers=_auth(bazaar.tenant.refresh_token), timeout=10.0)
+
+    assert (missing.status_code, missing.json()["message"]) == (401, "missing bearer token")
+    assert (refresh.status_code, refresh.json()["message"]) == (401, "invalid or expired access token")
+
+
+def test_there_is_no_health_endpoint_besides_liveness_and_readiness(bazaar: ForeignFleet) -> None:
+    response = httpx.get(bazaar.url("accounts", "/api/health"), timeout=10.0)
+
+    assert response.status_code == 404
+    assert response.json() == {"message": "Cannot GET /api/health", "error": "Not Found", "statusCode": 404}
+
+
+def test_stopping_kafka_turns_every_readiness_503_and_after_start_a_write_reaches_trail(bazaar: ForeignFleet) -> None:
+    _run(bazaar.controls["kafka"]["stop"])
+    try:
+        statuses = {service: _status(bazaar, service, "/api/health/readiness") for service in bazaar.services}
+    finally:
+        _run(bazaar.controls["kafka"]["start"])  # Tansu is in memory: start re-creates the topics, empty
+    assert statuses == {"accounts": 503, "catalog": 503, "trail": 503}
+
+    for service in bazaar.services:
+        wait_for(
+            lambda s=service: _status(bazaar, s, "/api/health/readiness") == 200, _READY_WITHIN_S, f"{service} ready"
+        )
+    product_id = _create_product(bazaar, f"AFTER-{uuid.uuid4().hex[:8]}").json()["id"]
+    wait_for(lambda: _trail_entries(bazaar, product_id), _EVENT_WITHIN_S, "trail entry after the Kafka restart")
+
+
 @pytest.mark.parametrize("service", ["accounts", "catalog", "trail"])
 def test_migrations_revert_to_empty_and_run_again(bazaar: ForeignFleet, service: str) -> None:
     info = bazaar.services[service]
