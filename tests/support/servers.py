@@ -11,7 +11,8 @@ outlives the CLI. ``ServerSet.close()`` stops everything its state directory nam
 
 Example:
     >>> servers = ServerSet(Path("/tmp/state"))  # doctest: +SKIP
-    >>> spec = ServerSpec("redis", ["redis-server", "--port", "6390"], port=6390, log_path=Path("/tmp/redis.log"))
+    >>> port = free_port()  # doctest: +SKIP
+    >>> spec = ServerSpec("redis", ["redis-server", "--port", str(port)], port=port, log_path=Path("/tmp/redis.log"))
     >>> servers.start(spec)  # doctest: +SKIP
     >>> servers.command("redis", "stop")  # doctest: +SKIP
     '(cd /repo && /repo/.venv/bin/python -m tests.support.control --state /tmp/state redis stop)'
