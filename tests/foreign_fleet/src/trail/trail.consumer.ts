@@ -40,7 +40,12 @@ export class TrailConsumer implements OnApplicationBootstrap, OnApplicationShutd
   // Tansu answers a group join in ~3 s with a 6 s session timeout (~23 s with kafkajs' 30 s default).
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const consumer = kafka().consumer({ groupId: GROUP_ID, sessionTimeout: 6000, heartbeatInterval: 1000, rebalanceTimeout: 6000 });
+      // No auto-creation: kafkajs consumers ask for it by default, and a broker that honours it (Tansu does, with
+      // 4 partitions) would re-create a missing topic with the wrong partition count after a broker restart.
+      const consumer = kafka().consumer({
+        groupId: GROUP_ID, sessionTimeout: 6000, heartbeatInterval: 1000, rebalanceTimeout: 6000,
+        allowAutoTopicCreation: false,
+      });
       this.consumer = consumer;
       try {
         await consumer.connect();
