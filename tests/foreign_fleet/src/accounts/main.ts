@@ -1,0 +1,4 @@
+import { bootstrap } from '../common/bootstrap';
+import { AccountsModule } from './app.module';
+
+void bootstrap(AccountsModule);

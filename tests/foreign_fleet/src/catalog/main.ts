@@ -1,0 +1,4 @@
+import { bootstrap } from '../common/bootstrap';
+import { CatalogModule } from './app.module';
+
+void bootstrap(CatalogModule);
