@@ -127,6 +127,7 @@ def verify(
     check: Annotated[list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")] = None,
     junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="Write the HTML report here.")] = None,
     report_dir: Annotated[Path, typer.Option("--report-dir", help="Default place for the reports.")] = Path("reports"),
     schema_baseline: Annotated[
         Path | None,
@@ -136,7 +137,7 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Verify a fleet against the contract, print the scorecard, write JUnit XML and JSON reports."""
+    """Verify a fleet against the contract, print the scorecard, write JUnit XML, JSON and HTML reports."""
     from fleetcheck.events import SchemaBaselineError, load_schema_baseline
     from fleetcheck.report import render_text, write_reports
     from fleetcheck.runner import UnknownSelectionError, select
@@ -165,7 +166,10 @@ def verify(
             _fail(EXIT_ENVIRONMENT, str(exc))
     console.print(render_text(report, width=console.width), markup=False, highlight=False, end="")
     written = write_reports(
-        report, junit_xml=junit_xml or report_dir / "junit.xml", json_path=json_path or report_dir / "fleetcheck.json"
+        report,
+        junit_xml=junit_xml or report_dir / "junit.xml",
+        json_path=json_path or report_dir / "fleetcheck.json",
+        html_path=html_path or report_dir / "fleetcheck.html",
     )
     console.print("reports: " + ", ".join(str(p) for p in written), style="dim", markup=False)
     raise typer.Exit(EXIT_FAILED if report.failed else 0)

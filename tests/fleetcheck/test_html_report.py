@@ -1,0 +1,234 @@
+"""The HTML report as a reader sees it: rendered from the results alone, its visible text read without a browser."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+import pytest
+
+from fleetcheck.contracts.findings import CheckResult, Finding, Outcome, Severity
+from fleetcheck.report import report_from_json, to_html, to_json, write_reports
+from fleetcheck.runner import VerificationReport
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SCRIPT = "<script>document.title='executed'</script>"
+BENGALI = "ঢাকা ট্রেডার্স লিমিটেড: গ্রাহক তালিকা"
+FAULT_REASON = (
+    "needs a fault hook for postgres (mode freeze); the target file has none: add faults.postgres.freeze/thaw"
+)
+_ENDPOINTS_FINDINGS = (
+    Finding(
+        check_id="HEALTH-ENDPOINTS",
+        service="auth",
+        expected="200",
+        observed="GET /health/ready answered 500 while every dependency was up",
+        hint="Health endpoints answer 200 when healthy and need no credentials.",
+        evidence=(("request", "GET /health/ready (http://127.0.0.1:8001/health/ready)"), ("response", f"500 {SCRIPT}")),
+    ),
+    Finding(
+        check_id="HEALTH-ENDPOINTS",
+        service="auth",
+        expected="200",
+        observed=f"GET /health answered 500 for tenant {BENGALI}",
+        hint="Health endpoints answer 200 when healthy and need no credentials.",
+        severity=Severity.WARNING,
+        evidence=(("request", "GET /health"), ("response", f'500 {{"detail": "{BENGALI}"}}')),
+    ),
+)
+_PARSE_FINDING = Finding(
+    check_id="METRICS-PARSE",
+    service="master-data",
+    expected="200 with an exposition",
+    observed="GET /metrics (text format) got no answer (ConnectError: [Errno 111] Connection refused)",
+    hint="Serve the metrics path (/metrics) on the main port without credentials.",
+    evidence=(("request", "GET /metrics (http://127.0.0.1:8002/metrics)"),),
+)
+
+
+_ENDPOINTS_FAILED = CheckResult(
+    "HEALTH-ENDPOINTS", "health", "auth", Outcome.FAILED, findings=_ENDPOINTS_FINDINGS, judged=5,
+    judged_what="health endpoints", claim="every health endpoint answers 200",
+)  # fmt: skip
+
+
+def _result(check: str, service: str, outcome: Outcome, **extra: object) -> CheckResult:
+    area = check.split("-", 1)[0].lower()
+    return CheckResult(check, area, service, outcome, **extra)  # type: ignore[arg-type]
+
+
+def _passed(check: str, service: str, judged: int, what: str) -> CheckResult:
+    return _result(check, service, Outcome.PASSED, judged=judged, judged_what=what, claim=f"{check} holds")
+
+
+@pytest.fixture
+def report() -> VerificationReport:
+    results = (
+        _ENDPOINTS_FAILED,
+        _passed("HEALTH-SHAPE", "auth", 5, "health bodies"),
+        _result("HEALTH-READY-BOUNDED", "auth", Outcome.NOT_RUN, reason=FAULT_REASON),
+        _result("HEALTH-READY-RECOVERS", "auth", Outcome.NOT_RUN, reason=FAULT_REASON),
+        _passed("METRICS-PARSE", "auth", 2, "scrapes with samples"),
+        _result("METRICS-NO-PII", "auth", Outcome.NOT_RUN, reason="GET /metrics gave no exposition"),
+        _passed("HEALTH-ENDPOINTS", "master-data", 5, "health endpoints"),
+        _result("HEALTH-READY-BOUNDED", "master-data", Outcome.NOT_RUN, reason=FAULT_REASON),
+        _result("HEALTH-READY-RECOVERS", "master-data", Outcome.NOT_RUN, reason=FAULT_REASON),
+        _result("METRICS-PARSE", "master-data", Outcome.FAILED, findings=(_PARSE_FINDING,), claim="both scrapes parse"),
+        _passed("METRICS-NO-PII", "master-data", 143, "labelled samples"),
+    )
+    return VerificationReport(
+        target="target file examples/deployed-fleet.yaml",
+        fleet="erp-bd",
+        areas=("health", "metrics"),
+        services=("auth", "master-data"),
+        results=results,
+        started_at="2026-11-28T09:15:02.123456+06:00",
+        duration_s=138.6,
+    )
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees: nothing of <head>, <style> or <script>, nor of a closed <details> but its <summary>.
+
+    Block elements (cells, paragraphs, list items) are apart; inline ones (links, spans) join their neighbours as
+    they do on screen, so a missing space in the page shows here too.
+    """
+
+    _HIDDEN = frozenset({"head", "style", "script", "template"})
+    _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
+    _INLINE = frozenset({"a", "abbr", "b", "code", "em", "i", "kbd", "small", "span", "strong", "sub", "sup", "time"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._open: list[tuple[str, bool, bool]] = []  # (tag, visible, a closed <details>)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self._INLINE:
+            self.parts.append("\n")
+        if tag in self._VOID:
+            return
+        visible, in_closed_details = self._open[-1][1:] if self._open else (True, False)
+        visible = visible and tag not in self._HIDDEN and (not in_closed_details or tag == "summary")
+        self._open.append((tag, visible, tag == "details" and "open" not in dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self._INLINE:
+            self.parts.append("\n")
+        while self._open and self._open.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        visible, in_closed_details = self._open[-1][1:] if self._open else (True, False)
+        if visible and not in_closed_details:
+            self.parts.append(data)
+
+
+def visible_text(page: str) -> str:
+    """The page's visible text with every run of white space as one space (as a reader sees it laid out)."""
+    parser = _VisibleText()
+    parser.feed(page)
+    return " ".join("".join(parser.parts).split())
+
+
+def test_every_string_from_the_target_is_escaped(report: VerificationReport) -> None:
+    page = to_html(report)
+    assert "<script" not in page  # the page has no script of its own, so any would be the target's
+    assert "&lt;script&gt;document.title=&#39;executed&#39;&lt;/script&gt;" in page
+    assert SCRIPT in visible_text(page)
+    assert BENGALI in page
+
+
+def test_the_page_loads_nothing_and_runs_nothing(report: VerificationReport) -> None:
+    page = to_html(report)
+    assert """content="default-src 'none'; style-src 'unsafe-inline'">""" in page
+    assert not [word for word in ("src=", "<link", "url(", "@import") if word in page]
+
+
+def test_scorecard_cells_count_failed_passed_and_not_run_per_service_and_area(report: VerificationReport) -> None:
+    text = visible_text(to_html(report))
+    assert "service health metrics" in text
+    assert "auth 1 failed · 1 passed · 2 not run 1 passed · 1 not run" in text
+    assert "master-data 1 passed · 2 not run 1 failed · 1 passed" in text
+    assert "total 1 failed · 2 passed · 4 not run 1 failed · 2 passed · 1 not run" in text
+
+
+def test_header_names_fleet_target_start_duration_and_counts(report: VerificationReport) -> None:
+    text = visible_text(to_html(report))
+    assert "fleetcheck erp-bd target file examples/deployed-fleet.yaml · started 2026-11-28 09:15:02+06:00" in text
+    assert "took 2 min 19 s" in text
+    assert "11 checks 2 failed 4 passed 5 not run" in text
+
+
+def test_findings_say_observed_expected_fix_and_evidence_per_check(report: VerificationReport) -> None:
+    text = visible_text(to_html(report))
+    assert (
+        "METRICS-PARSE metrics both scrapes parse 1 finding "
+        "observed GET /metrics (text format) got no answer (ConnectError: [Errno 111] Connection refused) "
+        "expected 200 with an exposition fix Serve the metrics path (/metrics) on the main port without credentials. "
+        "evidence request GET /metrics (http://127.0.0.1:8002/metrics)"
+    ) in text
+    # what every finding of a check says alike is said once, above them
+    assert "2 findings · judged 5 health endpoints expected 200 fix Health endpoints answer 200" in text
+    assert text.count("Health endpoints answer 200 when healthy") == 1
+    assert f"observed GET /health answered 500 for tenant {BENGALI} warning" in text
+
+
+def test_passed_checks_say_how_much_they_judged(report: VerificationReport) -> None:
+    text = visible_text(to_html(report))
+    assert "passed HEALTH-SHAPE judged 5 health bodies METRICS-PARSE judged 2 scrapes with samples" in text
+    assert "METRICS-NO-PII judged 143 labelled samples" in text
+
+
+def test_a_not_run_reason_shared_by_checks_and_services_is_said_once_naming_them(report: VerificationReport) -> None:
+    text = visible_text(to_html(report))
+    assert text.count(FAULT_REASON) == 1
+    assert f"1 {FAULT_REASON} HEALTH-READY-BOUNDED, HEALTH-READY-RECOVERS on auth, master-data 4 checks" in text
+    assert "2 GET /metrics gave no exposition METRICS-NO-PII on auth 1 check" in text
+    assert "auth 1 failed · 2 passed · 3 not run · not-run reasons 1, 2" in text
+
+
+def test_a_reason_for_every_check_of_many_services_is_one_line_with_their_count() -> None:
+    services = tuple(f"service-{n}" for n in range(10))
+    results = tuple(
+        _result(check, s, Outcome.NOT_RUN, reason="not in the target file")
+        for s in services
+        for check in ("HEALTH-ENDPOINTS", "HEALTH-SHAPE", "METRICS-PARSE")
+    )
+    text = visible_text(to_html(VerificationReport("t", "erp-bd", ("health", "metrics"), services, results)))
+    assert text.count("not in the target file") == 1
+    assert f"every check on 10 services: {', '.join(services)} 30 checks" in text
+
+
+def test_whole_areas_are_named_as_such() -> None:
+    results = (
+        *(_result(c, "auth", Outcome.NOT_RUN, reason="no Kafka") for c in ("EVENTS-ENVELOPE", "EVENTS-TENANT")),
+        _passed("HEALTH-SHAPE", "auth", 5, "health bodies"),
+    )
+    text = visible_text(to_html(VerificationReport("t", "erp-bd", ("events", "health"), ("auth",), results)))
+    assert "no Kafka all 2 events checks on auth" in text
+
+
+def test_long_evidence_and_tracebacks_are_folded_under_their_first_line() -> None:
+    body = "\n".join(f"line {n}" for n in range(40))
+    traceback = "Traceback (most recent call last):\n  KeyError: 'status'"
+    evidence = (("response", body), ("traceback", traceback))
+    crash = Finding("HEALTH-SHAPE", "auth", "the check to judge", "the check failed", "report it", evidence=evidence)
+    results = (_result("HEALTH-SHAPE", "auth", Outcome.FAILED, findings=(crash,)),)
+    page = to_html(VerificationReport("t", "erp-bd", ("health",), ("auth",), results))
+    text = visible_text(page)
+    assert "response line 0 · 40 lines traceback Traceback (most recent call last): · 2 lines" in text
+    assert "line 39" not in text
+    assert "line 39" in page  # folded, not cut: a click opens it
+
+
+def test_the_page_renders_the_same_from_the_saved_json_report(report: VerificationReport) -> None:
+    assert to_html(report_from_json(to_json(report))) == to_html(report)
+
+
+def test_write_reports_writes_the_html_report_beside_the_others(report: VerificationReport, tmp_path: Path) -> None:
+    written = write_reports(report, json_path=tmp_path / "r.json", html_path=tmp_path / "r.html")
+    assert written == [tmp_path / "r.json", tmp_path / "r.html"]
+    assert (tmp_path / "r.html").read_text(encoding="utf-8") == to_html(report)
