@@ -1,4 +1,5 @@
-"""The ``fleetcheck`` command: ``verify`` a fleet, run the reference fleet (``up``), list the ``checks``.
+"""The ``fleetcheck`` command: ``verify`` a fleet, run the reference fleet (``up``), list the ``checks``, render a
+saved ``report`` as HTML.
 
 Exit codes: 0 every check passed (or was not run), 1 a check failed, 2 a mistake in the command line, target file or
 fleet file (the message names the allowed values), 3 the environment did not start (a server, with its log tail).
@@ -173,6 +174,23 @@ def verify(
     )
     console.print("reports: " + ", ".join(str(p) for p in written), style="dim", markup=False)
     raise typer.Exit(EXIT_FAILED if report.failed else 0)
+
+
+@app.command()
+def report(
+    json_path: Annotated[Path, typer.Option("--json", help="A JSON report that fleetcheck verify wrote.")],
+    html_path: Annotated[Path, typer.Option("--html", help="Write the HTML report here.")],
+) -> None:
+    """Render a saved JSON report as the HTML report, the same page fleetcheck verify writes."""
+    from fleetcheck.report import report_from_json, write_reports
+
+    try:
+        saved = report_from_json(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # unreadable, not JSON, or not a fleetcheck report
+        why = f"{json_path} is not a readable fleetcheck JSON report ({type(exc).__name__}: {exc})"
+        _fail(EXIT_USAGE, f"{why}; fleetcheck verify writes one (--json FILE, by default reports/fleetcheck.json)")
+    write_reports(saved, html_path=html_path)
+    _out().print(f"report: {html_path}", style="dim", markup=False)
 
 
 @app.command()

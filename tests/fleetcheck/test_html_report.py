@@ -6,7 +6,9 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 import pytest
+from typer.testing import CliRunner
 
+from fleetcheck.cli import app
 from fleetcheck.contracts.findings import CheckResult, Finding, Outcome, Severity
 from fleetcheck.report import report_from_json, to_html, to_json, write_reports
 from fleetcheck.runner import VerificationReport
@@ -232,3 +234,22 @@ def test_write_reports_writes_the_html_report_beside_the_others(report: Verifica
     written = write_reports(report, json_path=tmp_path / "r.json", html_path=tmp_path / "r.html")
     assert written == [tmp_path / "r.json", tmp_path / "r.html"]
     assert (tmp_path / "r.html").read_text(encoding="utf-8") == to_html(report)
+
+
+def test_fleetcheck_report_renders_a_saved_json_report(report: VerificationReport, tmp_path: Path) -> None:
+    saved = tmp_path / "fleetcheck.json"
+    saved.write_text(to_json(report), encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "--json", str(saved), "--html", str(tmp_path / "out" / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "r.html").read_text(encoding="utf-8") == to_html(report)
+
+
+def test_fleetcheck_report_of_a_file_that_is_no_report_exits_2_naming_it(tmp_path: Path) -> None:
+    saved = tmp_path / "junit.xml"
+    saved.write_text("<testsuites/>", encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "--json", str(saved), "--html", str(tmp_path / "r.html")])
+    assert result.exit_code == 2
+    assert f"{saved} is not a readable fleetcheck JSON report (JSONDecodeError: " in result.output
+    assert "fleetcheck verify writes one (--json FILE, by default reports/fleetcheck.json)" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r.html").exists()
