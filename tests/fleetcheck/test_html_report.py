@@ -1,8 +1,19 @@
-"""The HTML report as a reader sees it: rendered from the results alone, its visible text read without a browser."""
+"""The HTML report as a reader sees it: rendered from the results alone, then opened in headless Chromium.
+
+The unit tests read the page's visible text without a browser; the Chromium test opens the file the way a user does,
+reads the DOM Chromium built and the screenshot it took.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import zlib
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,13 +25,20 @@ from fleetcheck.report import report_from_json, to_html, to_json, write_reports
 from fleetcheck.runner import VerificationReport
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Sequence
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: Seconds for one Chromium run (about 2 s here) and for each apt-get step; generous, for a loaded CI machine.
+BROWSER_TIMEOUT_S, APT_TIMEOUT_S = 120, 600
 
 SCRIPT = "<script>document.title='executed'</script>"
 BENGALI = "ঢাকা ট্রেডার্স লিমিটেড: গ্রাহক তালিকা"
 FAULT_REASON = (
     "needs a fault hook for postgres (mode freeze); the target file has none: add faults.postgres.freeze/thaw"
 )
+#: Backgrounds of a failed and a passed scorecard cell (``--failed-bg``/``--passed-bg`` in fleetcheck/_html.py)
+FAILED_BG, PASSED_BG = (0xFC, 0xEB, 0xEA), (0xE8, 0xF4, 0xEC)
+
 _ENDPOINTS_FINDINGS = (
     Finding(
         check_id="HEALTH-ENDPOINTS",
@@ -133,6 +151,9 @@ def visible_text(page: str) -> str:
     parser = _VisibleText()
     parser.feed(page)
     return " ".join("".join(parser.parts).split())
+
+
+# ---- the page, without a browser -------------------------------------------------------------------------------------
 
 
 def test_every_string_from_the_target_is_escaped(report: VerificationReport) -> None:
@@ -253,3 +274,131 @@ def test_fleetcheck_report_of_a_file_that_is_no_report_exits_2_naming_it(tmp_pat
     assert "fleetcheck verify writes one (--json FILE, by default reports/fleetcheck.json)" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "r.html").exists()
+
+
+# ---- the page in Chromium --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """Debian's Chromium; installed with apt-get where it is missing (scripts/test installs it before the run)."""
+    if not CHROMIUM.exists():
+        why = _install_chromium()
+        if not CHROMIUM.exists():
+            pytest.skip(f"{CHROMIUM} is absent and could not be installed: {why or 'apt-get left it missing'}")
+    return CHROMIUM
+
+
+def _install_chromium() -> str:
+    """Install Debian's chromium package; the reason it did not work, or "" when it did."""
+    if shutil.which("apt-get") is None:
+        return "no apt-get on this machine"
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]  # -n: fail at once rather than ask for a password
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        try:
+            done = subprocess.run([*sudo, *step], capture_output=True, text=True, env=env, timeout=APT_TIMEOUT_S,
+                                  check=False)  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{' '.join(step)}: {exc}"
+        if done.returncode != 0:
+            return f"{' '.join(step)} exited {done.returncode}: {done.stderr.strip()[-500:]}"
+    return ""
+
+
+def _open(browser: Path, page: Path, profile: Path, *args: str) -> str:
+    """Run headless Chromium on ``page`` with a fresh profile; its stdout. Bounded: a hung browser is killed."""
+    command = [
+        str(browser), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", "--window-size=1280,2000", *args, page.as_uri(),
+    ]  # fmt: skip
+    # its own session, so that a timeout ends the browser's helper processes too (and nothing else)
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as browsing:
+        try:
+            out, err = browsing.communicate(timeout=BROWSER_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(browsing.pid, signal.SIGKILL)
+            out, err = browsing.communicate()
+            pytest.fail(f"Chromium did not finish within {BROWSER_TIMEOUT_S} s: {' '.join(command)}\n{err[-2000:]}")
+    assert browsing.returncode == 0, f"{' '.join(command)} exited {browsing.returncode}:\n{err[-2000:]}"
+    return out
+
+
+def _png_colours(path: Path, *, rows: int) -> set[bytes]:
+    """The RGB colours of the first ``rows`` rows of an 8-bit, non-interlaced RGB or RGBA PNG (what Chromium writes).
+
+    Only the top is decoded, where the header and scorecard are: unfiltering in pure Python takes about a second
+    per 600 rows of 1280 pixels, and one colour in the top band is all a blank page would have.
+    """
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG file"
+    chunks, pos = {b"IHDR": b"", b"IDAT": b""}, 8
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind in chunks:
+            chunks[kind] += data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    width, height, depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
+    assert (depth, colour_type, interlace) in {(8, 2, 0), (8, 6, 0)}, f"{path}: an unexpected kind of PNG"
+    size = 3 if colour_type == 2 else 4
+    raw, stride = zlib.decompress(chunks[b"IDAT"]), width * size
+    previous, colours = bytearray(stride), set[bytes]()
+    for y in range(min(rows, height)):
+        line = _unfilter(raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+                         previous, size)  # fmt: skip
+        colours.update(bytes(line[x : x + 3]) for x in range(0, stride, size))
+        previous = line
+    return colours
+
+
+def _unfilter(kind: int, line: bytearray, above: Sequence[int], size: int) -> bytearray:
+    """Undo one row's PNG filter (RFC 2083, 6.2-6.6) in place."""
+    if kind == 0:
+        return line
+    for i in range(len(line)):
+        left = line[i - size] if i >= size else 0
+        up, up_left = above[i], (above[i - size] if i >= size else 0)
+        if kind == 1:
+            line[i] = (line[i] + left) & 0xFF
+        elif kind == 2:
+            line[i] = (line[i] + up) & 0xFF
+        elif kind == 3:
+            line[i] = (line[i] + (left + up) // 2) & 0xFF
+        elif kind == 4:
+            guess = left + up - up_left
+            near = min((abs(guess - left), 0, left), (abs(guess - up), 1, up), (abs(guess - up_left), 2, up_left))
+            line[i] = (line[i] + near[2]) & 0xFF
+    return line
+
+
+def test_the_page_in_chromium_shows_scorecard_findings_and_reasons_as_text(
+    chromium: Path, report: VerificationReport, tmp_path: Path
+) -> None:
+    page = tmp_path / "fleetcheck.html"
+    write_reports(report, html_path=page)
+
+    dom = _open(chromium, page, tmp_path / "profile-dom", "--dump-dom")
+    assert "<script" not in dom, "a string from the target became an element"
+    assert "<title>fleetcheck erp-bd: 2 failed, 4 passed, 5 not run</title>" in dom, "the target's script ran"
+    text = visible_text(dom)
+    assert "auth 1 failed · 1 passed · 2 not run 1 passed · 1 not run" in text
+    assert "master-data 1 passed · 2 not run 1 failed · 1 passed" in text
+    assert (
+        "observed GET /metrics (text format) got no answer (ConnectError: [Errno 111] Connection refused) "
+        "expected 200 with an exposition fix Serve the metrics path (/metrics) on the main port without credentials."
+    ) in text
+    assert text.count(FAULT_REASON) == 1
+    assert f"{FAULT_REASON} HEALTH-READY-BOUNDED, HEALTH-READY-RECOVERS on auth, master-data" in text
+    assert f"response 500 {SCRIPT}" in text
+    assert BENGALI in text
+    assert "HEALTH-SHAPE judged 5 health bodies" in text
+
+    screenshot = tmp_path / "fleetcheck.png"
+    _open(chromium, page, tmp_path / "profile-shot", f"--screenshot={screenshot}")
+    colours = _png_colours(screenshot, rows=600)
+    assert len(colours) > 1, f"{screenshot} is blank"
+    assert bytes(FAILED_BG) in colours, "no scorecard cell is coloured as failed"
+    assert bytes(PASSED_BG) in colours, "no scorecard cell is coloured as passed"
