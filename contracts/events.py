@@ -204,6 +204,19 @@ def _correlation(ctx: CheckContext, event: CapturedEvent) -> str | None:
     return correlation_of(ctx.fleet.events, event)
 
 
+def write_identity(conventions: EventConventions, write: WriteRecord) -> str:
+    """What ties a burst write to its event: the correlation id it sent, or, in a fleet whose events carry none
+    (``events.correlation_attribute: null``), its topic and aggregate id (the event's key)."""
+    return write.correlation_id if conventions.correlation_attribute else f"{write.topic}|{write.aggregate_id}"
+
+
+def event_identity(conventions: EventConventions, event: CapturedEvent) -> str | None:
+    """The identity :func:`write_identity` gives the write that caused ``event``."""
+    if conventions.correlation_attribute:
+        return correlation_of(conventions, event)
+    return f"{event.topic}|{event.key}" if event.key else None
+
+
 def _own(ctx: CheckContext, event: CapturedEvent) -> bool:
     """An event of the service under test: on one of its topics, or claiming it as source."""
     return event.topic in ctx.service.produces or event.attribute("source") == _source(ctx)
@@ -526,6 +539,9 @@ def check_no_event_on_rollback(ctx: CheckContext, scenario: EventScenario) -> It
     if not rejected:
         raise NotApplicable("; ".join(["the scenario has no rejected write to judge", *scenario.notes]))
     yield Judged(len(rejected), "rejected writes")
+    if not ctx.fleet.events.correlation_attribute:
+        yield from _unclaimed_events(ctx, scenario, rejected)
+        return
     for action in rejected:
         caused = [e for e in scenario.events if _own(ctx, e) and _correlation(ctx, e) == action.correlation_id]
         topics = {e.topic for e in caused}
@@ -539,6 +555,31 @@ def check_no_event_on_rollback(ctx: CheckContext, scenario: EventScenario) -> It
                 "transaction so a rollback removes it with the data",
                 evidence=_evidence(caused),
             )
+
+
+def _unclaimed_events(ctx: CheckContext, scenario: EventScenario, rejected: list[EventAction]) -> Iterator[Finding]:
+    """Without correlation ids an event cannot name the request that caused it: an event of the service that no
+    accepted action claims (by key or subject on its topic) was caused by one of the rejected writes."""
+    claimed = {(a.topic, a.aggregate_id) for a in scenario.actions if expects_event(a)}
+    stray = [e for e in _own_events_or_none(ctx, scenario) if (e.topic, e.key) not in claimed
+             and (e.topic, e.attribute("subject")) not in claimed]  # fmt: skip
+    if stray:
+        labels = "; ".join(f"{a.label} (answered {a.exchange.status})" for a in rejected)
+        yield Finding(
+            check_id="EVENTS-NO-EVENT-ON-ROLLBACK",
+            service=ctx.service.name,
+            expected=f"no event for the rejected writes: {labels}",
+            observed=f"{len(stray)} event(s) no accepted action caused, on "
+            f"{', '.join(sorted({e.topic for e in stray}))} (the fleet's events carry no correlation id, so they are "
+            "the rejected writes')",
+            hint="never publish before the transaction commits; stage the event in the outbox inside the "
+            "transaction so a rollback removes it with the data",
+            evidence=_evidence(stray),
+        )
+
+
+def _own_events_or_none(ctx: CheckContext, scenario: EventScenario) -> list[CapturedEvent]:
+    return [e for e in scenario.events if _own(ctx, e)]
 
 
 def _caused_pairs(ctx: CheckContext, scenario: EventScenario) -> list[tuple[list[EventAction], CapturedEvent]]:
@@ -695,13 +736,13 @@ def check_consumer_idempotent(ctx: CheckContext, replay: ReplayObservation) -> I
 
 
 def _delivery_problems(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[str]:
-    service = ctx.service.name
+    service, conventions = ctx.service.name, ctx.fleet.events
     writes = [w for w in delivery.writes if w.service == service and 200 <= w.status < 300]
-    ids_by_correlation: dict[str, set[str]] = defaultdict(set)
+    ids_by_write: dict[str, set[str]] = defaultdict(set)
     for event in delivery.events:
-        ids_by_correlation[str(_correlation(ctx, event))].add(str(event.attribute("id")))
-    missing = [w for w in writes if not ids_by_correlation.get(w.correlation_id)]
-    doubled = [w for w in writes if len(ids_by_correlation.get(w.correlation_id, ())) > 1]
+        ids_by_write[str(event_identity(conventions, event))].add(str(event.attribute("id")))
+    missing = [w for w in writes if not ids_by_write.get(write_identity(conventions, w))]
+    doubled = [w for w in writes if len(ids_by_write.get(write_identity(conventions, w), ())) > 1]
     if missing:
         yield (
             f"{len(missing)} of {len(writes)} accepted writes never reached Kafka (e.g. {missing[0].topic} "
@@ -711,7 +752,7 @@ def _delivery_problems(ctx: CheckContext, delivery: DeliveryObservation) -> Iter
         yield f"{len(doubled)} accepted write(s) produced more than one event id (e.g. {doubled[0].aggregate_id})"
     if delivery.audit_checked:
         counts = dict(delivery.audit_counts)
-        event_ids = {i for w in writes for i in ids_by_correlation.get(w.correlation_id, ())}
+        event_ids = {i for w in writes for i in ids_by_write.get(write_identity(conventions, w), ())}
         unaudited = [i for i in event_ids if counts.get(i, 0) == 0]
         duplicated = [i for i in event_ids if counts.get(i, 0) > 1]
         if unaudited:

@@ -1,5 +1,5 @@
 """The ``fleetcheck`` command: ``verify`` a fleet, run the reference fleet (``up``), ``init`` a fleet file from
-running services, list the ``checks``.
+running services, list the ``checks``, render a saved ``report`` as HTML.
 
 Exit codes: 0 every check passed (or was not run), 1 a check failed, 2 a mistake in the command line, target file or
 fleet file (the message names the allowed values), 3 the environment did not start (a server, with its log tail).
@@ -128,6 +128,7 @@ def verify(
     check: Annotated[list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")] = None,
     junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="Write the HTML report here.")] = None,
     report_dir: Annotated[Path, typer.Option("--report-dir", help="Default place for the reports.")] = Path("reports"),
     schema_baseline: Annotated[
         Path | None,
@@ -147,7 +148,7 @@ def verify(
         str, typer.Option("--baseline-reason", help="The reason written for every entry of --write-baseline.")
     ] = "",
 ) -> None:
-    """Verify a fleet against the contract, print the scorecard, write JUnit XML and JSON reports."""
+    """Verify a fleet against the contract, print the scorecard, write JUnit XML, JSON and HTML reports."""
     from fleetcheck.baseline import Baseline, BaselineError, apply_baseline, write_baseline
     from fleetcheck.events import SchemaBaselineError, load_schema_baseline
     from fleetcheck.report import render_text, write_reports
@@ -184,10 +185,30 @@ def verify(
         todo = "" if baseline_reason else "; give each entry its reason before using it with --baseline"
         console.print(f"baseline: {count} finding(s) written to {write_baseline_file}{todo}", markup=False)
     written = write_reports(
-        report, junit_xml=junit_xml or report_dir / "junit.xml", json_path=json_path or report_dir / "fleetcheck.json"
+        report,
+        junit_xml=junit_xml or report_dir / "junit.xml",
+        json_path=json_path or report_dir / "fleetcheck.json",
+        html_path=html_path or report_dir / "fleetcheck.html",
     )
     console.print("reports: " + ", ".join(str(p) for p in written), style="dim", markup=False)
     raise typer.Exit(EXIT_FAILED if report.failed else 0)
+
+
+@app.command()
+def report(
+    json_path: Annotated[Path, typer.Option("--json", help="A JSON report that fleetcheck verify wrote.")],
+    html_path: Annotated[Path, typer.Option("--html", help="Write the HTML report here.")],
+) -> None:
+    """Render a saved JSON report as the HTML report, the same page fleetcheck verify writes."""
+    from fleetcheck.report import report_from_json, write_reports
+
+    try:
+        saved = report_from_json(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # unreadable, not JSON, or not a fleetcheck report
+        why = f"{json_path} is not a readable fleetcheck JSON report ({type(exc).__name__}: {exc})"
+        _fail(EXIT_USAGE, f"{why}; fleetcheck verify writes one (--json FILE, by default reports/fleetcheck.json)")
+    write_reports(saved, html_path=html_path)
+    _out().print(f"report: {html_path}", style="dim", markup=False)
 
 
 @app.command()

@@ -37,8 +37,10 @@ from fleetcheck.contracts.events import (
     TopicsObservation,
     WriteRecord,
     correlation_of,
+    event_identity,
     expects_event,
     payload_schema_of,
+    write_identity,
 )
 from fleetcheck.contracts.schemas.events import ENVELOPE_FILE
 from fleetcheck.observe import exchange, observe_client
@@ -260,7 +262,8 @@ def _seen(conventions: EventConventions, action: EventAction, events: Iterable[C
 
 
 def _correlations(conventions: EventConventions, events: Iterable[CapturedEvent]) -> set[str]:
-    return {c for e in events if (c := correlation_of(conventions, e))}
+    """The write identities the events answer (correlation ids, or topic and key: ``event_identity``)."""
+    return {c for e in events if (c := event_identity(conventions, e))}
 
 
 # ---- audit store and replay ------------------------------------------------------------------------------------------
@@ -457,7 +460,7 @@ def observe_burst(
         else:
             burst.send(writes // 3)
             # Read what reached Kafka before stopping it: an in-memory broker (embedded Tansu) loses it on stop.
-            before = {r.correlation_id for r in burst.records if 200 <= r.status < 300}
+            before = {write_identity(conventions, r) for r in burst.records if 200 <= r.status < 300}
             capture.read(until=lambda seen: before <= _correlations(conventions, seen), deadline_s=15.0, settle_s=0.2)
             stopped, mode = time.monotonic(), outage_mode(outage)
             outage.inject(mode)
@@ -517,7 +520,7 @@ def _drain(
     deadline: float,
 ) -> _Drained:
     started = time.monotonic()
-    wanted = {r.correlation_id for r in burst.records if 200 <= r.status < 300}
+    wanted = {write_identity(conventions, r) for r in burst.records if 200 <= r.status < 300}
     services = sorted(set(burst.writers))
     audit: dict[str, int] = {}
     pending: dict[str, float | None] = {}
@@ -526,7 +529,7 @@ def _drain(
         captures[-1].read(until=lambda _seen: wanted <= _correlations(conventions, _all(captures)),
                           deadline_s=min(remaining, 2.0), settle_s=0.3)  # fmt: skip
         ids = sorted(
-            {i for e in _all(captures) if correlation_of(conventions, e) in wanted and (i := e.attribute("id"))}
+            {i for e in _all(captures) if event_identity(conventions, e) in wanted and (i := e.attribute("id"))}
         )
         audit = store.counts(ids) if store is not None and ids else {}
         pending = {s: outbox_pending(endpoints[s]) for s in services}

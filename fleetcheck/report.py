@@ -1,4 +1,5 @@
-"""Reports rendered from a :class:`~fleetcheck.runner.VerificationReport`: scorecard, findings text, JUnit XML, JSON.
+"""Reports rendered from a :class:`~fleetcheck.runner.VerificationReport`: scorecard, findings text, JUnit XML, JSON,
+HTML.
 
 Every function here is pure over the results: no I/O besides :func:`write_reports`, which only writes files.
 
@@ -32,16 +33,18 @@ __all__ = [
     "report_from_json",
     "scorecard",
     "summary_line",
+    "to_html",
     "to_json",
     "to_junit_xml",
     "write_reports",
 ]
 
 
-def cell(results: Iterable[CheckResult]) -> str:
+def cell(results: Iterable[CheckResult], *, marks: bool = True) -> str:
     """One scorecard cell: ``✅ 12 passed``, ``❌ 3 failed · 9 passed``, ``not run (4)``; ``· N not run`` when mixed.
 
-    Failed and passed are both named: a bare ``6 of 10`` read as six passed to users.
+    Failed and passed are both named: a bare ``6 of 10`` read as six passed to users. ``marks=False`` leaves out
+    the ✅/❌, for the HTML report, which colours the cell instead.
     """
     results = list(results)
     if not results:
@@ -52,7 +55,9 @@ def cell(results: Iterable[CheckResult]) -> str:
     not_run = len(results) - failed - passed - baselined
     if failed + passed + baselined == 0:
         return f"not run ({not_run})"
-    text = f"❌ {failed} failed · {passed} passed" if failed else f"✅ {passed} passed"
+    text = f"{failed} failed · {passed} passed" if failed else f"{passed} passed"
+    if marks:
+        text = ("❌ " if failed else "✅ ") + text
     if baselined:
         text += f" · {baselined} baselined"
     return f"{text} · {not_run} not run" if not_run else text
@@ -290,12 +295,29 @@ def report_from_json(text: str) -> VerificationReport:
     )
 
 
+def to_html(report: VerificationReport) -> str:
+    """The report as one self-contained HTML page, to open offline, print or attach to a review.
+
+    It holds the header and counts, the scorecard, each service's findings (observed, expected, fix, evidence) and
+    passed checks, and the reasons for anything not run, each said once. Inline CSS only, no script, nothing
+    fetched; every string from the target is escaped. A saved JSON report gives the same page:
+    ``to_html(report_from_json(text))``.
+    """
+    from fleetcheck._html import render_html  # imported here: _html builds on this module's cells
+
+    return render_html(report)
+
+
 def write_reports(
-    report: VerificationReport, *, junit_xml: Path | None = None, json_path: Path | None = None
+    report: VerificationReport,
+    *,
+    junit_xml: Path | None = None,
+    json_path: Path | None = None,
+    html_path: Path | None = None,
 ) -> list[Path]:
-    """Write the JUnit XML and JSON reports where asked; returns the files written."""
+    """Write the JUnit XML, JSON and HTML reports where asked; returns the files written."""
     written: list[Path] = []
-    for path, render in ((junit_xml, to_junit_xml), (json_path, to_json)):
+    for path, render in ((junit_xml, to_junit_xml), (json_path, to_json), (html_path, to_html)):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(render(report), encoding="utf-8")
