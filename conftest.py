@@ -10,6 +10,7 @@ ids are fixed, let two copies of a service split one topic. So under ``-n N`` ev
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,25 @@ class _MutationScore:
             terminalreporter.write_line(f"mutation score [{area}]: {killed}/{len(verdicts)} mutants killed")
             for mutant in sorted(name for name, was_killed in verdicts.items() if not was_killed):
                 terminalreporter.write_line(f"  survived: {mutant}")
+
+
+@dataclass(frozen=True)
+class MutationScore:
+    """Records one mutant's verdict on its test's report; :class:`_MutationScore` adds them up and prints the score.
+
+    A mutant test calls ``mutation_score.record(area, mutant, killed=...)``; the score is printed per area at the end
+    of the run (also under xdist), so a mutant that survives is visible even in a long log.
+    """
+
+    node: pytest.Item
+
+    def record(self, area: str, mutant: str, *, killed: bool) -> None:
+        self.node.user_properties.append(("mutation", (area, mutant, killed)))
+
+
+@pytest.fixture
+def mutation_score(request: pytest.FixtureRequest) -> MutationScore:
+    return MutationScore(request.node)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -152,9 +152,10 @@ class CatalogSnapshot:
         columns, indexes, constraints, policies, grants and serial sequences. For a migration tool's bookkeeping
         table (TypeORM keeps ``migrations`` after reverting everything, as Alembic keeps ``alembic_version``)."""
         bare = set(names)
+        sequences = {s for s in self.sequences if any(s.rpartition(".")[2].startswith(f"{b}_") for b in bare)}
 
         def gone(table: str) -> bool:
-            return table in bare or table.rpartition(".")[2] in bare
+            return table in bare or table.rpartition(".")[2] in bare or table in sequences
 
         return dataclasses.replace(
             self,

@@ -323,11 +323,14 @@ class ServiceSpec(_Model):
 
 class RecordStoreSpec(_Model):
     """The consumer that records every event it consumes (an audit log), and where its records are counted: one
-    row per event id in ``table`` (schema-qualified where needed), ``event_id_column`` holding the event's id."""
+    row per event in ``table`` (schema-qualified where needed), found by ``event_id_column`` holding the event's id,
+    or by ``match`` (column -> the CloudEvent attribute it holds, e.g. ``{subject: subject, occurred_at: time}``),
+    so a consumer that stored an event under another id is still seen recording it twice."""
 
     service: str
     table: str = "audit_logs"
     event_id_column: str = "event_id"
+    match: dict[str, str] = Field(default_factory=dict, description="column -> CloudEvent attribute")
     consumed_metric: str | None = Field(
         default="events_consumed_total", description="its counter of consumed events (to know when a replay is in)"
     )

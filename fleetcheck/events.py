@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
-    from fleetcheck.contracts.fleet import EventConventions, Fleet
+    from fleetcheck.contracts.fleet import EventConventions, Fleet, RecordStoreSpec
     from fleetcheck.contracts.steps import StepSpec
     from fleetcheck.fixtures.faults import FaultHook
     from fleetcheck.targets import Endpoint, Target
@@ -270,31 +270,74 @@ def _correlations(conventions: EventConventions, events: Iterable[CapturedEvent]
 
 
 class AuditStore(Protocol):
-    """Where audit records can be counted by event id (a database DSN, or an API)."""
+    """Where a recording consumer's records are counted per event (a database DSN, or an API)."""
 
-    def counts(self, event_ids: Sequence[str]) -> dict[str, int]: ...
+    def counts(self, events: Sequence[CapturedEvent]) -> dict[str, int]:
+        """Records per event, by event id."""
 
 
 @dataclass(frozen=True, slots=True)
 class PostgresAuditStore:
-    """Counts a recording consumer's rows by event id (``audit_logs.event_id`` by default). The DSN must see every
-    tenant's rows (owner or a BYPASSRLS role, or a read-only role with a policy for it): a DSN that RLS filters would
-    make every record look missing."""
+    """Counts a recording consumer's rows per event: rows whose ``match`` columns hold the event's attributes
+    (default: ``audit_logs.event_id`` = the event's ``id``). The DSN must see every tenant's rows (owner or a
+    BYPASSRLS role, or a read-only role with a policy for it): a DSN that RLS filters would make every record look
+    missing. Each value is cast to its column's type, read from the catalog, so a time compares as a time."""
 
     dsn: str
     table: str = "audit_logs"
-    column: str = "event_id"
+    match: tuple[tuple[str, str], ...] = (("event_id", "id"),)
 
-    def counts(self, event_ids: Sequence[str]) -> dict[str, int]:
+    def counts(self, events: Sequence[CapturedEvent]) -> dict[str, int]:
         import psycopg
+
+        keyed = {i: e for e in events if (i := e.attribute("id"))}
+        if not keyed:
+            return {}
+        with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
+            rows = conn.execute(self._query(conn, keyed)).fetchall()
+        return {str(event_id): int(count) for event_id, count in rows if count}
+
+    def _query(self, conn: Any, keyed: Mapping[str, CapturedEvent]) -> Any:
+        """``SELECT v.k, count(t.*) FROM (VALUES (id, attr, ...), ...) v LEFT JOIN table t ON t.col = v.attr ...``"""
         from psycopg import sql
 
-        query = sql.SQL("SELECT {col}::text, count(*) FROM {table} WHERE {col}::text = ANY(%s) GROUP BY 1").format(
-            col=sql.Identifier(self.column), table=sql.Identifier(*self.table.split("."))
+        found = conn.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [self.table],
+        ).fetchall()
+        types = {str(name): str(kind) for name, kind in found}
+
+        def row(event_id: str, event: CapturedEvent) -> sql.Composed:
+            cast = [
+                sql.SQL("CAST({} AS {})").format(sql.Literal(event.attribute(attribute)), sql.SQL(types.get(c, "text")))
+                for c, attribute in self.match
+            ]
+            return sql.SQL("({})").format(sql.SQL(", ").join([sql.Literal(event_id), *cast]))
+
+        on = sql.SQL(" AND ").join(
+            sql.SQL("t.{} = v.{}").format(sql.Identifier(c), sql.Identifier(f"v{n}"))
+            for n, (c, _a) in enumerate(self.match)
         )
-        with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
-            rows = conn.execute(query, [list(event_ids)]).fetchall()
-        return {str(event_id): int(count) for event_id, count in rows}
+        return sql.SQL(
+            "SELECT v.k, count(t.*) FROM (VALUES {values}) AS v(k, {names}) LEFT JOIN {table} t ON {on} GROUP BY v.k"
+        ).format(
+            values=sql.SQL(", ").join(row(i, e) for i, e in keyed.items()),
+            names=sql.SQL(", ").join(sql.Identifier(f"v{n}") for n in range(len(self.match))),
+            table=sql.Identifier(*self.table.split(".")),
+            on=on,
+        )
+
+
+def _wait_audit(
+    store: AuditStore, events: Sequence[CapturedEvent], *, deadline_s: float, need: Callable[[dict[str, int]], bool]
+) -> dict[str, int]:
+    deadline = time.monotonic() + deadline_s
+    counts = store.counts(events)
+    while not need(counts) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        counts = store.counts(events)
+    return counts
 
 
 def _consumed(consumer: Endpoint | None, metric: str | None) -> float | None:
@@ -307,17 +350,6 @@ def _consumed(consumer: Endpoint | None, metric: str | None) -> float | None:
         return None
     pattern = re.compile(rf"^{re.escape(metric)}(?:\{{[^}}]*\}})?\s+(\S+)", re.MULTILINE)
     return sum(float(v) for v in pattern.findall(answer.body.decode("utf-8", "replace")))
-
-
-def _wait_audit(
-    store: AuditStore, event_ids: Sequence[str], *, deadline_s: float, need: Callable[[dict[str, int]], bool]
-) -> dict[str, int]:
-    deadline = time.monotonic() + deadline_s
-    counts = store.counts(event_ids)
-    while not need(counts) and time.monotonic() < deadline:
-        time.sleep(0.2)
-        counts = store.counts(event_ids)
-    return counts
 
 
 def observe_replay(
@@ -340,7 +372,7 @@ def observe_replay(
     ids = sorted({i for e in events if (i := e.attribute("id"))})
     if not ids:
         return ReplayObservation((), times, (), error="no event to replay (the scenario captured none)")
-    first = _wait_audit(store, ids, deadline_s=deadline_s, need=lambda c: all(c.get(i, 0) >= 1 for i in ids))
+    first = _wait_audit(store, events, deadline_s=deadline_s, need=lambda c: all(c.get(i, 0) >= 1 for i in ids))
     if not all(first.get(i, 0) >= 1 for i in ids):
         missing = [i for i in ids if not first.get(i)]
         return ReplayObservation(tuple(ids), times, tuple(first.items()),
@@ -355,7 +387,7 @@ def observe_replay(
             producer.produce(event.topic, key=event.key, value=event.value, headers=headers)
     producer.flush(10.0)
     _wait_consumed(consumer, consumed_metric, consumed_before, len(replayed) * times, deadline_s)
-    counts = store.counts(ids)
+    counts = store.counts(replayed)
     return ReplayObservation(tuple(ids), times, tuple(sorted(counts.items())))
 
 
@@ -528,10 +560,9 @@ def _drain(
         remaining = max(0.5, deadline - time.monotonic())
         captures[-1].read(until=lambda _seen: wanted <= _correlations(conventions, _all(captures)),
                           deadline_s=min(remaining, 2.0), settle_s=0.3)  # fmt: skip
-        ids = sorted(
-            {i for e in _all(captures) if event_identity(conventions, e) in wanted and (i := e.attribute("id"))}
-        )
-        audit = store.counts(ids) if store is not None and ids else {}
+        answered = _unique(e for e in _all(captures) if event_identity(conventions, e) in wanted)
+        ids = sorted({i for e in answered if (i := e.attribute("id"))})
+        audit = store.counts(answered) if store is not None and ids else {}
         pending = {s: outbox_pending(endpoints[s]) for s in services}
         complete = wanted <= _correlations(conventions, _all(captures)) and not any(pending.values())
         if store is not None:
@@ -564,9 +595,9 @@ def audit_store_of(target: object) -> AuditStore | None:
     recorder = fleet.events.records if fleet is not None else None
     if recorder is None:
         return None
-    databases = getattr(target, "databases", None)
+    databases = getattr(target, "record_databases", None)
     if isinstance(databases, dict) and databases.get(recorder.service):
-        return PostgresAuditStore(str(databases[recorder.service]), recorder.table, recorder.event_id_column)
+        return PostgresAuditStore(str(databases[recorder.service]), recorder.table, _matching(recorder))
     infra = getattr(target, "_infra", None)
     if infra is None or recorder.service not in getattr(target, "endpoints", {}):
         return None
@@ -575,7 +606,11 @@ def audit_store_of(target: object) -> AuditStore | None:
     name = _service_database(infra.postgres.admin_dsn, recorder.service)
     if not name:
         return None
-    return PostgresAuditStore(_with_database(infra.postgres.admin_dsn, name), recorder.table, recorder.event_id_column)
+    return PostgresAuditStore(_with_database(infra.postgres.admin_dsn, name), recorder.table, _matching(recorder))
+
+
+def _matching(recorder: RecordStoreSpec) -> tuple[tuple[str, str], ...]:
+    return tuple(recorder.match.items()) or ((recorder.event_id_column, "id"),)
 
 
 def _service_database(admin_dsn: str, service: str) -> str | None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import OperationSpec, ServiceSpec
     from fleetcheck.contracts.observations import HttpExchange
     from fleetcheck.contracts.steps import RequestSpec, SequenceSpec, StepSpec
-    from fleetcheck.targets import Target
+    from fleetcheck.targets import Endpoint, Target
 
 __all__ = [
     "MissingStepCredential",
@@ -349,6 +349,32 @@ def run_write(ctx: StepContext, burst: SequenceSpec) -> WriteRecord:
     )
 
 
+#: how long the counters an operation must move have to stay still before it starts, and the most fleetcheck waits
+_QUIET_S, _SETTLE_MAX_S = 0.6, 8.0
+
+
+def _settled(client: httpx.Client, endpoint: Endpoint, operation: OperationSpec) -> HttpExchange:
+    """A scrape taken once the operation's counters stopped moving: what earlier work set going (an event still on
+    its way to a consumer) must not be counted as this operation's."""
+    from fleetcheck.observe import scrape
+
+    families = [m.family for m in operation.moves]
+    deadline = time.monotonic() + _SETTLE_MAX_S
+    last = scrape(client, endpoint)
+    while families and time.monotonic() < deadline:
+        time.sleep(_QUIET_S)
+        now = scrape(client, endpoint)
+        if _values(now, families) == _values(last, families):
+            return now
+        last = now
+    return last
+
+
+def _values(answer: HttpExchange, families: Sequence[str]) -> list[str]:
+    lines = answer.body.decode("utf-8", "replace").splitlines()
+    return [line for line in lines if line.startswith(tuple(families))]
+
+
 def observe_operation(target: Target, service: str, operation: OperationSpec) -> OperationObservation:
     """Scrape, run a declared business operation once (its steps, then its clean-up), scrape again.
 
@@ -359,7 +385,7 @@ def observe_operation(target: Target, service: str, operation: OperationSpec) ->
 
     endpoint = target.endpoints[service]
     with observe_client() as client:
-        before = scrape(client, endpoint)
+        before = _settled(client, endpoint, operation)
         runs = run_sequence(operation, StepContext(client, target, target.fleet.service(service)))
         after = scrape(client, endpoint)
     exchanges = tuple(r.exchange for r in runs if r.exchange is not None)

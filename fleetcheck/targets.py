@@ -241,6 +241,9 @@ class _Database(_Model):
 
     inspect: str
     runtime: str | None = None
+    records: str | None = Field(
+        default=None, description="a DSN that sees every tenant's rows, to count a recording consumer's records"
+    )
 
 
 class _TargetFileModel(_Model):
@@ -390,6 +393,11 @@ class TargetFile:
     def databases(self) -> dict[str, str]:
         """Read-only inspection DSNs by service."""
         return {s: d if isinstance(d, str) else d.inspect for s, d in self._model.databases.items()}
+
+    @property
+    def record_databases(self) -> dict[str, str]:
+        """DSNs that see every tenant's rows (``databases.<svc>.records``, else the inspection DSN)."""
+        return {s: d if isinstance(d, str) else d.records or d.inspect for s, d in self._model.databases.items()}
 
     @property
     def runtime_databases(self) -> dict[str, str]:

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
-from fleetcheck.fixtures._process import LOOPBACK, free_port
 from psycopg import sql
 
+from fleetcheck.fixtures._process import LOOPBACK, free_port
 from tests.support.infra import RunningPostgres, start_postgres, start_redis, start_tansu
 from tests.support.servers import ControlError, Probe, ServerSet, ServerSpec
 

@@ -13,8 +13,8 @@ import jwt
 import psycopg
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from fleetcheck.fixtures.kafka import list_topics
 
+from fleetcheck.fixtures.kafka import list_topics
 from tests.support.waiting import wait_for
 
 if TYPE_CHECKING:

@@ -23,7 +23,6 @@ from fleetcheck.fixtures._pg_wheel import bin_dir as pg_bin_dir
 from fleetcheck.fixtures._process import LOOPBACK, free_port
 from fleetcheck.fixtures._unprivileged import hand_over, service_user
 from fleetcheck.fixtures.postgres import _SERVER_SETTINGS, SUPERUSER, _initdb, _socket_dir
-
 from tests.support.servers import REPO_ROOT, Probe, ServerSet, ServerSpec
 
 if TYPE_CHECKING:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import psutil
+
 from fleetcheck.fixtures._process import (
     LOOPBACK,
     BackendStartError,

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import httpx
 import psutil
 import pytest
-from fleetcheck.fixtures._process import free_port, still_running
 
+from fleetcheck.fixtures._process import free_port, still_running
 from tests.support.servers import ControlError, Probe, ServerSet, ServerSpec, control_command
 
 if TYPE_CHECKING:

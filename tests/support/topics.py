@@ -10,6 +10,7 @@ import sys
 import time
 
 from confluent_kafka import KafkaException
+
 from fleetcheck.fixtures.kafka import provision_topics
 
 _TIMEOUT_S = 20.0

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fleetcheck.fixtures.prometheus import promtool_check_metrics
 
+from fleetcheck.fixtures.prometheus import promtool_check_metrics
 from tests.third_party.servers import third_party_servers
 
 PATHS: dict[str, list[str]] = {

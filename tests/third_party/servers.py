@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fleetcheck.fixtures._process import LOOPBACK, free_port
-
 from tests.support.infra import start_postgres, start_redis
 from tests.support.servers import Probe, ServerSet, ServerSpec
 

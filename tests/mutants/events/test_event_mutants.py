@@ -26,9 +26,9 @@ from fleetcheck.events import (
 from fleetcheck.reference import ReferenceFleet
 
 if TYPE_CHECKING:
+    from conftest import MutationScore
     from fleetcheck.contracts.findings import CheckResult
     from fleetcheck.fixtures.infra import Infrastructure
-    from tests.mutants.conftest import MutationScore
 
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]
 

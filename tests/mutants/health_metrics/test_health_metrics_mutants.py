@@ -17,8 +17,8 @@ from fleetcheck.reference import ReferenceFleet
 from fleetcheck.runner import verify
 
 if TYPE_CHECKING:
+    from conftest import MutationScore
     from fleetcheck.fixtures.infra import Infrastructure
-    from tests.mutants.conftest import MutationScore
 
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]
 

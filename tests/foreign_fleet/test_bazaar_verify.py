@@ -1,0 +1,137 @@
+"""fleetcheck verifies a fleet it did not write: the bazaar fleet (NestJS, Terminus, prom-client, kafkajs, TypeORM),
+described only by its fleet file (``bazaar.fleet.yaml``) and a target file, in every area.
+
+The claim is exact: the only failure is a real deviation of bazaar from its declared contract, explained here; every
+check that is not run says why, and the reason is what bazaar's stack cannot give (no check is left not run for want
+of configuration); and each of bazaar's mutants is caught by the check that should catch it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from fleetcheck.contracts.findings import Outcome
+from fleetcheck.events import load_schema_baseline
+from fleetcheck.runner import verify
+from fleetcheck.targets import TargetFile
+from tests.foreign_fleet.fleet import FLEET_DIR
+from tests.foreign_fleet.target import write_target
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from conftest import MutationScore
+    from fleetcheck.contracts.findings import CheckResult
+    from fleetcheck.runner import VerificationReport
+    from tests.foreign_fleet.fleet import ForeignFleet
+
+pytestmark = pytest.mark.servers
+
+#: the real deviations of bazaar from its declared contract, and why each is one
+REAL_FAILURES = {
+    # catalog's liveness is a hand-written controller beside Terminus and sets no Cache-Control (Terminus does)
+    ("HEALTH-NO-STORE", "catalog"): "GET /api/health/liveness answered Cache-Control (none)",
+}
+#: checks not run on bazaar, and the part of the reason that says it is its stack, not its configuration
+INTRINSIC = {
+    "HEALTH-SERVICE-NAME": "bodies carry no service field",  # Terminus and a plain {"status":"UP"}
+    "HEALTH-TIMESTAMP": "bodies carry no timestamp field",
+    "HEALTH-STATS": "declares no stats endpoint",  # SPEC.md's own endpoints, not Terminus's
+    "HEALTH-DEPENDENCIES-MATCH": "declares no dependencies endpoint",
+    "MIGRATIONS-SINGLE-HEAD": "driven by the service's own commands",  # TypeORM's revision list is its own
+    "MIGRATIONS-SAFE-SQL": "renders no offline SQL",
+    "MIGRATIONS-MODELS-MATCH": "no models of the service",
+    "MIGRATIONS-DATA-PRESERVED": "applies every migration at once",
+    "MIGRATIONS-FK-INDEXED": "no foreign key",  # catalog and trail have none
+    "METRICS-ROUTE-TEMPLATES": "declares no id route of trail",  # trail's one read takes the id in the query
+}
+
+
+@pytest.fixture(scope="module")
+def target(bazaar: ForeignFleet, tmp_path_factory: pytest.TempPathFactory) -> TargetFile:
+    other = bazaar.new_tenant("verify-other")
+    return TargetFile.load(write_target(bazaar, tmp_path_factory.mktemp("bazaar") / "target.yaml", other=other))
+
+
+@pytest.fixture(scope="module")
+def report(target: TargetFile) -> VerificationReport:
+    return verify(target, schema_baseline=load_schema_baseline(FLEET_DIR / "schemas"))
+
+
+def test_every_area_runs_on_bazaar(report: VerificationReport) -> None:
+    ran = {(r.service, r.area) for r in report.results if r.outcome is not Outcome.NOT_RUN}
+    for service in ("accounts", "catalog", "trail"):
+        for area in ("health", "metrics", "migrations"):
+            assert (service, area) in ran, (service, area)
+    assert {("accounts", "events"), ("catalog", "events"), ("catalog", "flows")} <= ran
+
+
+def test_the_only_failures_are_bazaars_real_deviations(report: VerificationReport) -> None:
+    failed = {(r.check_id, r.service): r for r in report.results if r.outcome is Outcome.FAILED}
+    assert set(failed) == set(REAL_FAILURES), {k: [f.observed for f in v.findings] for k, v in failed.items()}
+    for key, phrase in REAL_FAILURES.items():
+        assert any(phrase in f.observed for f in failed[key].findings), key
+
+
+def test_nothing_is_left_not_run_for_want_of_configuration(report: VerificationReport) -> None:
+    for result in report.results:
+        if result.outcome is Outcome.NOT_RUN:
+            assert result.check_id in INTRINSIC, (result.check_id, result.service, result.reason)
+            assert INTRINSIC[result.check_id] in result.reason, (result.check_id, result.reason)
+        elif result.reason:  # a result passed or failed on part of its observations
+            pytest.fail(f"{result.check_id} [{result.service}] partly not run: {result.reason}")
+
+
+def test_every_pass_judged_something(report: VerificationReport) -> None:
+    assert all(r.judged > 0 for r in report.results if r.outcome is Outcome.PASSED)
+
+
+# ---- bazaar's own mutants, caught by the check that should catch them ---------------------------------------------
+
+MUTANTS = [
+    ("catalog_ready_ignores_redis.js", "catalog", "HEALTH-READY-REFLECTS-DEPS", "while redis was stopped"),
+    ("liveness_queries_database.js", "accounts", "HEALTH-LIVE-INDEPENDENT", "while postgres was"),
+    ("raw_path_route_labels.js", "catalog", "METRICS-ROUTE-TEMPLATES", "route labels hold raw paths"),
+    ("counter_never_moves.js", "catalog", "METRICS-BUSINESS-MOVES", "catalog_products_written_total"),
+    ("event_bypasses_outbox.js", "catalog", "EVENTS-NO-EVENT-ON-ROLLBACK", "no accepted action caused"),
+]
+
+
+@pytest.mark.mutant
+@pytest.mark.parametrize(("mutant", "service", "check_id", "phrase"), MUTANTS, ids=[m[0] for m in MUTANTS])
+def test_a_bazaar_mutant_is_caught_by_its_check(
+    bazaar: ForeignFleet, target: TargetFile, mutation_score: MutationScore, mutant: str, service: str,
+    check_id: str, phrase: str,
+) -> None:  # fmt: skip
+    with bazaar.mutant(service, mutant):
+        result = _only(verify(target, services=[service], checks=[check_id]), service)
+    killed = result.outcome is Outcome.FAILED
+    mutation_score.record("foreign fleet", mutant, killed=killed)
+    assert killed, f"{mutant} survived: {check_id} [{service}] was {result.outcome.value} {result.reason}"
+    assert any(phrase in f.observed for f in result.findings), [f.observed for f in result.findings]
+
+
+@pytest.mark.mutant
+def test_a_trail_that_records_a_redelivery_twice_is_caught_by_the_replay(
+    bazaar: ForeignFleet, target: TargetFile, mutation_score: MutationScore
+) -> None:
+    with bazaar.mutant("trail", "trail_records_redelivery_twice.js"):
+        result = _only(verify(target, services=["catalog"], checks=["EVENTS-CONSUMER-IDEMPOTENT"]), "catalog")
+    killed = result.outcome is Outcome.FAILED
+    mutation_score.record("foreign fleet", "trail_records_redelivery_twice.js", killed=killed)
+    assert killed, f"survived: EVENTS-CONSUMER-IDEMPOTENT was {result.outcome.value} {result.reason}"
+    assert "without exactly one record" in result.findings[0].observed
+
+
+def _only(report: VerificationReport, service: str) -> CheckResult:
+    (result,) = report.results_for(service=service)
+    return result
+
+
+def test_the_target_file_states_only_what_an_operator_knows(target: TargetFile, tmp_path: Path) -> None:
+    text = target.path.read_text()
+    assert "bazaar.fleet.yaml" in text
+    for fact in ("base_url", "lifecycle", "other_tenant", "postgres_admin_dsn", "faults"):
+        assert fact in text, fact
