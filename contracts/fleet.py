@@ -399,6 +399,11 @@ class Fleet(_Model):
     event_metrics: tuple[MetricFamilySpec, ...] = ()
     lint_waivers: tuple[LintWaiver, ...] = ()
     http_metrics: HttpMetricsSpec = Field(default_factory=HttpMetricsSpec)
+    pii: tuple[Literal["email", "uuid", "bd-mobile", "bd-tin-nid"], ...] = Field(
+        default=("email", "uuid"),
+        description="personal data no metric label may hold: e-mail addresses and uuids everywhere; Bangladeshi "
+        "mobile numbers and TIN/NIDs where the fleet handles them (a long number is an id elsewhere)",
+    )
     events: EventConventions = Field(default_factory=EventConventions)
     tenancy: TenancySpec = Field(default_factory=TenancySpec)
     auth: AuthSpec = Field(default_factory=AuthSpec)

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from observation_builders import OPENMETRICS_CT, Scrape, exchange, metrics_snapshot, replace
 
+from fleetcheck.contracts.catalogue import CHECKS
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.metrics import parse_exposition
 from fleetcheck.contracts.observations import MetricsSnapshot, OperationObservation, TrafficObservation
+from fleetcheck.contracts.registry import CheckContext, CheckSettings, run_check
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import Fleet
@@ -163,6 +165,20 @@ def test_no_pii_does_not_read_the_digits_of_a_tenant_uuid_as_a_nid_or_phone(run:
     scrape.inc("audit_events_total", event_type="123456789012", severity="info", outcome="ok", tenant_id=UUID)
     assert any("label event_type holds a TIN or NID" in m for m in _messages(run, "METRICS-NO-PII", "audit",
                                                                               scrape.snapshot()))  # fmt: skip
+
+
+def test_no_pii_judges_only_the_kinds_the_fleet_file_names(fleet: Fleet) -> None:
+    # etcd's etcd_server_id{server_id="6515..."} is a 16-digit member id, not a NID: a fleet that handles no
+    # Bangladeshi identity numbers leaves them out of ``pii`` and long numbers stop being findings.
+    foreign = fleet.model_copy(update={"pii": ("email", "uuid")})
+    scrape = (
+        Scrape(foreign, foreign.service("auth")).request("/customers/01712345678", 200).request("/t/123456789012", 200)
+    )
+    ctx = CheckContext(foreign.service("auth"), foreign, CheckSettings())
+    assert run_check(CHECKS["METRICS-NO-PII"], ctx, scrape.snapshot()).outcome is Outcome.PASSED
+    scrape.request("/u/rahim@example.com", 200)
+    result = run_check(CHECKS["METRICS-NO-PII"], ctx, scrape.snapshot())
+    assert [f.message() for f in result.findings if "email" in f.message()], result.findings
 
 
 # --- traffic ------------------------------------------------------------------------------------------------------
