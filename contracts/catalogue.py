@@ -21,6 +21,7 @@ CHECK_MODULES = (health, metrics, migrations, events, flows)
 NEEDS = {
     "health": "HealthSnapshot",
     "fault": "FaultObservation",
+    "boot": "BootObservation",
     "metrics": "MetricsSnapshot",
     "traffic": "TrafficObservation",
     "operation": "OperationObservation",

@@ -6,6 +6,7 @@ HEALTH-SHAPE, HEALTH-CONTENT-TYPE and HEALTH-NO-STORE look at raw bodies and hea
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,13 @@ if TYPE_CHECKING:
 
     from fleetcheck.contracts.fleet import DependencySpec
     from fleetcheck.contracts.health_profiles import DependencyState, HealthProfile, NormalizedHealth
-    from fleetcheck.contracts.observations import EndpointRead, FaultObservation, HealthSnapshot, HttpExchange
+    from fleetcheck.contracts.observations import (
+        BootObservation,
+        EndpointRead,
+        FaultObservation,
+        HealthSnapshot,
+        HttpExchange,
+    )
 
 __all__ = ["READY_HINTS", "dependency_hint"]
 
@@ -410,6 +417,13 @@ def _profiles(snapshot: HealthSnapshot) -> list[str]:
 # --- fault checks -----------------------------------------------------------------------------------------------
 
 
+def _says_up(profile: HealthProfile, ready: HttpExchange) -> bool:
+    """Ready says up: a 200 whose body, read with its profile, says up (an exporter's stays 200 throughout)."""
+    if ready.error or ready.status != 200:
+        return False
+    return not profile.lists_dependencies or profile.normalize("ready", ready.body).status == "up"
+
+
 def _action(fault: FaultObservation) -> str:
     return "stopped" if fault.mode == "stop" else "frozen (accepting connections, never answering)"
 
@@ -558,10 +572,7 @@ def check_live_independent(ctx: CheckContext, fault: FaultObservation) -> Iterat
 def check_ready_recovers(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding | Judged]:
     yield Judged(1, f"recoveries from {fault.dependency} {fault.mode}")
     ready, bound, dep = fault.recovered_ready, ctx.settings.recovery_bound_s, fault.dependency
-    profile = ctx.fleet.profile(fault.profile)
-    recovered = not ready.error and ready.status == 200
-    if recovered and profile.lists_dependencies:
-        recovered = profile.normalize("ready", ready.body).status == "up"
+    recovered = _says_up(ctx.fleet.profile(fault.profile), ready)
     expected = f"200 with every dependency up within {bound:g} s of {dep} coming back"
     hint = "Reconnect on the next check (a pool with pre-ping, a fresh client); never cache a failed verdict."
     if not recovered:
@@ -583,4 +594,79 @@ def check_ready_recovers(ctx: CheckContext, fault: FaultObservation) -> Iterator
             "broken: the service restarted instead of recovering",
             expected="the same process before and after the fault",
             hint="Do not exit when a dependency fails; report it down in ready and reconnect when it returns.",
+        )
+
+
+# --- boot check ---------------------------------------------------------------------------------------------------
+
+_BOOT_HINT = (
+    "Open the HTTP listener first and connect to dependencies in the background, with retries; report them in "
+    "ready. A service that waits for a dependency before it listens, or exits when it cannot reach it, turns a "
+    "dependency outage into a crash loop of every replica."
+)
+
+
+@CHECKS.register(
+    "HEALTH-BOOT",
+    area=AREA,
+    needs="boot",
+    applies=lambda service, _fleet: any(d.required for d in service.depends_on),
+    claim="started while a required dependency is down, the service answers live 200 and ready not-ready within the "
+    "boot bound, and becomes ready once the dependency returns",
+)
+def check_boot(ctx: CheckContext, boot: BootObservation) -> Iterator[Finding | Judged]:
+    dep = boot.dependency
+    yield Judged(1, f"boots with {dep} stopped")
+    if boot.listening_s is None or boot.live is None:
+        if boot.live is None or boot.live.error:
+            answer = f"no answer ({boot.live.error})" if boot.live is not None else "no answer"
+        else:
+            answer = f"only {boot.live.status}"
+        path = f"{boot.live.request_line()} " if boot.live is not None else ""
+        failed = f"; its start command {boot.start_error}" if boot.start_error else ""
+        finding = _finding(
+            ctx,
+            "HEALTH-BOOT",
+            observed=f"started while {dep} was stopped, {path}got {answer} within {boot.bound_s:g} s{failed}",
+            expected=f"live 200 within {boot.bound_s:g} s of the start, with {dep} down",
+            hint=_BOOT_HINT,
+            exchange=boot.live,
+        )
+        if boot.start_output:
+            finding = dataclasses.replace(finding, evidence=(*finding.evidence, ("start output", boot.start_output)))
+        yield finding
+        return
+    profile = ctx.fleet.profile(boot.profile)
+    ready = boot.ready
+    if ready is not None and (ready.error or ready.elapsed_s > ctx.settings.ready_bound_s):
+        answer = f"got no answer ({ready.error})" if ready.error else f"answered {ready.status}"
+        yield _finding(
+            ctx,
+            "HEALTH-BOOT",
+            observed=f"{ready.request_line()} {answer} after {ready.elapsed_s:.2f} s, at boot with {dep} stopped",
+            expected=f"not-ready ({' or '.join(map(str, profile.down_statuses))}) within "
+            f"{ctx.settings.ready_bound_s:g} s",
+            hint=dependency_hint(ctx, dep),
+            exchange=ready,
+        )
+    elif ready is not None and _says_up(profile, ready):
+        yield _finding(
+            ctx,
+            "HEALTH-BOOT",
+            observed=f"{ready.request_line()} said ready ({ready.status}) at boot while {dep} was stopped",
+            expected=f"not-ready ({' or '.join(map(str, profile.down_statuses))}) until {dep} answers",
+            hint=dependency_hint(ctx, dep),
+            exchange=ready,
+        )
+    recovered, bound = boot.recovered_ready, ctx.settings.recovery_bound_s
+    if recovered is not None and not (_says_up(profile, recovered) and boot.recovery_s <= bound):
+        answer = f"got no answer ({recovered.error})" if recovered.error else f"answered {recovered.status}"
+        yield _finding(
+            ctx,
+            "HEALTH-BOOT",
+            observed=f"{recovered.request_line()} {answer} {boot.recovery_s:.1f} s after {dep} came back: the service "
+            "that booted without it did not become ready",
+            expected=f"ready within {bound:g} s of {dep} coming back",
+            hint="Keep retrying the connection made at boot; never cache the first failure.",
+            exchange=recovered,
         )

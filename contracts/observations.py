@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "BootObservation",
     "EndpointRead",
     "FaultObservation",
     "HealthSnapshot",
@@ -143,3 +144,29 @@ class FaultObservation:
     profile: str = "fleet"
     #: the cheap health endpoint read during the fault (it must not call dependencies); ``None``: not declared
     during_health: HttpExchange | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BootObservation:
+    """One service started (the target's lifecycle hooks) while one of its dependencies was stopped, then the
+    dependency brought back.
+
+    ``live`` is the last answer of the live endpoint (the ready one where the service declares no live) polled from
+    the start until it answered 200 or ``bound_s`` passed; ``listening_s`` is when that 200 came, ``None`` when it
+    never did. ``ready`` is read right after that 200, while the dependency was still down. ``start_error`` says how
+    the start command failed while the dependency was down (exit status, when), ``None`` when it did not;
+    ``start_output`` the last lines it printed then.
+    ``recovered_ready``/``recovery_s``: the first ready that said up (or the last answer) after the dependency came
+    back, and how long that took; ``None`` when the service never listened.
+    """
+
+    dependency: str
+    bound_s: float
+    live: HttpExchange | None
+    listening_s: float | None
+    ready: HttpExchange | None
+    start_error: str | None
+    recovered_ready: HttpExchange | None
+    recovery_s: float
+    profile: str = "fleet"
+    start_output: str = ""

@@ -37,6 +37,8 @@ class CheckSettings:
     health_latency_budget_s: float = 1.0
     ready_bound_s: float = 3.0
     recovery_bound_s: float = 15.0
+    #: a service started with a dependency down must answer live 200 within this (HEALTH-BOOT)
+    boot_bound_s: float = 20.0
     series_budget: int = 500
 
 

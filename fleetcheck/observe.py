@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "OPENMETRICS_ACCEPT",
     "FaultHookFailed",
+    "call_hook",
     "exchange",
     "observe_client",
     "observe_faults",
@@ -48,6 +49,7 @@ __all__ = [
     "observe_metrics",
     "observe_traffic",
     "process_start_time",
+    "read_recovery",
     "scrape",
 ]
 
@@ -220,16 +222,16 @@ def observe_faults(
     up = recovered or (lambda _service, answer: answer.status == 200)
     with ThreadPoolExecutor(max_workers=max(2, min(32, 2 * len(names)))) as pool:
         before = dict(zip(names, pool.map(lambda n: _read_before(services[n], timeout), names), strict=True))
-        _call_hook(hook.inject, dependency, mode, "inject")
+        call_hook(hook.inject, dependency, mode, "inject")
         try:
             during = _read_during(pool, services, timeout)
         finally:
-            _call_hook(hook.restore, dependency, mode, "restore")
+            call_hook(hook.restore, dependency, mode, "restore")
         restored_at = time.perf_counter()
         after = dict(
             zip(
                 names,
-                pool.map(lambda n: _read_recovery(services[n], restored_at, recovery_bound_s, timeout, up), names),
+                pool.map(lambda n: read_recovery(services[n], restored_at, recovery_bound_s, timeout, up), names),
                 strict=True,
             )
         )
@@ -251,7 +253,8 @@ def observe_faults(
     }
 
 
-def _call_hook(action: Any, dependency: str, mode: str, verb: str) -> None:
+def call_hook(action: Any, dependency: str, mode: str, verb: str) -> None:
+    """Run a fault hook's inject or restore; any failure becomes :class:`FaultHookFailed` naming what failed."""
     try:
         action(mode)
     except Exception as exc:  # any hook failure (command, state, backend start) is reported, not a crash
@@ -287,9 +290,10 @@ def _read_during(pool: ThreadPoolExecutor, services: Mapping[str, Endpoint], tim
     return {n: (ready[n].result(), live[n].result(), health[n].result()) for n in services}  # type: ignore[misc]
 
 
-def _read_recovery(
+def read_recovery(
     endpoint: Endpoint, restored_at: float, bound_s: float, timeout: float, up: Callable[[str, HttpExchange], bool]
 ) -> tuple[HttpExchange, float, float | None]:
+    """Poll ready from ``restored_at`` until ``up`` says so or ``bound_s``: (last answer, seconds, process start)."""
     with observe_client(timeout) as client:
         while True:
             ready = exchange(client, "GET", endpoint.url(_ready_path(endpoint)))

@@ -216,6 +216,15 @@ class ReferenceFleet:
             dependency, mode, f"the {dependency} backend in use is external and offers none (unset its variable)"
         )
 
+    def lifecycle(self, service: str) -> None:
+        return None
+
+    def missing_lifecycle_reason(self, service: str) -> str:
+        return (
+            "the reference fleet's launcher offers no lifecycle hooks for its services; the boot check runs where a "
+            f"target file gives services.{service}.lifecycle"
+        )
+
     @property
     def credentials(self) -> Credentials:
         return self._credentials

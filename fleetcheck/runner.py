@@ -7,7 +7,9 @@ Phases, in order, so that no observation disturbs another one's exactness:
 2. **traffic** (one service at a time): known traffic and declared operations between two scrapes. Sequential,
    because a request to one service can reach another (a JWKS fetch from auth, a downstream ``/health`` in ready).
 3. **faults** (one dependency and mode at a time, all services that declare the dependency at once): break it, read,
-   restore. Last, so that a hook that fails to restore cannot poison the other observations.
+   restore. Near the end, so that a hook that fails to restore cannot poison the other observations.
+4. **boot** (one dependency at a time, where the target gives lifecycle hooks): stop the services that require it,
+   stop it, start them, watch them come up, bring it back (``fleetcheck.boot``). Last: it restarts services.
 
 Example:
     >>> report = verify(target, areas=["health"])  # doctest: +SKIP
@@ -32,7 +34,7 @@ from fleetcheck.steps import StepsNotPossible, observe_operation
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import DependencySpec, Fleet, ServiceSpec
-    from fleetcheck.contracts.observations import FaultObservation, HttpExchange
+    from fleetcheck.contracts.observations import BootObservation, FaultObservation, HttpExchange
     from fleetcheck.contracts.registry import Registry
     from fleetcheck.targets import Endpoint, Target
 
@@ -214,6 +216,7 @@ class _Run:
             self._flows_phase(services)  # before events: its Kafka outage must not be what a flow waits out
             self._events_phase(services)
             self._fault_phase(services)
+            self._boot_phase(services)  # last: it restarts services
         results = list(self.plan.not_run)
         for service in services:
             results.extend(self._judge(service, check) for check in self.plan.checks[service])
@@ -340,15 +343,14 @@ class _Run:
         dependencies = sorted({d.name for deps in breakable.values() for d in deps})
         for dependency, mode in [(d, m) for d in dependencies for m in FAULT_MODES]:
             affected = [s for s in wanting if dependency in {d.name for d in breakable[s]}]
-            for service, outcome in self._fault_pair(dependency, mode, affected).items():
-                if isinstance(outcome, str):
-                    by_service[service][1].append(outcome)
-                else:
-                    by_service[service][0].append(outcome)
-        for service in wanting:
-            if not by_service[service][0] and not by_service[service][1]:
-                by_service[service][1].append(self._nothing_to_break(service))
-            self.observed[(service, "fault")] = by_service[service]
+            _collect(by_service, self._fault_pair(dependency, mode, affected))
+        self._store_breaks("fault", by_service)
+
+    def _store_breaks(self, kind: str, by_service: dict[str, _Observed]) -> None:
+        for service, (observations, missing) in by_service.items():
+            if not observations and not missing:
+                missing.append(self._nothing_to_break(service))
+            self.observed[(service, kind)] = (observations, missing)
 
     def _breakable(self, service: str) -> list[DependencySpec]:
         """The service's dependencies a fault can be judged on: it declares a ready endpoint, and either the target
@@ -394,6 +396,42 @@ class _Run:
         except FaultHookFailed as exc:
             return dict.fromkeys(affected, str(exc))
 
+    def _boot_phase(self, services: list[str]) -> None:
+        wanting = [s for s in services if "boot" in self.plan.needs(s)]
+        by_service: dict[str, _Observed] = {s: ([], []) for s in wanting}
+        bootable = []
+        for service in wanting:
+            if self.target.lifecycle(service) is None:
+                by_service[service][1].append(self.target.missing_lifecycle_reason(service))
+            else:
+                bootable.append(service)
+        required = {s: [d for d in self._breakable(s) if d.required] for s in bootable}
+        for dependency in sorted({d.name for deps in required.values() for d in deps}):
+            affected = [s for s in bootable if dependency in {d.name for d in required[s]}]
+            _collect(by_service, self._boot(dependency, affected))
+        self._store_breaks("boot", by_service)
+
+    def _boot(self, dependency: str, affected: list[str]) -> Mapping[str, BootObservation | str]:
+        from fleetcheck.boot import LifecycleFailed, observe_boot
+
+        spec = next(d for s in affected for d in self.target.fleet.service(s).depends_on if d.name == dependency)
+        hook = self.target.fault_hooks.get(spec.hook)
+        if hook is None or "stop" not in hook.modes:
+            return dict.fromkeys(affected, self.target.missing_fault_reason(dependency, "stop"))
+        self.say(f"booting {len(affected)} service(s) with {dependency} stopped: {', '.join(affected)}")
+        services = {s: (self._endpoint(s), self.target.lifecycle(s)) for s in affected}
+        try:
+            return observe_boot(
+                hook,
+                dependency,
+                services,  # type: ignore[arg-type]  # lifecycle is not None: _boot_phase kept only those
+                bound_s=self.target.settings.boot_bound_s,
+                recovery_bound_s=self.target.settings.recovery_bound_s,
+                recovered=self._ready_again,
+            )
+        except (FaultHookFailed, LifecycleFailed) as exc:
+            return dict.fromkeys(affected, str(exc))
+
     def _judge(self, service: str, check: Check) -> CheckResult:
         if (error := self.errors.get((service, check.needs))) is not None:
             return _observer_failed(check, service, error)
@@ -403,6 +441,15 @@ class _Run:
             return _not_run(check, service, reason)
         ctx = CheckContext(self.target.fleet.service(service), self.target.fleet, self.target.settings)
         return _merge([run_check(check, ctx, o) for o in observations], missing)
+
+
+def _collect(by_service: dict[str, _Observed], outcomes: Mapping[str, object]) -> None:
+    """File each service's outcome of one break: an observation, or the reason there is none (a string)."""
+    for service, outcome in outcomes.items():
+        if isinstance(outcome, str):
+            by_service[service][1].append(outcome)
+        else:
+            by_service[service][0].append(outcome)
 
 
 def _observer_failed(check: Check, service: str, error: str) -> CheckResult:

@@ -31,6 +31,7 @@ from fleetcheck.login import LoginFailed, TokenSource, jwt_claim
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from fleetcheck.boot import Lifecycle
     from fleetcheck.contracts.fleet import Fleet
     from fleetcheck.fixtures.faults import FaultHook
 
@@ -118,6 +119,12 @@ class Target(Protocol):
 
     def missing_fault_reason(self, dependency: str, mode: str) -> str:
         """Why the fault checks for ``dependency`` in ``mode`` cannot run (no hook, or the hook lacks the mode)."""
+
+    def lifecycle(self, service: str) -> Lifecycle | None:
+        """The commands that stop and start ``service`` (the boot check), if the target has them."""
+
+    def missing_lifecycle_reason(self, service: str) -> str:
+        """Why the boot check cannot restart ``service``."""
 
 
 def missing_fault_reason(dependency: str, mode: str, where: str) -> str:
@@ -223,6 +230,7 @@ class _Settings(_Model):
     health_latency_budget_s: float | None = None
     ready_bound_s: float | None = None
     recovery_bound_s: float | None = None
+    boot_bound_s: float | None = None
     series_budget: int | None = None
 
 
@@ -329,6 +337,12 @@ class TargetFile:
         """The start/stop commands of ``service``, if the target file gives them."""
         given = self._model.services.get(service)
         return given.lifecycle if given is not None else None
+
+    def missing_lifecycle_reason(self, service: str) -> str:
+        return (
+            f"the target file gives no lifecycle for {service}: add services.{service}.lifecycle.start/stop "
+            "(shell commands) to boot it with a dependency down"
+        )
 
     def missing_fault_reason(self, dependency: str, mode: str) -> str:
         hook = _hook_of(self._fleet, dependency)

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from fleetcheck.contracts.observations import (
+    BootObservation,
     EndpointRead,
     FaultObservation,
     HealthSnapshot,
@@ -138,6 +139,22 @@ def fault(service: ServiceSpec, dependency: str = "postgres", **changes: Any) ->
     }
     values.update(changes)
     return FaultObservation(**values)
+
+
+def boot(service: ServiceSpec, dependency: str = "kafka", **changes: Any) -> BootObservation:
+    """A boot where the service behaved: live 200 after 1.5 s, ready 503 naming the dependency, then ready."""
+    values: dict[str, Any] = {
+        "dependency": dependency,
+        "bound_s": 20.0,
+        "live": exchange("/health/live", body={"status": "ok", "timestamp": stamp()}, headers=JSON_HEADERS),
+        "listening_s": 1.5,
+        "ready": ready_down(service, dependency, elapsed_s=0.05),
+        "start_error": None,
+        "recovered_ready": ready_up(service),
+        "recovery_s": 2.0,
+    }
+    values.update(changes)
+    return BootObservation(**values)
 
 
 class Scrape:

@@ -30,6 +30,7 @@ from fleetcheck.contracts.flow_observations import (
     WorkflowNotifyObservation,
 )
 from fleetcheck.contracts.observations import (
+    BootObservation,
     FaultObservation,
     HealthSnapshot,
     HttpExchange,
@@ -52,6 +53,7 @@ def _empty(kind: str) -> list[object]:
     return {
         "health": [HealthSnapshot((), observed_at=0.0)],
         "fault": [FaultObservation("postgres", "stop", NOTHING, NOTHING, None, NOTHING, 0.0, None, None)],
+        "boot": [BootObservation("postgres", 20.0, None, None, None, None, None, 0.0)],
         "metrics": [MetricsSnapshot(NOTHING, NOTHING), MetricsSnapshot(EMPTY_SCRAPE, EMPTY_SCRAPE)],
         "traffic": [TrafficObservation(EMPTY_SCRAPE, (), EMPTY_SCRAPE, ())],
         "operation": [OperationObservation("failed-login", EMPTY_SCRAPE, (), EMPTY_SCRAPE)],

@@ -8,6 +8,7 @@ import pytest
 from observation_builders import (
     JSON_HEADERS,
     NOW,
+    boot,
     exchange,
     fault,
     health_snapshot,
@@ -283,6 +284,48 @@ def test_ready_recovers_fails_when_still_down(run: Any, fleet: Fleet) -> None:
     svc = fleet.service("auth")
     message = _failing(run, "HEALTH-READY-RECOVERS", "auth", fault(svc, recovered_ready=ready_down(svc, "postgres")))[0]
     assert "answered 503" in message
+
+
+# --- boot ---------------------------------------------------------------------------------------------------------
+
+
+def test_boot_passes_a_service_that_listens_and_waits_for_its_dependency(run: Any, fleet: Fleet) -> None:
+    result = run("HEALTH-BOOT", "auth", boot(fleet.service("auth")))
+    assert result.outcome is Outcome.PASSED, [f.message() for f in result.findings]
+    assert result.judged == 1
+
+
+def test_boot_fails_a_service_that_holds_its_listener_until_the_broker_answers(run: Any, fleet: Fleet) -> None:
+    refused = exchange("/health/live", status=0, error="ConnectError: connection refused", elapsed_s=0.0)
+    obs = boot(fleet.service("auth"), live=refused, listening_s=None, ready=None, recovered_ready=None)
+    (message,) = _failing(run, "HEALTH-BOOT", "auth", obs)
+    assert "started while kafka was stopped, GET /health/live got no answer (ConnectError" in message
+    assert "live 200 within 20 s of the start, with kafka down" in message
+
+
+def test_boot_says_how_the_start_command_failed(run: Any, fleet: Fleet) -> None:
+    refused = exchange("/health/live", status=0, error="ConnectError: connection refused", elapsed_s=0.0)
+    failed = {"start_error": "exited with status 1 after 5.3 s", "start_output": "Unable to connect to the database"}
+    obs = boot(
+        fleet.service("auth"), "postgres", live=refused, listening_s=None, ready=None, recovered_ready=None, **failed
+    )
+    result = run("HEALTH-BOOT", "auth", obs)
+    (finding,) = result.findings
+    assert "within 20 s; its start command exited with status 1 after 5.3 s" in finding.message()
+    assert ("start output", "Unable to connect to the database") in finding.evidence
+
+
+def test_boot_fails_ready_that_says_up_without_its_dependency(run: Any, fleet: Fleet) -> None:
+    svc = fleet.service("auth")
+    (message,) = _failing(run, "HEALTH-BOOT", "auth", boot(svc, ready=ready_up(svc)))
+    assert "GET /health/ready said ready (200) at boot while kafka was stopped" in message
+
+
+def test_boot_fails_a_service_that_never_becomes_ready_after_the_dependency_returns(run: Any, fleet: Fleet) -> None:
+    svc = fleet.service("auth")
+    obs = boot(svc, recovered_ready=ready_down(svc, "kafka"), recovery_s=15.2)
+    (message,) = _failing(run, "HEALTH-BOOT", "auth", obs)
+    assert "answered 503 15.2 s after kafka came back" in message
 
 
 # --- other profiles ----------------------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ def write_target(fleet: ForeignFleet, path: Path, *, other: SyntheticTenant) -> 
         },
         "postgres_admin_dsn": fleet.postgres.dsn("postgres"),
         "kafka": {"bootstrap": fleet.kafka_bootstrap},
+        # a NestJS service here listens 1.3-3.4 s after its start (measured); 10 s is three times the slowest
+        "settings": {"boot_bound_s": 10.0},
         "faults": {
             dependency: {action: controls[action] for action in ("stop", "start", "freeze", "thaw")}
             for dependency, controls in fleet.controls.items()

@@ -44,7 +44,8 @@ REAL_FAILURES = {
     # budget of 500; a fleet that accepts it raises series_budget for that family in its fleet file
     ("METRICS-SERIES-BUDGET", "etcd"): "family grpc_server_handled_total has",
 }
-#: with the exporters' dependencies breakable, two more: a frozen dependency hangs the scrape (FACTS.md)
+#: with the exporters' dependencies breakable and the exporters restartable, two more: a frozen dependency hangs
+#: the scrape (FACTS.md)
 REAL_FAILURES_UNDER_FAULTS = {
     **REAL_FAILURES,
     # postgres_exporter 0.11.1 has no query timeout: a frozen PostgreSQL hangs /metrics past any scraper's timeout
@@ -83,6 +84,10 @@ def report_under_faults(discovered: Path, third_party: ThirdPartyServers) -> Ver
         dependency: {action: third_party.controls[dependency][action] for action in ("stop", "start", "freeze", "thaw")}
         for dependency in ("postgres", "redis")
     }
+    for exporter in ("postgres-exporter", "redis-exporter"):  # the boot check restarts them with the dependency down
+        target["services"][exporter]["lifecycle"] = {
+            action: third_party.servers.command(exporter, action) for action in ("start", "stop")
+        }
     path = discovered / "target-faults.yaml"
     path.write_text(yaml.safe_dump(target))
     return verify(TargetFile.load(path))
@@ -117,11 +122,12 @@ def test_the_only_failures_are_the_servers_real_deviations(
         assert any(phrase in observed for observed in failed[key]), (key, failed[key])
 
 
-def test_dependency_faults_are_judged_and_recovered_from(report_under_faults: VerificationReport) -> None:
+def test_dependency_faults_and_boots_are_judged_and_recovered_from(report_under_faults: VerificationReport) -> None:
     passed = {(r.check_id, r.service) for r in report_under_faults.results if r.outcome is Outcome.PASSED}
     for exporter in ("postgres-exporter", "redis-exporter"):
         assert ("HEALTH-READY-REFLECTS-DEPS", exporter) in passed  # its *_up gauge reads 0 with the dependency down
         assert ("HEALTH-READY-RECOVERS", exporter) in passed  # and 1 again without a restart
+        assert ("HEALTH-BOOT", exporter) in passed  # started with it stopped: listens, reads 0, then 1
 
 
 def test_nothing_is_left_not_run_for_want_of_configuration(report_under_faults: VerificationReport) -> None:
