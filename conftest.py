@@ -28,25 +28,26 @@ _CLOSERS = pytest.StashKey[dict[str, list["Callable[[], None]"]]]()
 _SHARED = {"contract": "reference-fleet", "conformance": "reference-fleet"}
 #: Folders heavy enough to be split by their subfolders.
 _SPLIT = {"mutants", "reference_services"}
-#: Worker seconds of the groups that take longest (``--durations=0`` of a whole run on this 2-core machine,
-#: 2026-11-28). xdist hands groups out in queue order, and by default it queues them by test count, which put the
-#: few-but-slow mutant groups last: one worker ran them alone for minutes at the end. Queued longest first instead,
-#: the two workers finish close together. A group not listed here follows, in xdist's usual order.
+#: Worker seconds of the groups that take longest (setup + call + teardown in ``--durations=0`` of a whole
+#: ``scripts/test`` run on this 2-core machine, 2026-12-02, load average 2-4, 1,253 worker seconds in all). xdist
+#: hands groups out in queue order, and by default it queues them by test count, which put the few-but-slow mutant
+#: groups last: one worker ran them alone for minutes at the end. Queued longest first instead, the two workers
+#: finish close together. A group not listed here follows, in xdist's usual order.
 _COST_S: dict[str, float] = {
-    "reference-fleet": 401,
-    "mutants/events": 331,
-    "mutants/flows": 304,
-    "mutants/health_metrics": 206,
-    "events": 179,
-    "migrations": 119,
-    "fixtures": 84,
-    "reference_services/scheduler": 67,
-    "reference_services/api_gateway": 57,
-    "reference_services/import_export": 56,
-    "reference_services/workflow": 53,
-    "mutants/migrations": 42,
-    "reference_services/document_generator": 39,
-    "reference_services/rules_engine": 37,
+    "mutants/flows": 200,
+    "reference-fleet": 180,
+    "mutants/events": 154,
+    "events": 98,
+    "fixtures": 98,
+    "mutants/health_metrics": 93,
+    "migrations": 67,
+    "reference_services/workflow": 45,
+    "reference_services/import_export": 32,
+    "reference_services/rules_engine": 32,
+    "reference_services/api_gateway": 31,
+    "mutants/migrations": 30,
+    "reference_services/document_generator": 28,
+    "reference_services/configuration": 22,
 }
 
 

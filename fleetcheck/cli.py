@@ -106,17 +106,21 @@ def _open_target(
     fleet_file: Path | None,
     services: list[str],
     progress: Callable[[str], None],
+    fork_server: bool | None = None,
 ) -> AbstractContextManager[Target]:
     from fleetcheck.targets import TargetFile, TargetFileError
 
     if target_file is None:
         from fleetcheck.reference import ReferenceFleet
 
-        return ReferenceFleet(fleet=fleet, services=services or None, progress=progress)
+        return ReferenceFleet(fleet=fleet, services=services or None, progress=progress, fork_server=fork_server)
     try:
         return nullcontext(TargetFile.load(target_file, fleet_file=fleet_file))
     except (TargetFileError, FleetFileError) as exc:
         _fail(EXIT_USAGE, str(exc))
+
+
+_NO_FORK_SERVER_HELP = "Start each reference service as a plain `python -m` process, not forked from a fork server."
 
 
 @app.command()
@@ -147,6 +151,7 @@ def verify(
     baseline_reason: Annotated[
         str, typer.Option("--baseline-reason", help="The reason written for every entry of --write-baseline.")
     ] = "",
+    no_fork_server: Annotated[bool, typer.Option("--no-fork-server", help=_NO_FORK_SERVER_HELP)] = False,
 ) -> None:
     """Verify a fleet against the contract, print the scorecard, write JUnit XML, JSON and HTML reports."""
     from fleetcheck.baseline import Baseline, BaselineError, apply_baseline, write_baseline
@@ -170,7 +175,8 @@ def verify(
             _fail(EXIT_USAGE, str(exc))
     with _Progress(console) as progress:
         try:
-            with _open_target(target, fleet, fleet_file, services, progress) as opened:
+            fork_server = False if no_fork_server else None
+            with _open_target(target, fleet, fleet_file, services, progress, fork_server) as opened:
                 report = run_verify(opened, areas=areas or None, services=services or None, checks=check,
                                     progress=progress, schema_baseline=baseline)  # fmt: skip
         except UnknownSelectionError as exc:
@@ -215,6 +221,7 @@ def report(
 def up(
     service: Annotated[list[str] | None, typer.Option("--service", help="Only this service (repeatable).")] = None,
     fleet_file: Annotated[Path | None, typer.Option("--fleet", help="A fleet file (default: packaged).")] = None,
+    no_fork_server: Annotated[bool, typer.Option("--no-fork-server", help=_NO_FORK_SERVER_HELP)] = False,
 ) -> None:
     """Run the reference fleet on embedded infrastructure until Ctrl-C; print each service's URL."""
     from fleetcheck.reference import ReferenceFleet
@@ -231,7 +238,8 @@ def up(
     try:
         with _Progress(console) as progress:
             try:
-                running = ReferenceFleet(fleet=fleet, services=service or None, progress=progress)
+                running = ReferenceFleet(fleet=fleet, services=service or None, progress=progress,
+                                         fork_server=False if no_fork_server else None)  # fmt: skip
                 running.start()
             except _environment_errors() as exc:
                 _fail(EXIT_ENVIRONMENT, str(exc))

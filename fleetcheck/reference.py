@@ -62,6 +62,8 @@ class ReferenceFleet:
         workdir: where data directories and logs go (default: a fresh temporary directory, removed on exit).
         infrastructure: PostgreSQL and Kafka already running (e.g. shared by many runs in one test session); the
             fleet uses them and leaves them running on exit. Default: start embedded ones and stop them on exit.
+        fork_server: fork the services and their migration runs from one process that imported what they share
+            (default where the platform can fork); ``False`` starts each as a plain ``python -m`` process.
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class ReferenceFleet:
         progress: Callable[[str], None] | None = None,
         workdir: Path | None = None,
         infrastructure: Infrastructure | None = None,
+        fork_server: bool | None = None,
     ) -> None:
         self._fleet = fleet or load_fleet()
         self._wanted = services
@@ -82,6 +85,7 @@ class ReferenceFleet:
         self._say = progress or (lambda _message: None)
         self._given_workdir = workdir
         self._given_infra = infrastructure
+        self._fork_server = fork_server
         self._workdir: Path | None = None
         self._infra: Infrastructure | None = None
         self._running: Any = None
@@ -112,6 +116,7 @@ class ReferenceFleet:
         self.startup_s = time.perf_counter() - started
 
     def _start(self) -> None:
+        from fleetcheck.fixtures._forkserver import fork_available
         from fleetcheck.fixtures.infra import start_infrastructure
         from fleetcheck.fixtures.launcher import FleetLauncher
 
@@ -130,6 +135,7 @@ class ReferenceFleet:
             topics=[(t.name, t.partitions) for t in self._fleet.topics],
             # a shared or external server may hold other runs' databases: give this run its own names
             unique_databases=self._given_infra is not None or self._infra.postgres.faults is None,
+            fork_server=fork_available() if self._fork_server is None else self._fork_server,
         )
         self._say(f"starting {len(launches)} service(s): {', '.join(launch.name for launch in launches)}")
         self._running = launcher.launch(launches)

@@ -97,7 +97,7 @@ class ServiceConfig:
     storage_dir: str | None = None
     live_rss_limit_bytes: int = DEFAULT_RSS_LIMIT
     dependency_timeout_s: float = 2.0
-    outbox_poll_s: float = 0.2
+    outbox_poll_s: float = 1.0
 
     @classmethod
     def from_env(
@@ -130,7 +130,7 @@ class ServiceConfig:
             storage_dir=env.get("FLEET_STORAGE_DIR") or None,
             live_rss_limit_bytes=_int(env, "FLEET_LIVE_RSS_LIMIT_BYTES", DEFAULT_RSS_LIMIT, low=1) or DEFAULT_RSS_LIMIT,
             dependency_timeout_s=_float(env, "FLEET_DEPENDENCY_TIMEOUT_S", 2.0),
-            outbox_poll_s=_float(env, "FLEET_OUTBOX_POLL_S", 0.2),
+            outbox_poll_s=_float(env, "FLEET_OUTBOX_POLL_S", 1.0),
         )
 
     def service_url(self, name: str) -> str:

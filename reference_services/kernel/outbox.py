@@ -10,13 +10,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, Index, String, Uuid, func, select, text, update
+from sqlalchemy import DateTime, Index, String, Uuid, event, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from .db import Database
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["OutboxEvent", "OutboxRelay", "ProcessedEvent", "add_event", "cloud_event"]
 
 _log = logging.getLogger("reference_services.outbox")
+#: Set in a session's ``info`` by ``add_event``: once that session commits, the relay has rows to send.
+_STAGED = "reference_services.outbox.staged"
 
 
 class OutboxEvent(Base):
@@ -110,6 +114,7 @@ def add_event(
             created_at=func.clock_timestamp(),
         )
     )
+    session.info[_STAGED] = True
     return event
 
 
@@ -117,7 +122,10 @@ class OutboxRelay:
     """Background task: publishes pending outbox rows in batches, marking them only after a successful delivery.
 
     Rows are locked with ``FOR UPDATE SKIP LOCKED`` so several replicas can relay. A broker error leaves the rows
-    pending for the next poll (never dropped). librdkafka's flush runs in a worker thread, off the event loop.
+    pending for the next pass (never dropped). librdkafka's flush runs in a worker thread, off the event loop.
+    A pass starts ``linger_s`` after a transaction of this process that staged an event commits (a session event),
+    so that the writes of those milliseconds go out in one batch, and every ``poll_s`` in any case: for rows another
+    replica staged, or rows left pending by a broker error.
     """
 
     def __init__(
@@ -126,18 +134,21 @@ class OutboxRelay:
         *,
         bootstrap: str,
         metrics: ServiceMetrics,
-        poll_s: float = 0.2,
-        batch_size: int = 100,
+        poll_s: float = 1.0,
+        linger_s: float = 0.02,
+        batch_size: int = 500,
         delivery_timeout_s: float = 3.0,  # short: an undelivered row stays pending and the next poll retries it
     ) -> None:
         self.database = database
         self.bootstrap = bootstrap
         self.metrics = metrics
         self.poll_s = poll_s
+        self.linger_s = linger_s
         self.batch_size = batch_size
         self.delivery_timeout_s = delivery_timeout_s
         self._producer: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._staged = asyncio.Event()
         metrics.enable_events()
 
     def producer_config(self) -> dict[str, Any]:
@@ -156,6 +167,7 @@ class OutboxRelay:
         return Producer(self.producer_config())
 
     async def start(self) -> None:
+        event.listen(self.database.sessions, "after_commit", self._after_commit)
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
@@ -163,27 +175,37 @@ class OutboxRelay:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if event.contains(self.database.sessions, "after_commit", self._after_commit):
+            event.remove(self.database.sessions, "after_commit", self._after_commit)
         if self._producer is not None:
             await asyncio.to_thread(self._producer.flush, 2.0)
 
+    def _after_commit(self, session: Any) -> None:
+        if session.info.pop(_STAGED, False):
+            self._staged.set()  # sessions commit on the event loop's thread, where the relay waits
+
     async def _run(self) -> None:
         while True:
+            self._staged.clear()
             try:
                 published = await self.relay_once()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # a broken broker or database must not kill the relay
                 _log.warning("outbox relay pass failed, rows stay pending: %s", error)
-                published = 0
+                await asyncio.sleep(self.poll_s)  # not at once on the next commit: the broker or database is down
+                continue
             if published < self.batch_size:
-                await asyncio.sleep(self.poll_s)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._staged.wait(), self.poll_s)
+                    await asyncio.sleep(self.linger_s)
 
     async def relay_once(self) -> int:
         """One pass: publish up to ``batch_size`` pending rows; returns how many were marked published."""
         async with self.database.system_transaction() as session:
             rows = (
-                await session.scalars(
-                    select(OutboxEvent)
+                await session.execute(
+                    select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.key, OutboxEvent.value, OutboxEvent.headers)
                     .where(OutboxEvent.published_at.is_(None))
                     .order_by(OutboxEvent.created_at)
                     .limit(self.batch_size)
@@ -195,10 +217,16 @@ class OutboxRelay:
                 await session.execute(
                     update(OutboxEvent).where(OutboxEvent.id.in_(delivered)).values(published_at=func.now())
                 )
-        await self._refresh_pending()
+            # in the same transaction: one round trip, and it already counts the rows just marked as published
+            pending = await session.scalar(
+                select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+            )
+        assert self.metrics.outbox_pending is not None
+        self.metrics.outbox_pending.set(pending or 0)
         return len(delivered)
 
-    async def _publish(self, rows: list[OutboxEvent] | Any) -> list[uuid.UUID]:
+    async def _publish(self, rows: Sequence[Any]) -> list[uuid.UUID]:
+        """Produce ``rows`` (``id``, ``topic``, ``key``, ``value``, ``headers``); the ids whose delivery succeeded."""
         if self._producer is None:
             self._producer = await asyncio.to_thread(self._make_producer)
         delivered: list[uuid.UUID] = []
@@ -229,11 +257,3 @@ class OutboxRelay:
             # (an in-memory broker restarted): start the next batch with a new one. The rows stay pending.
             self._producer = None
         return delivered
-
-    async def _refresh_pending(self) -> None:
-        async with self.database.system_transaction() as session:
-            pending = await session.scalar(
-                select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
-            )
-        assert self.metrics.outbox_pending is not None
-        self.metrics.outbox_pending.set(pending or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from reference_services.kernel.outbox import OutboxEvent, add_event
@@ -79,10 +79,7 @@ class MasterDataService:
         started = time.perf_counter()
         async with self.database.tenant_transaction(tenant) as session:
             await self._check_parent(session, spec, tenant, values, own_id=None)
-            row = spec.model(tenant_id=tenant, **values)
-            session.add(row)
-            await self._flush(session, spec, values)
-            await session.refresh(row)
+            row = await self._insert(session, spec, {"tenant_id": tenant, **values})
             body = to_json(spec, row)
             self._event(session, spec, "created", row, body, correlation_id)
         self._done(spec, "create", started)
@@ -164,6 +161,15 @@ class MasterDataService:
         model: Any = spec.model
         query = select(model).where(model.id == entity_id, model.tenant_id == tenant)
         return await session.scalar(query.with_for_update() if for_update else query)
+
+    async def _insert(self, session: AsyncSession, spec: EntitySpec, values: dict[str, Any]) -> Any:
+        """INSERT ... RETURNING: the row as stored (server defaults, numeric scale) in one round trip, not two."""
+        try:
+            return await session.scalar(insert(spec.model).values(**values).returning(spec.model))
+        except IntegrityError as error:
+            if _is_unique_violation(error):
+                raise DuplicateKey(spec, values.get(spec.key)) from None
+            raise
 
     async def _flush(self, session: AsyncSession, spec: EntitySpec, values: dict[str, Any]) -> None:
         try:

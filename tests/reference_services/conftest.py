@@ -10,6 +10,8 @@ other xdist mode the services stay up until the session ends.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,13 +56,23 @@ class FolderFleets:
 
 
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
-    """The one PostgreSQL + Tansu of this session (of this xdist worker)."""
-    started = start_infrastructure(tmp_path_factory.mktemp("infra"))
+def infra() -> Iterator[Infrastructure]:
+    """The one PostgreSQL + Tansu of this session (of this xdist worker).
+
+    Not under pytest's basetemp: a pytest session that starts meanwhile (another run on this machine) sets
+    /tmp/pytest-of-<user> back to mode 0700, and PostgreSQL, which runs as another user when we are root, then loses
+    its data directory (measured: "PANIC: could not open file .../global/pg_control: Permission denied").
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="fleetcheck-services-infra-"))
+    workdir.chmod(0o755)  # the embedded PostgreSQL runs as an unprivileged user when we are root
     try:
-        yield started
+        started = start_infrastructure(workdir)
+        try:
+            yield started
+        finally:
+            started.close()
     finally:
-        started.close()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
