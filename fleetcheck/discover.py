@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -440,7 +441,7 @@ def _comments(service: DiscoveredService) -> list[str]:
     others = sorted(n for n in service.families if not (n.endswith("_build_info") or _UP_GAUGE.match(n)))
     if others:
         lines.append(f"# {len(others)} more metric families were exposed; declare those your contract requires:")
-        lines += [f"#   {', '.join(others[i : i + 6])}" for i in range(0, len(others), 6)]
+        lines += textwrap.wrap(", ".join(others), 116, initial_indent="#   ", subsequent_indent="#   ")
     return [*lines, ""]
 
 
@@ -463,4 +464,8 @@ def target_file_text(services: list[DiscoveredService], fleet_file: str, bootstr
             "# faults: commands that break and restore each dependency (fault checks are not run without them):"
         )
         lines += [f"#   {h}: {{stop: '...', start: '...', freeze: '...', thaw: '...'}}" for h in hooks]
+        lines.append(
+            "# and under a service, lifecycle: {start: '...', stop: '...'} boots it with each dependency stopped "
+            "(HEALTH-BOOT)"
+        )
     return "\n".join(lines) + "\n"

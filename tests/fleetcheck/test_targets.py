@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,7 +14,6 @@ from fleetcheck.targets import Endpoint, TargetFile, TargetFileError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
 
 def _error(write_target: Callable[[str], Path], text: str) -> str:
@@ -165,3 +165,13 @@ def test_failed_login_leaves_no_token_and_says_why(write_target: Callable[[str],
 
 def test_endpoint_url_joins_base_and_path_with_one_slash() -> None:
     assert Endpoint.of(load_fleet(), "auth", "http://h:1/prefix/").url("/health") == "http://h:1/prefix/health"
+
+
+_EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = [*sorted(_EXAMPLES_DIR.rglob("target*.yaml")), _EXAMPLES_DIR / "deployed-fleet.yaml"]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name + "/" + p.name)
+def test_every_example_target_file_loads_with_its_fleet(path: Path) -> None:
+    target = TargetFile.load(path)
+    assert target.endpoints  # the README's examples name services that the fleet they point at declares
