@@ -247,6 +247,15 @@ def test_route_templates_fail_when_cardinality_grows_with_ids(run: Any, fleet: F
     )
 
 
+def test_route_templates_do_not_count_the_first_health_request_as_growth(run: Any, fleet: Fleet) -> None:
+    # `verify --area metrics` alone: nothing requested /health before the traffic, so its route value is new too
+    ids = ("/users/" + UUID, "/users/" + UUID.replace("3f", "4e"))
+    sent = [("/health", 200)] * 5 + [(p, 401) for p in ids]
+    obs = _traffic(fleet, "auth", sent, [("/health", "200", 5), ("/users/{user_id}", "401", 2)], ids)
+    result = run("METRICS-ROUTE-TEMPLATES", "auth", obs)
+    assert result.outcome is Outcome.PASSED, [f.message() for f in result.findings]
+
+
 # --- business operations ------------------------------------------------------------------------------------------
 
 
