@@ -105,7 +105,10 @@ def _finding(
     evidence: tuple[tuple[str, str], ...] = ()
     if exchange is not None:
         evidence = (
-            ("request", f"{exchange.request_line()} ({exchange.url})"),
+            (
+                "request",
+                f"{exchange.request_line()} ({exchange.url})" + (f", {exchange.moment}" if exchange.moment else ""),
+            ),
             ("response", exchange.error or f"{exchange.status} {exchange.body[:300].decode('utf-8', 'replace')}"),
         )
     return Finding(check_id, ctx.service.name, expected=expected, observed=observed, hint=hint, evidence=evidence)

@@ -5,7 +5,7 @@ Observers (in ``fleetcheck.observe``) fill these in over real sockets; checks on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = [
     "BootObservation",
@@ -32,6 +32,8 @@ class HttpExchange:
     elapsed_s: float
     error: str = ""
     request_headers: tuple[tuple[str, str], ...] = ()
+    #: when in the run it was made, where that matters to a finding ("after the traffic"); "" for most
+    moment: str = ""
 
     def header(self, name: str) -> str | None:
         """The first value of a response header, case-insensitively, or ``None``."""
@@ -88,10 +90,18 @@ class HealthSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class MetricsSnapshot:
-    """One scrape in the default format and one asking for OpenMetrics."""
+    """One scrape in the default format and one asking for OpenMetrics.
+
+    The runner takes one at rest and one after the traffic, operations, flows and events (each exchange's
+    ``moment`` says so), and the metrics checks judge both.
+    """
 
     text: HttpExchange
     openmetrics: HttpExchange
+
+    def at(self, moment: str) -> MetricsSnapshot:
+        """The same scrapes, marked as taken at ``moment``."""
+        return MetricsSnapshot(replace(self.text, moment=moment), replace(self.openmetrics, moment=moment))
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,6 +181,15 @@ def _result(
     )
 
 
+def _once(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """The same violation seen on several observations (a lint problem in both scrapes) is reported once, with the
+    evidence of its first sighting."""
+    seen: dict[tuple[str, str, str, str], Finding] = {}
+    for f in findings:
+        seen.setdefault((f.check_id, f.service, f.observed, f.expected), f)
+    return tuple(seen.values())
+
+
 def merge_results(results: Iterable[CheckResult]) -> CheckResult:
     """One result for a check judged on several observations (e.g. each dependency x fault mode).
 
@@ -199,7 +208,7 @@ def merge_results(results: Iterable[CheckResult]) -> CheckResult:
         area=first.area,
         service=first.service,
         outcome=outcome,
-        findings=tuple(f for r in parts for f in r.findings),
+        findings=_once(f for r in parts for f in r.findings),
         reason="; ".join(reasons) if outcome is Outcome.NOT_RUN else "",
         duration_s=sum(r.duration_s for r in parts),
         claim=first.claim,

@@ -34,7 +34,7 @@ from fleetcheck.steps import StepsNotPossible, observe_operation
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import DependencySpec, Fleet, ServiceSpec
-    from fleetcheck.contracts.observations import BootObservation, FaultObservation, HttpExchange
+    from fleetcheck.contracts.observations import BootObservation, FaultObservation, HttpExchange, MetricsSnapshot
     from fleetcheck.contracts.registry import Registry
     from fleetcheck.targets import Endpoint, Target
 
@@ -215,6 +215,7 @@ class _Run:
             self._migrations_phase(services)
             self._flows_phase(services)  # before events: its Kafka outage must not be what a flow waits out
             self._events_phase(services)
+            self._settled_scrape_phase(services)  # before faults and boots: they restart what they break
             self._fault_phase(services)
             self._boot_phase(services)  # last: it restarts services
         results = list(self.plan.not_run)
@@ -242,6 +243,27 @@ class _Run:
         if "metrics" in needs:
             self._observe(service, "metrics", lambda: observe_metrics(self._endpoint(service)))
 
+    def _settled_scrape_phase(self, services: list[str]) -> None:
+        """A second scrape once traffic, operations, flows and events have run and consumers caught up: a family
+        that goes wrong only under traffic (a label value that appears later, buckets that stop being cumulative) is
+        judged by the same checks as the first scrape."""
+        wanted = [s for s in services if (s, "metrics") in self.observed]
+        if not wanted:
+            return
+        self.say(f"scraping {len(wanted)} service(s) again after the traffic")
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(wanted)))) as pool:
+            later = dict(zip(wanted, pool.map(self._scrape_again, wanted), strict=True))
+        for service, snapshot in later.items():
+            if snapshot is not None:
+                self.observed[(service, "metrics")][0].append(snapshot)
+
+    def _scrape_again(self, service: str) -> MetricsSnapshot | None:
+        try:
+            return observe_metrics(self._endpoint(service)).at("after the traffic")
+        except Exception as exc:  # see _observe
+            self.observed[(service, "metrics")][1].append(f"the scrape after the traffic failed: {exc!r}")
+            return None
+
     def _observe(self, service: str, kind: str, observer: Callable[[], Any]) -> None:
         try:
             self.observed[(service, kind)] = ([observer()], [])
@@ -256,13 +278,17 @@ class _Run:
                 self.say(f"sending known traffic to {service}")
                 endpoint, routes = self._endpoint(service), [spec.route(r) for r in spec.id_routes]
                 self._observe(service, "traffic", partial(observe_traffic, endpoint, routes))
-            if "operation" in needs:
+            if needs & {"operation", "metrics"}:
+                # also for the metrics checks alone: their second scrape must follow real business traffic
                 self.say(f"running the declared operations of {service}")
                 try:
-                    self.observed[(service, "operation")] = self._operations(service, spec)
+                    operations = self._operations(service, spec)
                 except Exception as exc:  # see _observe
                     why = f"fleetcheck could not run the operations of {service}: {exc!r}"
                     self.errors[(service, "operation")] = why
+                else:
+                    if "operation" in needs:
+                        self.observed[(service, "operation")] = operations
 
     def _operations(self, service: str, spec: ServiceSpec) -> _Observed:
         if not spec.operations:

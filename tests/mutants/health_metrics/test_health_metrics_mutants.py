@@ -49,6 +49,8 @@ MUTANTS = [
     Mutant("business_counter_frozen", "master-data", "METRICS-BUSINESS-MOVES", "master_data_crud_operations_total"),
     Mutant("millisecond_gauge", "organization", "METRICS-LINT", "organization_sync_latency_milliseconds"),
     Mutant("email_in_label", "auth", "METRICS-NO-PII", "auth_logins_by_user_total"),
+    # judged on the scrape after the declared operations: at rest the family has no sample
+    Mutant("phone_label_after_create", "master-data", "METRICS-NO-PII", "label phone holds a Bangladeshi mobile"),
 ]
 
 
