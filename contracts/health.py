@@ -539,6 +539,23 @@ def check_ready_bounded(ctx: CheckContext, fault: FaultObservation) -> Iterator[
     yield from _judge_ready_during_fault(ctx, fault, "HEALTH-READY-BOUNDED")
 
 
+def _judge_independent(
+    ctx: CheckContext, fault: FaultObservation, check_id: str, read: HttpExchange, hint: str
+) -> Iterator[Finding]:
+    budget = ctx.settings.health_latency_budget_s
+    if read.error or read.status != 200 or read.elapsed_s > budget:
+        answer = f"got no answer ({read.error})" if read.error else f"answered {read.status}"
+        yield _finding(
+            ctx,
+            check_id,
+            observed=f"{read.request_line()} {answer} after {read.elapsed_s:.2f} s while {fault.dependency} was "
+            f"{'stopped' if fault.mode == 'stop' else 'frozen'}",
+            expected=f"200 within {budget:g} s: it never depends on a dependency",
+            hint=hint,
+            exchange=read,
+        )
+
+
 @CHECKS.register(
     "HEALTH-LIVE-INDEPENDENT",
     area=AREA,
@@ -546,21 +563,31 @@ def check_ready_bounded(ctx: CheckContext, fault: FaultObservation) -> Iterator[
     claim="live stays 200 within the latency budget while a dependency is stopped or hangs",
 )
 def check_live_independent(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding | Judged]:
-    live, budget = fault.during_live, ctx.settings.health_latency_budget_s
-    if live is None:
+    if fault.during_live is None:
         raise NotApplicable(f"{ctx.service.name} declares no live endpoint")
     yield Judged(1, f"live reads with {fault.dependency} {fault.mode}")
-    if live.error or live.status != 200 or live.elapsed_s > budget:
-        answer = f"got no answer ({live.error})" if live.error else f"answered {live.status}"
-        yield _finding(
-            ctx,
-            "HEALTH-LIVE-INDEPENDENT",
-            observed=f"{live.request_line()} {answer} after {live.elapsed_s:.2f} s while {fault.dependency} was "
-            f"{'stopped' if fault.mode == 'stop' else 'frozen'}",
-            expected=f"200 within {budget:g} s: liveness never depends on a dependency",
-            hint="Liveness must only judge the process itself (memory); a failing live gets the pod restarted.",
-            exchange=live,
-        )
+    hint = "Liveness must only judge the process itself (memory); a failing live gets the pod restarted."
+    yield from _judge_independent(ctx, fault, "HEALTH-LIVE-INDEPENDENT", fault.during_live, hint)
+
+
+@CHECKS.register(
+    "HEALTH-CHEAP-INDEPENDENT",
+    area=AREA,
+    needs="fault",
+    claim="the cheap health endpoint stays 200 within the latency budget while a dependency is stopped or hangs",
+)
+def check_cheap_independent(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding | Judged]:
+    health = fault.during_health
+    if health is None:
+        raise NotApplicable(f"{ctx.service.name} declares no health endpoint apart from live and ready")
+    if fault.during_live is not None and fault.during_live.path == health.path:
+        raise NotApplicable(f"{health.path} is also the live endpoint: HEALTH-LIVE-INDEPENDENT judges it")
+    yield Judged(1, f"health reads with {fault.dependency} {fault.mode}")
+    hint = (
+        "The cheap health endpoint answers from the process alone (SPEC.md: it must not call dependencies); load "
+        "balancers and probes call it often, and one that queries the database turns an outage into a flood."
+    )
+    yield from _judge_independent(ctx, fault, "HEALTH-CHEAP-INDEPENDENT", health, hint)
 
 
 @CHECKS.register(

@@ -132,6 +132,7 @@ def fault(service: ServiceSpec, dependency: str = "postgres", **changes: Any) ->
         "baseline_ready": ready_up(service),
         "during_ready": ready_down(service, dependency, elapsed_s=0.05),
         "during_live": exchange("/health/live", body={"status": "ok", "timestamp": stamp()}, headers=JSON_HEADERS),
+        "during_health": exchange("/health", body=fleet_bodies(service)["health"], headers=JSON_HEADERS),
         "recovered_ready": ready_up(service),
         "recovery_s": 1.2,
         "start_time_before": 1_749_999_000.0,

@@ -35,7 +35,12 @@ SNAPSHOT_CHECKS = [
     "HEALTH-STATS",
     "HEALTH-LATENCY",
 ]
-FAULT_CHECKS = ["HEALTH-READY-REFLECTS-DEPS", "HEALTH-LIVE-INDEPENDENT", "HEALTH-READY-RECOVERS"]
+FAULT_CHECKS = [
+    "HEALTH-READY-REFLECTS-DEPS",
+    "HEALTH-LIVE-INDEPENDENT",
+    "HEALTH-CHEAP-INDEPENDENT",
+    "HEALTH-READY-RECOVERS",
+]
 
 
 @pytest.mark.parametrize("check_id", SNAPSHOT_CHECKS)
@@ -269,6 +274,21 @@ def test_live_independent_fails_when_live_follows_the_dependency(run: Any, fleet
     live = exchange("/health/live", status=503, body={"status": "error", "timestamp": stamp()}, elapsed_s=2.0)
     message = _failing(run, "HEALTH-LIVE-INDEPENDENT", "auth", fault(svc, during_live=live))[0]
     assert "GET /health/live answered 503 after 2.00 s while postgres was stopped" in message
+
+
+def test_cheap_health_fails_when_it_queries_the_stopped_database(run: Any, fleet: Fleet) -> None:
+    svc = fleet.service("auth")
+    health = exchange("/health", status=503, body={"status": "error"}, elapsed_s=0.4)
+    message = _failing(run, "HEALTH-CHEAP-INDEPENDENT", "auth", fault(svc, during_health=health))[0]
+    assert "GET /health answered 503 after 0.40 s while postgres was stopped" in message
+
+
+def test_cheap_health_is_not_run_where_it_is_the_live_endpoint(run: Any, fleet: Fleet) -> None:
+    svc = fleet.service("auth")
+    same = exchange("/health/live", body={"status": "ok", "timestamp": stamp()}, headers=JSON_HEADERS)
+    result = run("HEALTH-CHEAP-INDEPENDENT", "auth", fault(svc, during_health=same))
+    assert result.outcome is Outcome.NOT_RUN
+    assert "is also the live endpoint" in result.reason
 
 
 def test_ready_recovers_fails_slow_recovery_and_restart(run: Any, fleet: Fleet) -> None:

@@ -38,6 +38,7 @@ MUTANTS = [
     Mutant("ready_hardcoded", "organization", "HEALTH-READY-REFLECTS-DEPS", "answered 200 while"),
     Mutant("check_without_timeout", "master-data", "HEALTH-READY-BOUNDED", "while postgres was frozen"),
     Mutant("live_checks_dependencies", "auth", "HEALTH-LIVE-INDEPENDENT", "answered 503"),
+    Mutant("health_queries_database", "organization", "HEALTH-CHEAP-INDEPENDENT", "GET /health answered 503"),
     Mutant("timestamp_without_offset", "organization", "HEALTH-TIMESTAMP", "offset"),
     Mutant("ready_omits_kafka", "auth", "HEALTH-READY-LISTS-DEPS", "kafka"),
     Mutant("health_cacheable", "organization", "HEALTH-NO-STORE", "Cache-Control"),
