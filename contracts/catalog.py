@@ -31,6 +31,7 @@ __all__ = [
     "Revision",
     "RevisionTrace",
     "RlsProbe",
+    "RlsWriteProbe",
     "RuntimeRole",
     "SeedRecord",
     "Table",
@@ -216,6 +217,24 @@ class RlsProbe:
 
 
 @dataclass(frozen=True, slots=True)
+class RlsWriteProbe:
+    """One write across tenants tried on ``table`` as ``role``, with the tenancy setting set to the seeded tenant,
+    and rolled back: ``action`` is ``insert`` (a copy of the seeded row for another tenant) or ``update`` (the seeded
+    row moved to another tenant). ``error`` is ``""`` when the write went through, else the first line of
+    PostgreSQL's refusal (a policy's WITH CHECK says "new row violates row-level security policy").
+    """
+
+    table: str
+    role: str
+    action: str
+    error: str
+
+    @property
+    def refused_by_policy(self) -> bool:
+        return "row-level security" in self.error
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogObservation:
     """A migrated database: its catalog, its runtime role and the RLS probes made as that role.
 
@@ -227,6 +246,8 @@ class CatalogObservation:
     runtime_role: RuntimeRole | None
     probes: tuple[RlsProbe, ...] = ()
     read_only: bool = False
+    #: writes across tenants (fresh databases only: a live one is never written)
+    write_probes: tuple[RlsWriteProbe, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -350,9 +350,12 @@ class EventConventions(_Model):
 
 
 class TenancySpec(_Model):
-    """The PostgreSQL setting row-level security policies read for the caller's tenant."""
+    """The PostgreSQL setting row-level security policies read for the caller's tenant, and what a query with no
+    tenant set must do: see no rows (``no-rows``, the default), or fail loudly (``error``) where the fleet prefers
+    that."""
 
     setting: str = "app.tenant_id"
+    unset: Literal["no-rows", "error"] = "no-rows"
 
 
 class LoginSpec(_Model):

@@ -743,8 +743,7 @@ def check_rls_forced(ctx: CheckContext, observation: CatalogObservation) -> Iter
 
 
 def _probe_closed(probe: RlsProbe) -> bool:
-    # An error (e.g. ''::uuid raising) returns no rows either: closed, though noisy; a grant error shows in the
-    # seeded-tenant probe instead, which must read rows.
+    # An error returns no rows either: closed; whether an error is acceptable is judged apart (tenancy.unset).
     return probe.visible is None or probe.visible == 0
 
 
@@ -786,6 +785,52 @@ def check_rls_fails_closed(ctx: CheckContext, observation: CatalogObservation) -
                 "'')::uuid and nothing else (no OR ... IS NULL, no USING (true))",
                 evidence,
             )
+        elif probe.visible is None and ctx.fleet.tenancy.unset == "no-rows":
+            yield _finding(
+                ctx,
+                check_id,
+                f"{probe.table} as {probe.role} with {setting} {probe.setting} fails instead of showing no rows: "
+                f"{probe.error}",
+                "0 rows and no error: a request without a tenant sees nothing (the fleet file's tenancy.unset is "
+                "no-rows)",
+                f"read the setting with NULLIF(current_setting('{setting}', true), '')::uuid, which is NULL when "
+                "unset or empty; or, if the fleet prefers loud errors, declare tenancy: {unset: error}",
+                evidence,
+            )
+
+
+@_register(
+    "MIGRATIONS-RLS-WITH-CHECK",
+    "as the runtime role with one tenant set, a tenant table refuses a row of another tenant: neither an insert for "
+    "it nor an update that moves a row to it passes the policy",
+    "catalog",
+)
+def check_rls_with_check(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
+    check_id = "MIGRATIONS-RLS-WITH-CHECK"
+    if observation.read_only:
+        raise NotApplicable(f"the {observation.source} is only read, never written (writes are tried on fresh databases)")
+    judged = [p for p in observation.write_probes if not p.error or p.refused_by_policy]
+    if not judged:
+        others = "; ".join(f"{p.action} on {p.table}: {p.error}" for p in observation.write_probes[:3])
+        raise NotApplicable(
+            f"no write across tenants could be tried {_where(observation)}" + (f" ({others})" if others else "")
+        )
+    yield Judged(len(judged), "writes across tenants")
+    setting = ctx.fleet.tenancy.setting
+    for probe in judged:
+        if probe.error:
+            continue
+        what = "inserted a row for another tenant" if probe.action == "insert" else "moved a row to another tenant"
+        yield _finding(
+            ctx,
+            check_id,
+            f"{probe.table} as {probe.role} with {setting} set to the seeded tenant: the {probe.action} "
+            f"went through ({what}; rolled back)",
+            "new row violates row-level security policy",
+            f"give the policy WITH CHECK (tenant_id = NULLIF(current_setting('{setting}', true), '')::uuid), or "
+            "leave WITH CHECK out so that USING applies to new rows too; no permissive policy FOR INSERT/UPDATE",
+            ("probe", f"{probe.action.upper()} on {probe.table} with tenant_id = another tenant, rolled back"),
+        )
 
 
 @_register(

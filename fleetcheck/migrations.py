@@ -59,6 +59,7 @@ from fleetcheck.contracts.catalog import (
     Revision,
     RevisionTrace,
     RlsProbe,
+    RlsWriteProbe,
     SeedRecord,
 )
 from fleetcheck.contracts.migrations import TENANT, table_rules
@@ -252,6 +253,53 @@ def _probe_one(
         return RlsProbe(table, role, label, seeded, int(row[0]) if row else 0)
     except psycopg.Error as exc:
         return RlsProbe(table, role, label, seeded, None, str(exc).strip().splitlines()[0])
+
+
+def probe_rls_writes(
+    dsn: str, catalog: CatalogSnapshot, tables: list[str], tenant: str, *, setting: str = "app.tenant_id"
+) -> list[RlsWriteProbe]:
+    """As the DSN's role, with ``setting`` = ``tenant`` (whose row each table holds), try to insert a copy of that
+    row for another tenant and to move the row to another tenant; every attempt is rolled back. Fresh databases
+    only: this writes."""
+    other = str(uuid.uuid4())
+    probes: list[RlsWriteProbe] = []
+    with psycopg.connect(dsn, connect_timeout=_CONNECT_TIMEOUT_S) as conn:
+        row = conn.execute("SELECT current_user").fetchone()
+        conn.rollback()
+        role = str(row[0]) if row else "?"
+        for table in tables:
+            name = sql.Identifier(*table.split(".", 1))
+            # the copy keeps every column but the key (its server default makes a new one) and the tenant
+            kept = [c for c in catalog.columns_of(table) if c not in ("id", TENANT)]
+            columns = sql.SQL(", ").join(sql.Identifier(c) for c in [TENANT, *kept])
+            values = sql.SQL(", ").join([sql.Placeholder(), *(sql.Identifier(c) for c in kept)])
+            attempts = {
+                "insert": sql.SQL("INSERT INTO {t} ({c}) SELECT {v} FROM {t} LIMIT 1").format(
+                    t=name, c=columns, v=values
+                ),
+                "update": sql.SQL("UPDATE {t} SET {tenant} = %s WHERE ctid IN (SELECT ctid FROM {t} LIMIT 1)").format(
+                    t=name, tenant=sql.Identifier(TENANT)
+                ),
+            }
+            for action, statement in attempts.items():
+                probes.append(_write_probe(conn, table, role, action, statement, (setting, tenant, other)))
+    return probes
+
+
+def _write_probe(
+    conn: psycopg.Connection[Any], table: str, role: str, action: str, statement: sql.Composed,
+    state: tuple[str, str, str],
+) -> RlsWriteProbe:  # fmt: skip
+    setting, tenant, other = state
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute("SELECT set_config(%s, %s, true)", [setting, tenant])
+            done = conn.execute(statement, [other])
+            if done.rowcount == 0:
+                return RlsWriteProbe(table, role, action, "no row of the seeded tenant to copy or move")
+    except psycopg.Error as exc:
+        return RlsWriteProbe(table, role, action, str(exc).strip().splitlines()[0])
+    return RlsWriteProbe(table, role, action, "")
 
 
 _READ_ONLY = "-c default_transaction_read_only=on"
@@ -522,7 +570,8 @@ def fresh_catalog_observation(
     for table in tables:  # the seeded tenant, per table: a table that could not be seeded has nothing to see
         n = 1 if table in seeded else 0
         probes += probe_rls(db.app_dsn, [table], [("seeded tenant", tenant, n)], setting=setting)
-    return CatalogObservation(source, head, role, tuple(probes))
+    writes = probe_rls_writes(db.app_dsn, head, [t for t in tables if t in seeded], tenant, setting=setting)
+    return CatalogObservation(source, head, role, tuple(probes), write_probes=tuple(writes))
 
 
 def observe_migrations(

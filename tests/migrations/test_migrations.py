@@ -99,6 +99,15 @@ def test_rls_probes_see_zero_rows_without_a_tenant_and_the_seeded_row_with_it(ob
     assert {p.table for p in catalog.probes} == {"customers", "vendors", "products", "accounts"}
 
 
+def test_writes_across_tenants_are_tried_and_refused_by_the_policy(observed: dict[str, Any]) -> None:
+    _, catalog = observed["master-data"]
+    assert catalog is not None
+    actions = {(p.table, p.action) for p in catalog.write_probes}
+    assert {("customers", "insert"), ("customers", "update")} <= actions
+    refused = [p for p in catalog.write_probes if p.refused_by_policy]
+    assert len(refused) == len(catalog.write_probes), [p for p in catalog.write_probes if not p.refused_by_policy]
+
+
 def test_no_database_or_role_of_a_run_is_left_behind(postgres_admin_dsn: str, observed: dict[str, Any]) -> None:
     assert observed
     with psycopg.connect(postgres_admin_dsn) as conn:

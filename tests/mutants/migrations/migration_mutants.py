@@ -165,6 +165,34 @@ op.execute("CREATE POLICY tenant_isolation ON organizations USING ({_POLICY}) WI
 """,
     ),
     Mutant(
+        "a policy whose WITH CHECK lets a tenant write another tenant's rows",
+        "MIGRATIONS-RLS-WITH-CHECK",
+        "organizations",
+        upgrade=f"""
+op.execute("DROP POLICY tenant_isolation ON organizations")
+op.execute("CREATE POLICY tenant_isolation ON organizations USING ({_POLICY}) WITH CHECK (true)")
+""",
+        downgrade=f"""
+op.execute("DROP POLICY tenant_isolation ON organizations")
+op.execute("CREATE POLICY tenant_isolation ON organizations USING ({_POLICY}) WITH CHECK ({_POLICY})")
+""",
+    ),
+    Mutant(
+        "a policy that errors when app.tenant_id is unset (current_setting without missing_ok)",
+        "MIGRATIONS-RLS-FAILS-CLOSED",
+        "fails instead of showing no rows",
+        upgrade="""
+op.execute("DROP POLICY tenant_isolation ON organizations")
+op.execute(
+    "CREATE POLICY tenant_isolation ON organizations USING (tenant_id = current_setting('app.tenant_id')::uuid)"
+)
+""",
+        downgrade=f"""
+op.execute("DROP POLICY tenant_isolation ON organizations")
+op.execute("CREATE POLICY tenant_isolation ON organizations USING ({_POLICY}) WITH CHECK ({_POLICY})")
+""",
+    ),
+    Mutant(
         "a migration the models do not know (drift)",
         "MIGRATIONS-MODELS-MATCH",
         "organizations.legacy_code",
