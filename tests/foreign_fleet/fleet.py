@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -66,6 +67,7 @@ TOPICS: dict[str, int] = {
     "catalog.product.deleted": 3,
 }
 _USES_REDIS = {"catalog"}
+_TOKEN_FRESH_S = 200.0  # bazaar's access tokens expire after 300 s
 _BOOT_TIMEOUT_S = 60.0  # a NestJS boot is ~1-2 s; the first TypeORM connection retries while PostgreSQL settles
 _MIGRATION_TIMEOUT_S = 120.0
 
@@ -113,16 +115,31 @@ class Service:
     controls: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SyntheticTenant:
-    """A tenant with one user signed up, and a token pair from its sign-in (access token valid 300 s)."""
+    """A tenant with one user signed up, and a token pair from its sign-in.
+
+    bazaar's access tokens live 300 s, shorter than a session of the tests: :attr:`access_token` signs in again once
+    the one it holds is older than :data:`_TOKEN_FRESH_S`.
+    """
 
     tenant_id: str
     user_id: str
     username: str
     password: str
-    access_token: str
-    refresh_token: str
+    accounts_url: str
+    tokens: dict[str, str]
+    signed_in_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def access_token(self) -> str:
+        if time.monotonic() - self.signed_in_at > _TOKEN_FRESH_S:
+            self.tokens, self.signed_in_at = _sign_in(self.accounts_url, self), time.monotonic()
+        return self.tokens["accessToken"]
+
+    @property
+    def refresh_token(self) -> str:
+        return self.tokens["refreshToken"]
 
 
 @dataclass(slots=True)
@@ -324,15 +341,18 @@ def _sign_up(accounts_url: str, username: str) -> SyntheticTenant:
         )
         if signed_up.status_code != 201:
             raise ControlError(f"accounts POST /api/auth/sign-up answered {signed_up.status_code}: {signed_up.text}")
-        signed_in = client.post(
-            "/api/auth/sign-in", json={"username": username, "password": password, "tenant": tenant_id}
-        )
-        if signed_in.status_code != 201:
-            raise ControlError(f"accounts POST /api/auth/sign-in answered {signed_in.status_code}: {signed_in.text}")
-    tokens = signed_in.json()
-    return SyntheticTenant(
-        tenant_id, signed_up.json()["id"], username, password, tokens["accessToken"], tokens["refreshToken"]
-    )
+    tenant = SyntheticTenant(tenant_id, signed_up.json()["id"], username, password, accounts_url, {})
+    tenant.tokens = _sign_in(accounts_url, tenant)
+    return tenant
+
+
+def _sign_in(accounts_url: str, tenant: SyntheticTenant) -> dict[str, str]:
+    credentials = {"username": tenant.username, "password": tenant.password, "tenant": tenant.tenant_id}
+    signed_in = httpx.post(f"{accounts_url}/api/auth/sign-in", json=credentials, timeout=10.0)
+    if signed_in.status_code != 201:
+        raise ControlError(f"accounts POST /api/auth/sign-in answered {signed_in.status_code}: {signed_in.text}")
+    tokens: dict[str, str] = signed_in.json()
+    return tokens
 
 
 def main() -> None:
