@@ -583,6 +583,37 @@ def check_route_templates(ctx: CheckContext, traffic: TrafficObservation) -> Ite
 
 
 @CHECKS.register(
+    "METRICS-MISSING-ID-NOT-FOUND",
+    area=AREA,
+    needs="traffic",
+    claim="with a tenant's token, an id route requested for an id that does not exist answers 404 (the traffic the "
+    "route counters are judged on reaches the handler, and its error path is not a 500)",
+)
+def check_missing_id_404(ctx: CheckContext, traffic: TrafficObservation) -> Iterator[Finding | Judged]:
+    if not traffic.id_paths:
+        raise NotApplicable(f"the fleet file declares no id route of {ctx.service.name} (id_routes) to request")
+    if not traffic.authorized:
+        raise NotApplicable("the id routes were requested without a tenant token (the target gives none)")
+    by_path = {e.path: e for e in traffic.sent}
+    answered = [by_path[p] for p in traffic.id_paths if p in by_path and not by_path[p].error]
+    if not answered:
+        raise NotApplicable("no id request got an answer (METRICS-COUNTERS-MOVE reports the transport errors)")
+    yield Judged(len(answered), "id requests with a tenant token")
+    for read in answered:
+        if read.status != 404:
+            yield _finding(
+                ctx,
+                "METRICS-MISSING-ID-NOT-FOUND",
+                observed=f"{read.request_line()} answered {read.status} for an id that does not exist, with a valid "
+                "tenant token",
+                expected="404 (SPEC.md: a resource that is not the caller's, or does not exist, is a 404)",
+                hint="Look the id up in the caller's tenant and answer 404 when there is no row; never let a missing "
+                "row reach code that assumes one (a 500), nor answer 403 for it (an existence oracle).",
+                exchange=read,
+            )
+
+
+@CHECKS.register(
     "METRICS-BUSINESS-MOVES",
     area=AREA,
     needs="operation",

@@ -808,7 +808,9 @@ def check_rls_fails_closed(ctx: CheckContext, observation: CatalogObservation) -
 def check_rls_with_check(ctx: CheckContext, observation: CatalogObservation) -> Iterator[Finding | Judged]:
     check_id = "MIGRATIONS-RLS-WITH-CHECK"
     if observation.read_only:
-        raise NotApplicable(f"the {observation.source} is only read, never written (writes are tried on fresh databases)")
+        raise NotApplicable(
+            f"the {observation.source} is only read, never written (writes are tried on fresh databases)"
+        )
     judged = [p for p in observation.write_probes if not p.error or p.refused_by_policy]
     if not judged:
         others = "; ".join(f"{p.action} on {p.table}: {p.error}" for p in observation.write_probes[:3])

@@ -116,6 +116,8 @@ class TrafficObservation:
     sent: tuple[HttpExchange, ...]
     after: HttpExchange
     id_paths: tuple[str, ...]
+    #: whether the id requests carried a tenant's token (then a missing id reaches the handler)
+    authorized: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,14 +152,18 @@ def observe_traffic(
     health_requests: int = 5,
     ids_per_route: int = 2,
     timeout: float = DEFAULT_TIMEOUT_S,
+    token: str | None = None,
 ) -> TrafficObservation:
     """Scrape, send known traffic, scrape again.
 
     The traffic is ``health_requests`` GETs of the cheapest health endpoint plus ``ids_per_route`` GETs per id route
     (full paths: the service's ``api_base`` already applied), each with a fresh uuid, so a counter that moves by
-    anything other than the traffic sent, or a route label that holds a raw id, is visible to the checks. The
-    caller must not send other requests to this service meanwhile.
+    anything other than the traffic sent, or a route label that holds a raw id, is visible to the checks. With a
+    tenant's ``token`` the id requests carry it, so they reach the handler (a missing id must be a 404, not a 500);
+    without one they stop at the authentication (401). The caller must not send other requests to this service
+    meanwhile.
     """
+    bearer = {"Authorization": f"Bearer {token}"} if token else None
     cheap = endpoint.health_path("health") or endpoint.health_path("live") or endpoint.metrics_path
     with observe_client(timeout) as client:
         before = scrape(client, endpoint)
@@ -169,9 +173,11 @@ def observe_traffic(
             for _ in range(ids_per_route):
                 path = fill_id_route(route, str(uuid.uuid4()))
                 id_paths.append(path)
-                sent.append(exchange(client, "GET", endpoint.url(path)))
+                sent.append(exchange(client, "GET", endpoint.url(path), headers=bearer))
         after = scrape(client, endpoint)
-    return TrafficObservation(before=before, sent=tuple(sent), after=after, id_paths=tuple(id_paths))
+    return TrafficObservation(
+        before=before, sent=tuple(sent), after=after, id_paths=tuple(id_paths), authorized=bool(token)
+    )
 
 
 def process_start_time(scrape: HttpExchange) -> float | None:

@@ -277,7 +277,8 @@ class _Run:
             if "traffic" in needs:
                 self.say(f"sending known traffic to {service}")
                 endpoint, routes = self._endpoint(service), [spec.route(r) for r in spec.id_routes]
-                self._observe(service, "traffic", partial(observe_traffic, endpoint, routes))
+                token = self.target.credentials.tenant_token
+                self._observe(service, "traffic", partial(observe_traffic, endpoint, routes, token=token))
             if needs & {"operation", "metrics"}:
                 # also for the metrics checks alone: their second scrape must follow real business traffic
                 self.say(f"running the declared operations of {service}")

@@ -190,6 +190,8 @@ def _traffic(
     sent: list[tuple[str, int]],
     counted: list[tuple[str, str, int]],
     id_paths: tuple[str, ...] = (),
+    *,
+    authorized: bool = False,
 ) -> TrafficObservation:
     scrape = Scrape(fleet, fleet.service(service)).request("/metrics", 200)
     before = scrape.exchange()
@@ -197,7 +199,7 @@ def _traffic(
     for route, status, times in counted:
         scrape.request(route, status, times=times)
     exchanges = tuple(exchange(path, status=status) for path, status in sent)
-    return TrafficObservation(before, exchanges, scrape.exchange(), id_paths)
+    return TrafficObservation(before, exchanges, scrape.exchange(), id_paths, authorized=authorized)
 
 
 def test_counters_move_passes_when_every_request_is_counted(run: Any, fleet: Fleet) -> None:
@@ -254,6 +256,24 @@ def test_route_templates_do_not_count_the_first_health_request_as_growth(run: An
     obs = _traffic(fleet, "auth", sent, [("/health", "200", 5), ("/users/{user_id}", "401", 2)], ids)
     result = run("METRICS-ROUTE-TEMPLATES", "auth", obs)
     assert result.outcome is Outcome.PASSED, [f.message() for f in result.findings]
+
+
+def test_missing_id_with_a_token_must_be_a_404(run: Any, fleet: Fleet) -> None:
+    ids = ("/customers/" + UUID, "/vendors/" + UUID)
+    counted = [("/customers/{customer_id}", "404", 1), ("/vendors/{vendor_id}", "404", 1)]
+    good = _traffic(fleet, "master-data", [(p, 404) for p in ids], counted, ids, authorized=True)
+    assert run("METRICS-MISSING-ID-NOT-FOUND", "master-data", good).outcome is Outcome.PASSED
+    broken = _traffic(fleet, "master-data", [(ids[0], 404), (ids[1], 500)], counted, ids, authorized=True)
+    (message,) = _messages(run, "METRICS-MISSING-ID-NOT-FOUND", "master-data", broken)
+    assert f"GET /vendors/{UUID} answered 500 for an id that does not exist" in message
+
+
+def test_missing_id_is_not_run_without_a_token(run: Any, fleet: Fleet) -> None:
+    ids = ("/customers/" + UUID,)
+    obs = _traffic(fleet, "master-data", [(ids[0], 401)], [("/customers/{customer_id}", "401", 1)], ids)
+    result = run("METRICS-MISSING-ID-NOT-FOUND", "master-data", obs)
+    assert result.outcome is Outcome.NOT_RUN
+    assert "without a tenant token" in result.reason
 
 
 # --- business operations ------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ INTRINSIC = {
     "HEALTH-TIMESTAMP": "bodies carry no timestamp field",
     "HEALTH-STATS": "declares no stats endpoint",  # SPEC.md's own endpoints, not Terminus's
     "HEALTH-DEPENDENCIES-MATCH": "declares no dependencies endpoint",
+    "HEALTH-CHEAP-INDEPENDENT": "declares no health endpoint apart from live and ready",  # Terminus: two endpoints
     "MIGRATIONS-SINGLE-HEAD": "driven by the service's own commands",  # TypeORM's revision list is its own
     "MIGRATIONS-SAFE-SQL": "renders no offline SQL",
     "MIGRATIONS-MODELS-MATCH": "no models of the service",

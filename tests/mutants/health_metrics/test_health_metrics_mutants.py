@@ -45,6 +45,7 @@ MUTANTS = [
     Mutant("wrong_service_name", "master-data", "HEALTH-SERVICE-NAME", "masterdata-svc"),
     Mutant("metrics_wrong_content_type", "master-data", "METRICS-CONTENT-TYPE", "application/json"),
     Mutant("raw_path_route_labels", "master-data", "METRICS-ROUTE-TEMPLATES", "/customers/"),
+    Mutant("missing_id_is_500", "master-data", "METRICS-MISSING-ID-NOT-FOUND", "answered 500 for an id that does not"),
     Mutant("request_counter_frozen", "auth", "METRICS-COUNTERS-MOVE", "http_requests_total"),
     Mutant("business_family_missing", "auth", "METRICS-REQUIRED", "auth_account_lockouts_total"),
     Mutant("business_counter_frozen", "master-data", "METRICS-BUSINESS-MOVES", "master_data_crud_operations_total"),
