@@ -261,13 +261,15 @@ class Revision:
 
 @dataclass(frozen=True, slots=True)
 class MigrationStep:
-    """One Alembic command on the fresh database. ``version_after`` is what ``alembic_version`` held afterwards."""
+    """One Alembic command on the fresh database. ``version_after`` is what ``alembic_version`` held afterwards;
+    ``failed_revision`` the revision that failed (``<id> (<file>)``), where it could be told."""
 
     name: str
     ok: bool
     version_after: tuple[str, ...] = ()
     error: str = ""
     duration_s: float = 0.0
+    failed_revision: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,10 +117,11 @@ def _step_failure(ctx: CheckContext, check_id: str, step: MigrationStep | None, 
         )
     if step.ok:
         return None
+    at = f" at revision {step.failed_revision}" if step.failed_revision else ""
     return _finding(
         ctx,
         check_id,
-        f"`{name}` failed: {step.error}",
+        f"`{name}` failed{at}: {step.error}",
         f"`{name}` to succeed on a fresh database",
         hint,
         ("step", name),

@@ -393,12 +393,24 @@ class _Driver:
         try:
             getattr(command, action)(self.config(), revision)
         except Exception as exc:  # a failing revision is the observation, not a crash
+            version = self.version()
+            failed = self._next_revision(version) if action == "upgrade" else self._revision_text(version)
             self.steps.append(
-                MigrationStep(name, False, self.version(), _first_line(exc), time.perf_counter() - started)
+                MigrationStep(name, False, version, _first_line(exc), time.perf_counter() - started, failed)
             )
             return False
         self.steps.append(MigrationStep(name, True, self.version(), "", time.perf_counter() - started))
         return True
+
+    def _next_revision(self, version: tuple[str, ...]) -> str:
+        """The revision an upgrade stopped at: the one after what ``alembic_version`` holds (each revision runs in
+        its own transaction, so the failing one left nothing). ``""`` where branches make it ambiguous."""
+        after = [r for r in self.revisions() if set(r.down_revisions) == set(version)]
+        return f"{after[0].id} ({after[0].file})" if len(after) == 1 else ""
+
+    def _revision_text(self, version: tuple[str, ...]) -> str:
+        found = [r for r in self.revisions() if r.id in version]
+        return f"{found[0].id} ({found[0].file})" if len(found) == 1 else ""
 
     def run(self) -> tuple[MigrationObservation, CatalogObservation | None]:
         revisions, heads = self.revisions(), tuple(self.script.get_heads())

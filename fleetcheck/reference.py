@@ -138,7 +138,9 @@ class ReferenceFleet:
             fork_server=fork_available() if self._fork_server is None else self._fork_server,
         )
         self._say(f"starting {len(launches)} service(s): {', '.join(launch.name for launch in launches)}")
-        self._running = launcher.launch(launches)
+        # a service whose migrations fail is a finding of the migrations area, not a broken environment
+        self._running = launcher.launch(launches, keep_going=True)
+        self._unavailable.update(self._running.failed)
         self._endpoints = {
             name: Endpoint.of(self._fleet, name, running.base_url) for name, running in self._running.services.items()
         }

@@ -56,6 +56,8 @@ Progress = Callable[[str], None]
 #: to add.
 UNBROKEN_BY_DEFAULT = frozenset({"service", "storage"})
 FAULT_MODES = ("stop", "freeze")
+#: observation kinds gathered without the service running: fresh-database migrations, a catalog read by DSN, schemas
+_OFFLINE_NEEDS = frozenset({"migrations", "catalog", "schema-change"})
 
 
 class UnknownSelectionError(ValueError):
@@ -182,8 +184,13 @@ class _Plan:
             if name in target.endpoints:
                 plan.checks[name] = applicable
                 continue
+            # migrations run on fresh databases and the catalog is read from a DSN: neither needs the service up
+            # (a service whose migrations fail does not start, and MIGRATIONS-UPGRADE-FROM-EMPTY says why)
+            offline = [c for c in applicable if c.needs in _OFFLINE_NEEDS]
+            if offline:
+                plan.checks[name] = offline
             reason = target.unavailable.get(name, "the target gives no endpoint for it")
-            plan.not_run.extend(_not_run(c, name, reason) for c in applicable)
+            plan.not_run.extend(_not_run(c, name, reason) for c in applicable if c not in offline)
         return plan
 
     def needs(self, service: str) -> set[str]:
