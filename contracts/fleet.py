@@ -282,8 +282,8 @@ class TenantResourceSpec(_Model):
     name: str
     create: SequenceSpec
     item: str | None = None
-    methods: tuple[Literal["GET", "PUT", "PATCH", "DELETE"], ...] = Field(
-        default=(), description="the item's methods where the service has no OpenAPI document (default: GET)"
+    methods: tuple[Literal["GET", "PUT", "PATCH", "DELETE"], ...] | None = Field(
+        default=None, description="the item's methods where the service has no OpenAPI document (default: GET)"
     )
     sub_resources: tuple[str, ...] = Field(
         default=(), description="GET paths under the item (``/content``) where there is no OpenAPI document"
@@ -295,6 +295,7 @@ class TenantResourceSpec(_Model):
     list_route: str | None = Field(
         default=None, alias="list", description="the list route (default: the create request's path)"
     )
+    listed: bool = Field(default=True, description="false: the resource has no list route")
     list_params: dict[str, str] = Field(
         default_factory=dict, description="query parameters of the list route and the value to send (``{id}``)"
     )

@@ -243,6 +243,8 @@ def foreign_id_not_found(ctx: CheckContext, observation: TenancyObservation) -> 
                 "look the row up inside the caller's tenant and answer 404 when it is not there; never "
                 "403 (it tells the id exists) and never 5xx",
             )
+    if not probes:
+        raise NotApplicable(f"no resource of {observation.service} answers a call by id (item methods, GraphQL by id)")
     yield Judged(len(probes), "cross-tenant calls on owner ids")
 
 
@@ -272,6 +274,8 @@ def no_existence_oracle(ctx: CheckContext, observation: TenancyObservation) -> I
                 "answer both from one code path (404, one message), so the answer says nothing about other tenants",
                 ("missing-id response", _excerpt(missing)),
             )
+    if not judged:
+        raise NotApplicable(f"no resource of {observation.service} answers a call by id to compare with a missing id")
     yield Judged(judged, "foreign-vs-missing id pairs")
 
 
@@ -351,6 +355,8 @@ def _changed(before: HttpExchange, after: HttpExchange, fields: tuple[str, ...])
 )
 def lists_own_only(ctx: CheckContext, observation: TenancyObservation) -> Iterator[Finding | Judged]:
     pages = [p for p in _matrix(observation).probes if p.call in ("list", "graphql-list")]
+    if not pages:
+        raise NotApplicable(f"no resource of {observation.service} has a list route (tenancy.resources[].listed)")
     for probe in pages:
         for canary in foreign_canaries(probe.exchange, observation.foreign_to(probe.caller)):
             yield _finding(
