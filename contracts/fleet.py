@@ -57,8 +57,11 @@ __all__ = [
     "OperationSpec",
     "RecordStoreSpec",
     "ServiceSpec",
+    "ServiceTenancy",
     "TableSpec",
     "TenancySpec",
+    "TenantResourceSpec",
+    "TokenSpec",
     "TopicSpec",
     "fleet_json_schema",
     "load_fleet",
@@ -265,6 +268,86 @@ class HttpMetricsSpec(_Model):
     status_label: str = "status_code"
 
 
+class TenantResourceSpec(_Model):
+    """A tenant-scoped resource the isolation matrix plants canaries in (area ``tenancy``).
+
+    ``create`` makes one as the owning tenant (``{canary}`` in every text field it has) and saves its id as ``id``;
+    ``item`` is its path with ``{id}`` (default: the create request's path + ``/{id}``). Which methods the item and
+    its sub-resources answer comes from the service's OpenAPI document (``services[].openapi``), else from
+    ``methods`` and ``sub_resources``. ``update`` is the body a wrong-tenant update sends (``{canary}`` is the
+    attacker's; default: every top-level field of the create body that holds ``{canary}``). ``table`` names the table
+    its rows live in, for the defence-in-depth probe (which layer stopped a cross-tenant read).
+    """
+
+    name: str
+    create: SequenceSpec
+    item: str | None = None
+    methods: tuple[Literal["GET", "PUT", "PATCH", "DELETE"], ...] | None = Field(
+        default=None, description="the item's methods where the service has no OpenAPI document (default: GET)"
+    )
+    sub_resources: tuple[str, ...] = Field(
+        default=(), description="GET paths under the item (``/content``) where there is no OpenAPI document"
+    )
+    update: dict[str, Any] | None = None
+    actions: dict[str, Any] = Field(
+        default_factory=dict, description="POST sub-paths (``/complete``) -> the JSON body a wrong-tenant call sends"
+    )
+    list_route: str | None = Field(
+        default=None, alias="list", description="the list route (default: the create request's path)"
+    )
+    listed: bool = Field(default=True, description="false: the resource has no list route")
+    list_params: dict[str, str] = Field(
+        default_factory=dict, description="query parameters of the list route and the value to send (``{id}``)"
+    )
+    page_params: tuple[str, str] | None = Field(
+        default=None, description="the list's (size, offset or page) parameters, default from OpenAPI"
+    )
+    max_page: int = Field(default=100, ge=1, description="the largest page size the list accepts")
+    unchanged: tuple[str, ...] = Field(
+        default=(),
+        description="top-level fields of the owner's re-read a wrong-tenant write must leave as they were "
+        "(default: the create body's fields that hold {canary})",
+    )
+    table: str | None = None
+    consumed_from: str | None = Field(
+        default=None, description="the resource is a consumer's record of this topic (audit, notification)"
+    )
+
+    @model_validator(mode="after")
+    def _saves_id(self) -> TenantResourceSpec:
+        if not any("id" in s.save for s in self.create.steps):
+            raise ValueError(f"tenancy resource {self.name}: a create step must save the resource's id as `id`")
+        return self
+
+    @property
+    def create_request(self) -> Any:
+        """The request of the step that saves the id (its path is the collection, its body the canary fields)."""
+        return next(s.sends for s in reversed(self.create.steps) if "id" in s.save)
+
+
+class ServiceTenancy(_Model):
+    """What the isolation matrix needs of one service: its OpenAPI document (to enumerate the routes), its
+    tenant-scoped resources, the route token and header attacks go to, or why it has none."""
+
+    openapi: str | None = Field(default=None, description="the path of the service's OpenAPI document")
+    resources: tuple[TenantResourceSpec, ...] = ()
+    probe: str | None = Field(default=None, description="a tenant-scoped GET route for token and header attacks")
+    graphql: str | None = Field(default=None, description="the GraphQL path (the api-gateway's /graphql)")
+    none_reason: str | None = Field(default=None, description="why the service has no tenant-scoped resource")
+
+
+class TokenSpec(_Model):
+    """How the fleet's tokens are verified: the algorithm, where public keys are published (JWKS), the issuer and
+    audience its tokens carry. The token attacks (TENANCY-TOKENS-REFUSED) are built from it."""
+
+    algorithm: Literal["RS256", "ES256", "HS256"] = "RS256"
+    jwks: str | None = Field(
+        default=None, description="<service> <path> of the JWKS, e.g. 'auth /.well-known/jwks.json'"
+    )
+    issuer: str | None = None
+    audience: str | None = None
+
+
 class ServiceSpec(_Model):
     name: str
     kind: Literal["core", "infra"] | None = None
@@ -291,6 +374,7 @@ class ServiceSpec(_Model):
         default=None, description="one write a burst repeats (EVENTS-NO-LOSS): steps with exactly one event in all"
     )
     no_burst_reason: str | None = Field(default=None, description="why the service has no burst write")
+    tenancy: ServiceTenancy = Field(default_factory=ServiceTenancy)
     id_routes: tuple[str, ...] = Field(
         default=(),
         description="GET paths with an id placeholder ({id}) that answer without credentials (404 is fine); used to "
@@ -350,12 +434,18 @@ class EventConventions(_Model):
 
 
 class TenancySpec(_Model):
-    """The PostgreSQL setting row-level security policies read for the caller's tenant, and what a query with no
-    tenant set must do: see no rows (``no-rows``, the default), or fail loudly (``error``) where the fleet prefers
-    that."""
+    """The fleet's tenancy conventions: the PostgreSQL setting row-level security reads, what a query with no tenant
+    set must do (``no-rows``, the default: see nothing; ``error``: fail loudly, where the fleet prefers that), the
+    tenant header a caller may send (``null``: none is read) and what a mismatch with the token must get
+    (``refuse``: 403; ``ignore``: the token's tenant wins), the status another tenant's resource answers, and how
+    tokens are verified."""
 
     setting: str = "app.tenant_id"
     unset: Literal["no-rows", "error"] = "no-rows"
+    tenant_header: str | None = "X-Tenant-ID"
+    header_mismatch: Literal["refuse", "ignore"] = "refuse"
+    foreign_status: int = 404
+    tokens: TokenSpec = Field(default_factory=TokenSpec)
 
 
 class LoginSpec(_Model):

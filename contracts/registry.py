@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fleetcheck.contracts.findings import CheckResult, Finding, Judged, Outcome
+from fleetcheck.contracts.findings import CheckResult, Finding, Judged, Outcome, Severity
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import Fleet, ServiceSpec
@@ -146,10 +146,12 @@ def run_check(check: Check, ctx: CheckContext, observation: object) -> CheckResu
     findings = tuple(dict.fromkeys(i for i in items if isinstance(i, Finding)))
     judged = [i for i in items if isinstance(i, Judged)]
     count, what = sum(j.count for j in judged), _what(judged)
-    if not findings and count == 0:
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if not errors and count == 0:
         reason = f"nothing to judge: the {check.needs} observation held no {what or 'evidence'} for {check.id}"
         return _result(check, ctx, Outcome.NOT_RUN, started, reason=reason)
-    outcome = Outcome.FAILED if findings else Outcome.PASSED
+    # a warning is informational (which layer stopped a leak): reported with the result, it does not fail it
+    outcome = Outcome.FAILED if errors else Outcome.PASSED
     return _result(check, ctx, outcome, started, findings=findings, judged=(count, what))
 
 

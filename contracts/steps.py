@@ -45,7 +45,8 @@ __all__ = [
 #: ``{name}`` or ``{tenant.field}``: no spaces inside, so GraphQL selections and JSON braces are not placeholders.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
 #: placeholders every step may use; ``tenant.<field>`` are the target's tenant credential fields
-BUILTINS = frozenset({"uuid", "random", "digits", "n", "tenant.id", "tenant.token", "other_tenant.id"})
+#: ``canary``: the tenancy matrix's unique string naming the owning tenant, planted in a resource's text fields
+BUILTINS = frozenset({"uuid", "random", "digits", "n", "tenant.id", "tenant.token", "other_tenant.id", "canary"})
 #: which credential a request carries: none, the synthetic tenant's bearer, the platform admin's, the tenant's token
 #: with its signature replaced (a forged token), or the token of a second tenant (tenancy checks)
 AUTH_KINDS = ("none", "tenant", "platform_admin", "forged", "other_tenant")

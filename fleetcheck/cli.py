@@ -253,6 +253,66 @@ def up(
         signal.signal(signal.SIGTERM, previous)
 
 
+@app.command()
+def load(
+    target: Annotated[Path | None, typer.Option("--target", help="A target file (default: reference fleet).")] = None,
+    users: Annotated[int, typer.Option("--users", "-u", min=1, help="Simulated users, one tenant each.")] = 20,
+    run_time: Annotated[str, typer.Option("--run-time", "-t", help="How long, e.g. 60s or 5m.")] = "30s",
+    thresholds: Annotated[Path, typer.Option("--thresholds", help="The thresholds YAML.")] = Path(
+        "load/thresholds.yaml"
+    ),
+    report_dir: Annotated[Path, typer.Option("--report-dir", help="locust's CSV and HTML reports.")] = Path(
+        "reports/load"
+    ),
+    tenants: Annotated[int | None, typer.Option("--tenants", help="Tenants in the pool (default: users).")] = None,
+    processes: Annotated[int | None, typer.Option("--processes", help="locust worker processes.")] = None,
+) -> None:
+    """Run the tenancy load scenario headless with locust; the thresholds file sets the exit code."""
+    from fleetcheck.loadrun import Thresholds, ThresholdsError, run_load
+
+    if not run_time[:-1].replace(".", "").isdigit() or run_time[-1] not in "smh":
+        _fail(EXIT_USAGE, f"--run-time {run_time!r}: expected a number and a unit, e.g. 60s, 5m or 1h")
+    try:
+        limits = Thresholds.load(thresholds)
+    except ThresholdsError as exc:
+        _fail(EXIT_USAGE, str(exc))
+    fleet = _load_fleet_or_exit(None)
+    console = _out()
+    extra = ["--processes", str(processes)] if processes else []
+    with _Progress(console) as progress:
+        try:
+            opened = _open_target(target, fleet, None, [], progress)
+            running = opened.__enter__()
+        except _environment_errors() as exc:
+            _fail(EXIT_ENVIRONMENT, str(exc))
+    try:
+        console.print(f"locust: {users} users, {run_time}, reports in {report_dir}")
+        result = run_load(running, report_dir, users=users, run_time=run_time, thresholds=limits, tenants=tenants,
+                          locust_args=extra)  # fmt: skip
+    finally:
+        opened.__exit__(None, None, None)
+    _print_load(console, result)
+    raise typer.Exit(result.exit_code)
+
+
+def _print_load(console: Console, result: Any) -> None:
+    table = Table(title="fleetcheck load")
+    for column in ("operation", "requests", "failures", "p50 ms", "p95 ms", "p99 ms"):
+        table.add_column(column)
+    for row in result.operations:
+        table.add_row(row["Name"], row["Request Count"], row["Failure Count"], row["50%"], row["95%"], row["99%"])
+    console.print(table)
+    console.print(
+        f"{result.requests} requests ({result.requests_per_s:.0f}/s), {result.failures} failed, "
+        f"{len(result.violations)} isolation violation(s), {result.lost_events} lost and "
+        f"{result.duplicated_events} duplicated event(s)"
+    )
+    for violation in result.violations[:10]:
+        console.print(f"violation: {violation}", style="red")
+    for broken in result.broken:
+        console.print(f"threshold broken: {broken}", style="red")
+
+
 def _wait(stop: threading.Event) -> None:
     try:
         while not stop.wait(0.5):

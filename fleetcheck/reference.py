@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from fleetcheck.fixtures.faults import FaultHook
     from fleetcheck.fixtures.infra import Infrastructure
 
-__all__ = ["ReferenceFleet", "package_of", "reference_module"]
+__all__ = ["ReferenceFleet", "package_of", "reference_module", "synthetic_tenant"]
 
 
 def package_of(service: str) -> str:
@@ -92,6 +92,7 @@ class ReferenceFleet:
         self._endpoints: dict[str, Endpoint] = {}
         self._unavailable: dict[str, str] = {}
         self._credentials = Credentials(missing_reason="the reference fleet is not started")
+        self._signing_key: tuple[Path, str] | None = None
         self.startup_s = 0.0
 
     # ---- lifecycle ---------------------------------------------------------------------------------------------
@@ -122,6 +123,7 @@ class ReferenceFleet:
 
         self._workdir = self._given_workdir or Path(tempfile.mkdtemp(prefix="fleetcheck-"))
         self._workdir.chmod(0o755)  # the embedded PostgreSQL runs as an unprivileged user when we are root
+        self._signing_key = _write_signing_key(self._workdir)
         launches = self._plan()
         if self._given_infra is not None:
             self._infra = self._given_infra
@@ -167,12 +169,17 @@ class ReferenceFleet:
             elif missing:
                 self._unavailable[name] = f"depends on {', '.join(missing)}, which is not running"
             else:
+                # auth signs with a throwaway key made for this run, so the tenancy checks can forge expired and
+                # other-issuer tokens that only the verifier's claim checks can refuse
+                key_file = str(self._signing_key[0]) if self._signing_key else ""
+                env = (("FLEET_JWT_SIGNING_KEY_FILE", key_file),) if name == "auth" and key_file else ()
                 launches.append(
                     ServiceLaunch(
                         name,
                         module=module,
                         depends_on_services=spec.service_dependencies,
                         database=spec.database is not None,
+                        env=env,
                     )
                 )
                 chosen.add(name)
@@ -260,19 +267,53 @@ class ReferenceFleet:
                 platform_admin_token=admin,
                 missing_reason="the synthetic tenant needs the organization and auth services, which are not running",
             )
-        tenant_id, why = _create_tenant(organization, admin or "")
+        tenant_id, token, fields, why = synthetic_tenant(self._fleet, organization, auth, admin or "")
         if tenant_id is None:
             return Credentials(platform_admin_token=admin, missing_reason=why)
-        email, password = f"fleetcheck-{uuid.uuid4().hex[:8]}@example.com", f"Fc-{uuid.uuid4().hex}-Aa1!"
-        why = _register(auth, tenant_id, email, password)
-        fields = {"tenant_id": tenant_id, "id": tenant_id, "email": email, "password": password}
-        token = None
-        if not why:
-            try:
-                token = TokenSource.login(self._fleet.auth, auth, fields).token()
-            except LoginFailed as exc:
-                why = str(exc)
-        return Credentials(token, tenant_id, admin, missing_reason=why, tenant_fields=tuple(sorted(fields.items())))
+        # a second tenant, for the isolation matrix (area tenancy)
+        other_id, other_token, _fields, _why = synthetic_tenant(self._fleet, organization, auth, admin or "")
+        return Credentials(
+            token,
+            tenant_id,
+            admin,
+            missing_reason=why,
+            tenant_fields=tuple(sorted(fields.items())),
+            other_tenant_token=other_token,
+            other_tenant_id=other_id,
+            signing_key=self._signing_key[1] if self._signing_key else None,
+        )
+
+
+def synthetic_tenant(
+    fleet: Fleet, organization: Endpoint, auth: Endpoint, admin_token: str
+) -> tuple[str | None, str | None, dict[str, str], str]:
+    """Create a tenant (organization), register a user in it and log in (auth): ``(id, token, fields, why not)``."""
+    tenant_id, why = _create_tenant(organization, admin_token)
+    if tenant_id is None:
+        return None, None, {}, why
+    email, password = f"fleetcheck-{uuid.uuid4().hex[:8]}@example.com", f"Fc-{uuid.uuid4().hex}-Aa1!"
+    why = _register(auth, tenant_id, email, password)
+    fields = {"tenant_id": tenant_id, "id": tenant_id, "email": email, "password": password}
+    token = None
+    if not why:
+        try:
+            token = TokenSource.login(fleet.auth, auth, fields).token()
+        except LoginFailed as exc:
+            why = str(exc)
+    return tenant_id, token, fields, why
+
+
+def _write_signing_key(workdir: Path) -> tuple[Path, str]:
+    """A throwaway RS256 key for this run's auth service (mode 0600 in the run's directory, removed with it)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path = workdir / f"auth-signing-key-{uuid.uuid4().hex[:8]}.pem"
+    path.write_bytes(pem)
+    path.chmod(0o600)  # read by auth, which runs as this user
+    return path, pem.decode()
 
 
 def _post(endpoint: Endpoint, path: str, body: dict[str, Any], token: str | None = None) -> tuple[int, Any, str]:

@@ -95,6 +95,9 @@ def render_findings(results: Iterable[CheckResult]) -> str:
             mark = "≈" if result.baselined else "✗"
             lines.append(f"{mark} {result.check_id} [{result.service}] {result.claim}".rstrip())
             lines.extend(_finding_lines(f) for f in result.findings)
+        elif result.findings:  # passed with informational findings (warnings): said, but not a failure
+            lines.append(f"i {result.check_id} [{result.service}] passed, with a note")
+            lines.extend(_finding_lines(f) for f in result.findings)
     skipped = [r for r in results if r.outcome is Outcome.NOT_RUN or r.reason]
     if skipped:
         lines.append("not run:")

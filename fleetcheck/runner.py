@@ -220,6 +220,7 @@ class _Run:
             self._read_phase(services)
             self._traffic_phase(services)
             self._migrations_phase(services)
+            self._tenancy_phase(services)
             self._flows_phase(services)  # before events: its Kafka outage must not be what a flow waits out
             self._events_phase(services)
             self._settled_scrape_phase(services)  # before faults and boots: they restart what they break
@@ -325,6 +326,18 @@ class _Run:
             for service in wanting:
                 for kind in kinds:
                     self.errors[(service, kind)] = f"fleetcheck could not observe the {kind} of {service}: {exc!r}"
+
+    # ---- area "tenancy": the isolation matrix, forged tokens, defence in depth (fleetcheck.tenancy) ----
+
+    def _tenancy_phase(self, services: list[str]) -> None:
+        from fleetcheck.tenancy import TENANCY_KINDS, observe_target
+
+        wanting = [s for s in services if self.plan.needs(s) & TENANCY_KINDS]
+        if not wanting:
+            return
+        observed, failed = observe_target(self.target, wanting, self.say)
+        self.observed.update(observed)
+        self.errors.update({(s, kind): why for s, why in failed.items() for kind in TENANCY_KINDS})
 
     # ---- area "events": topics, scenarios, replay, bursts and a Kafka outage (fleetcheck.events) ----
 

@@ -87,6 +87,10 @@ class Credentials:
     tenant_fields: tuple[tuple[str, str], ...] = ()
     other_tenant_token: str | None = None
     other_tenant_id: str | None = None
+    #: the fleet's token signing key (PEM, or an HS256 secret) on a test deployment: forges expired and other-issuer
+    #: tokens the verifier would otherwise accept (TENANCY-TOKENS-REFUSED)
+    signing_key: str | None = None
+    signing_kid: str | None = None
 
 
 class Target(Protocol):
@@ -214,7 +218,12 @@ class _Tenant(BaseModel):
 class _Credentials(_Model):
     platform_admin_token: str | None = None
     tenant: _Tenant | None = None
-    other_tenant: _Tenant | None = None
+    other_tenant: _Tenant | None = Field(default=None, description="a second tenant, for the isolation matrix")
+    signing_key: str | None = Field(
+        default=None, description="a test deployment's token signing key: a PEM (RS256/ES256) or an HS256 secret"
+    )
+    signing_key_file: str | None = Field(default=None, description="the same, read from a file")
+    signing_kid: str | None = None
 
 
 class _FaultCommands(_Model):
@@ -251,6 +260,11 @@ class _Database(_Model):
     runtime: str | None = None
     records: str | None = Field(
         default=None, description="a DSN that sees every tenant's rows, to count a recording consumer's records"
+    )
+    owner: str | None = Field(
+        default=None,
+        description="a role that may switch row-level security off for one request (test deployments only): "
+        "measures the application's own tenant filter (TENANCY-DEFENCE-IN-DEPTH)",
     )
 
 
@@ -304,6 +318,9 @@ class TargetFile:
             fleet_file = file.parent / model.fleet  # relative to the target file, not the working directory
         fleet = load_fleet(fleet_file)
         _check_against(file, model, fleet)
+        key_file = model.credentials.signing_key_file
+        if key_file and not (file.parent / key_file).is_file():
+            raise TargetFileError(f"{file}: credentials.signing_key_file: no such file {file.parent / key_file}")
         return cls(file, model, fleet)
 
     @property
@@ -368,6 +385,10 @@ class TargetFile:
         token, why = _token(self._tenant)
         other_token, _ = _token(self._other)
         other = self._model.credentials.other_tenant
+        given = self._model.credentials
+        key = given.signing_key
+        if key is None and given.signing_key_file:
+            key = (self.path.parent / given.signing_key_file).read_text(encoding="utf-8")
         return Credentials(
             tenant_token=token,
             tenant_id=self._tenant_id(tenant, token),
@@ -376,6 +397,8 @@ class TargetFile:
             tenant_fields=fields,
             other_tenant_token=other_token,
             other_tenant_id=self._tenant_id(other, other_token) if other is not None else None,
+            signing_key=key,
+            signing_kid=given.signing_kid,
         )
 
     def _tenant_id(self, tenant: _Tenant, token: str | None) -> str | None:
@@ -417,6 +440,11 @@ class TargetFile:
     def runtime_databases(self) -> dict[str, str]:
         """DSNs of the role each service runs as (for the RLS and role checks), where the file gives one."""
         return {s: d.runtime for s, d in self._model.databases.items() if not isinstance(d, str) and d.runtime}
+
+    @property
+    def owner_databases(self) -> dict[str, str]:
+        """DSNs of a role that may switch row-level security off (``databases.<svc>.owner``), where given."""
+        return {s: d.owner for s, d in self._model.databases.items() if not isinstance(d, str) and d.owner}
 
     @property
     def postgres_admin_dsn(self) -> str | None:

@@ -59,7 +59,11 @@ def build_app(config: ServiceConfig, *, database: Database | None = None, key: S
     """The auth app for ``config``; ``database``/``key`` can be given by tests, otherwise built from the config."""
     database = database or Database(config.require("database_app_url", "FLEET_DATABASE_APP_URL"))
     bootstrap = config.require("kafka_bootstrap", "FLEET_KAFKA_BOOTSTRAP")
-    # a throwaway key per process: never read from or written to disk
+    # a throwaway key per process (never written to disk), or the one the fleet's operator gives in a PEM file
+    if key is None and config.jwt_signing_key_file:
+        key = SigningKey.from_pem_file(
+            config.jwt_signing_key_file, issuer=config.jwt_issuer, audience=config.jwt_audience
+        )
     key = key or SigningKey.generate(issuer=config.jwt_issuer, audience=config.jwt_audience)
     metrics = ServiceMetrics(SERVICE)
     service = AuthService(database, key, AuthMetrics.register(metrics))

@@ -17,6 +17,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -56,6 +57,23 @@ class SigningKey:
     @classmethod
     def generate(cls, *, issuer: str, audience: str) -> SigningKey:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return cls(private_key=key, kid=_thumbprint(key), issuer=issuer, audience=audience)
+
+    @classmethod
+    def from_pem_file(cls, path: str, *, issuer: str, audience: str) -> SigningKey:
+        """The RSA private key of a PEM file (FLEET_JWT_SIGNING_KEY_FILE); a ConfigError names the variable if not."""
+        from cryptography.hazmat.primitives import serialization
+
+        from reference_services.kernel.config import ConfigError
+
+        try:
+            key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"FLEET_JWT_SIGNING_KEY_FILE: expected a PEM file with an RSA private key; {exc}"
+            ) from None
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ConfigError("FLEET_JWT_SIGNING_KEY_FILE: expected an RSA private key (RS256)")
         return cls(private_key=key, kid=_thumbprint(key), issuer=issuer, audience=audience)
 
     def jwks(self) -> dict[str, Any]:

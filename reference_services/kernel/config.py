@@ -98,6 +98,8 @@ class ServiceConfig:
     live_rss_limit_bytes: int = DEFAULT_RSS_LIMIT
     dependency_timeout_s: float = 2.0
     outbox_poll_s: float = 1.0
+    #: auth only: a PEM file with the RS256 signing key (a test fleet's throwaway key); default: one made in memory
+    jwt_signing_key_file: str | None = None
 
     @classmethod
     def from_env(
@@ -131,6 +133,7 @@ class ServiceConfig:
             live_rss_limit_bytes=_int(env, "FLEET_LIVE_RSS_LIMIT_BYTES", DEFAULT_RSS_LIMIT, low=1) or DEFAULT_RSS_LIMIT,
             dependency_timeout_s=_float(env, "FLEET_DEPENDENCY_TIMEOUT_S", 2.0),
             outbox_poll_s=_float(env, "FLEET_OUTBOX_POLL_S", 1.0),
+            jwt_signing_key_file=env.get("FLEET_JWT_SIGNING_KEY_FILE") or None,
         )
 
     def service_url(self, name: str) -> str:

@@ -39,6 +39,7 @@ from fleetcheck.contracts.observations import (
     TrafficObservation,
 )
 from fleetcheck.contracts.registry import CHECKS, CheckContext, run_check
+from fleetcheck.contracts.tenancy import TenancyObservation, TokenObservation
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.registry import Check
@@ -70,6 +71,8 @@ def _empty(kind: str) -> list[object]:
         "flow-workflow-notifies": [WorkflowNotifyObservation("", NOTHING, None, None, (), 0.0, 0.0)],
         "flow-rules-steer": [RulesSteerObservation("500000.00", (), 0.0, 0.0)],
         "flow-declared": [DeclaredFlowObservation("a flow", ())],
+        "tenancy": [TenancyObservation("auth", {})],
+        "tenancy-tokens": [TokenObservation("auth", "/auth/me")],
     }[kind]
 
 

@@ -32,9 +32,19 @@ def write_target(fleet: ForeignFleet, path: Path, *, other: SyntheticTenant) -> 
             name: {"base_url": s.base_url, "lifecycle": {"start": s.controls["start"], "stop": s.controls["stop"]}}
             for name, s in fleet.services.items()
         },
-        "credentials": {"tenant": _tenant(fleet.tenant), "other_tenant": _tenant(other)},
+        # the JWT secret is the run's throwaway: it signs the expired token of the isolation matrix
+        "credentials": {
+            "tenant": _tenant(fleet.tenant),
+            "other_tenant": _tenant(other),
+            "signing_key": fleet.jwt_secret,
+        },
         "databases": {
-            name: {"inspect": s.readonly_dsn, "runtime": s.runtime_dsn, "records": fleet.postgres.dsn(s.database)}
+            name: {
+                "inspect": s.readonly_dsn,
+                "runtime": s.runtime_dsn,
+                "records": fleet.postgres.dsn(s.database),
+                "owner": s.owner_dsn,
+            }
             for name, s in fleet.services.items()
         },
         "postgres_admin_dsn": fleet.postgres.dsn("postgres"),

@@ -53,6 +53,11 @@ INTRINSIC = {
     "MIGRATIONS-DATA-PRESERVED": "applies every migration at once",
     "MIGRATIONS-FK-INDEXED": "no foreign key",  # catalog and trail have none
     "METRICS-ROUTE-TEMPLATES": "declares no id route of trail",  # trail's one read takes the id in the query
+    "TENANCY-SPOOFED-HEADER": "declares no tenant header",  # bazaar takes the tenant from the token only
+    "TENANCY-FOREIGN-WRITES-REREAD": "answers a write method",  # users are read-only; trail has no item route
+    "TENANCY-LISTS-OWN-ONLY": "has a list route",  # accounts lists no users
+    "TENANCY-FOREIGN-ID-NOT-FOUND": "answers a call by id",  # trail's entries are read by subject only
+    "TENANCY-NO-EXISTENCE-ORACLE": "answers a call by id",
 }
 
 
@@ -73,6 +78,7 @@ def test_every_area_runs_on_bazaar(report: VerificationReport) -> None:
         for area in ("health", "metrics", "migrations"):
             assert (service, area) in ran, (service, area)
     assert {("accounts", "events"), ("catalog", "events"), ("catalog", "flows")} <= ran
+    assert {(service, "tenancy") for service in ("accounts", "catalog", "trail")} <= ran
 
 
 def test_the_only_failures_are_bazaars_real_deviations(report: VerificationReport) -> None:
@@ -115,6 +121,7 @@ MUTANTS = [
     ("event_bypasses_outbox.js", "catalog", "EVENTS-NO-EVENT-ON-ROLLBACK", "no accepted action caused"),
     # bazaar fails HEALTH-BOOT on PostgreSQL unmutated: this mutant is caught by the finding about Kafka
     ("relay_waits_for_kafka_at_boot.js", "catalog", "HEALTH-BOOT", "started while kafka was stopped"),
+    ("cache_key_without_tenant.js", "catalog", "TENANCY-NO-FOREIGN-CANARY", "with another tenant's canary"),
 ]
 
 
