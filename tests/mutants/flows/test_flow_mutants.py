@@ -72,3 +72,26 @@ def test_flows_mutant_is_caught_by_its_check(
     assert killed, f"{mutant.name} survived: {mutant.check_id} on {entry} was {result.outcome.value} {result.reason}"
     messages = "\n".join(f.message() for f in result.findings)
     assert mutant.observed in messages, messages
+
+
+#: mutants of behaviour a declared flow of the fleet file exercises (FLOWS-DECLARED), by entry service
+DECLARED_MUTANTS = [
+    Mutant("lockout_never_resets", "auth", "FLOWS-DECLARED", "POST /auth/login (4 wrong passwords again, counted"),
+]
+
+
+@pytest.mark.parametrize("mutant", DECLARED_MUTANTS, ids=[m.name for m in DECLARED_MUTANTS])
+def test_declared_flow_mutant_is_caught(
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+) -> None:
+    module = f"tests.mutants.flows.variants.{mutant.name}"
+    with ReferenceFleet(
+        services=["organization", "auth"], modules={mutant.service: module}, infrastructure=mutant_infrastructure
+    ) as fleet:
+        report = verify(fleet, services=[mutant.service], checks=[mutant.check_id])
+    (result,) = report.results_for(service=mutant.service)
+    killed = result.outcome is Outcome.FAILED and mutant.observed in "\n".join(f.message() for f in result.findings)
+    mutation_score.record("flows", mutant.name, killed=killed)
+    assert killed, f"{mutant.name} survived: {mutant.check_id} was {result.outcome.value} {result.reason} " + str(
+        [f.message() for f in result.findings]
+    )
