@@ -201,6 +201,53 @@ def verify(
 
 
 @app.command()
+def stability(
+    target: Annotated[Path | None, typer.Option("--target", help="A target file (default: reference fleet).")] = None,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="A fleet file (default: packaged).")] = None,
+    area: Annotated[list[str] | None, typer.Option("--area", help="Only this area (repeatable).")] = None,
+    service: Annotated[list[str] | None, typer.Option("--service", help="Only this service (repeatable).")] = None,
+    runs: Annotated[int, typer.Option("--runs", min=2, help="Verifications per area to compare.")] = 5,
+) -> None:
+    """Verify each area alone several times on one running fleet and report every verdict that changed."""
+    from fleetcheck.runner import UnknownSelectionError, select
+    from fleetcheck.stability import measure
+
+    fleet = _load_fleet_or_exit(fleet_file)
+    areas, services = area or [], service or []
+    console = _out()
+    if target is None:
+        try:
+            select(fleet, areas, services)
+        except UnknownSelectionError as exc:
+            _fail(EXIT_USAGE, str(exc))
+    with _Progress(console) as progress:
+        try:
+            with _open_target(target, fleet, fleet_file, services, progress) as opened:
+                session = measure(opened, runs=runs, areas=areas or None, services=services or None,
+                                  progress=progress)  # fmt: skip
+        except UnknownSelectionError as exc:
+            _fail(EXIT_USAGE, str(exc))
+        except _environment_errors() as exc:
+            _fail(EXIT_ENVIRONMENT, str(exc))
+    table = Table(title=f"stability: {runs} runs per area")
+    for column in ("area", "verdicts per run", "flipped", "seconds per run (min-max)"):
+        table.add_column(column)
+    flips = session.flaky
+    for name, reports in session.reports.items():
+        seconds = session.seconds[name]
+        flipped = sum(1 for f in flips if f.area == name)
+        table.add_row(name, str(len(reports[0].results)), str(flipped), f"{min(seconds):.1f}-{max(seconds):.1f}")
+    console.print(table)
+    for flip in flips:
+        console.print(f"✗ {flip.check_id} [{flip.service}] ({flip.area}): {' / '.join(flip.outcomes)}", markup=False)
+        for why in flip.why:
+            console.print(f"    {why}", markup=False)
+    verdicts = session.verdicts()
+    console.print(f"{len(flips)} of {verdicts} verdicts changed between runs", markup=False)
+    raise typer.Exit(EXIT_FAILED if flips else 0)
+
+
+@app.command()
 def report(
     json_path: Annotated[Path, typer.Option("--json", help="A JSON report that fleetcheck verify wrote.")],
     html_path: Annotated[Path, typer.Option("--html", help="Write the HTML report here.")],
