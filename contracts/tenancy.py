@@ -25,6 +25,7 @@ from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
+    from fleetcheck.contracts.fleet import Fleet, ServiceSpec
     from fleetcheck.contracts.observations import HttpExchange
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "TenancyObservation",
     "TokenObservation",
     "canary_for",
+    "declares_tenancy",
     "foreign_canaries",
 ]
 
@@ -207,8 +209,16 @@ def _matrix(observation: TenancyObservation) -> TenancyObservation:
 # ---- the checks --------------------------------------------------------------------------------------------------
 
 
+def declares_tenancy(service: ServiceSpec, _fleet: Fleet) -> bool:
+    """Whether the fleet file says anything of the service's tenancy (its OpenAPI document, resources, a probe
+    route, or why it has none): a server that knows no tenants (an exporter, a broker) is not held to isolation."""
+    t = service.tenancy
+    return bool(t.openapi or t.resources or t.probe or t.graphql or t.none_reason)
+
+
 @CHECKS.register(
     "TENANCY-FOREIGN-ID-NOT-FOUND",
+    applies=declares_tenancy,
     area=AREA,
     needs="tenancy",
     claim="another tenant's token gets the foreign status (404) on read, update, delete, sub-resources and actions of "
@@ -250,6 +260,7 @@ def foreign_id_not_found(ctx: CheckContext, observation: TenancyObservation) -> 
 
 @CHECKS.register(
     "TENANCY-NO-EXISTENCE-ORACLE",
+    applies=declares_tenancy,
     area=AREA,
     needs="tenancy",
     claim="another tenant's id answers exactly as an id that does not exist: same status, same body with the id "
@@ -289,6 +300,7 @@ def _normalised(exchange: HttpExchange, the_id: str) -> str:
 
 @CHECKS.register(
     "TENANCY-FOREIGN-WRITES-REREAD",
+    applies=declares_tenancy,
     area=AREA,
     needs="tenancy",
     claim="a wrong-tenant update, delete or action changes nothing: the owner re-reads the resource afterwards, still "
@@ -349,6 +361,7 @@ def _changed(before: HttpExchange, after: HttpExchange, fields: tuple[str, ...])
 
 @CHECKS.register(
     "TENANCY-LISTS-OWN-ONLY",
+    applies=declares_tenancy,
     area=AREA,
     needs="tenancy",
     claim="no list, search, filter or page of any size (REST or GraphQL) holds another tenant's canary",
@@ -374,6 +387,7 @@ def lists_own_only(ctx: CheckContext, observation: TenancyObservation) -> Iterat
 
 @CHECKS.register(
     "TENANCY-NO-FOREIGN-CANARY",
+    applies=declares_tenancy,
     area=AREA,
     needs="tenancy",
     claim="no answer to a tenant (body, error body, headers, GraphQL errors) holds another tenant's canary",
@@ -400,7 +414,9 @@ def no_foreign_canary(ctx: CheckContext, observation: TenancyObservation) -> Ite
     needs="tenancy",
     claim="an event written by a tenant is consumed into that tenant's records only (audit, notification): the owner "
     "reads the record, no other tenant can",
-    applies=lambda service, _fleet: any(r.consumed_from for r in service.tenancy.resources),
+    applies=lambda service, fleet: (
+        declares_tenancy(service, fleet) and any(r.consumed_from for r in service.tenancy.resources)
+    ),
 )
 def events_own_tenant(ctx: CheckContext, observation: TenancyObservation) -> Iterator[Finding | Judged]:
     consumed = dict(observation.consumed)
@@ -438,7 +454,7 @@ def events_own_tenant(ctx: CheckContext, observation: TenancyObservation) -> Ite
     needs="tenancy",
     claim="row-level security stops a cross-tenant read even without the application's filter; which layer stopped "
     "it is reported per resource (a missing application filter is an informational finding)",
-    applies=lambda service, _fleet: service.database is not None,
+    applies=lambda service, fleet: declares_tenancy(service, fleet) and service.database is not None,
 )
 def defence_in_depth(ctx: CheckContext, observation: TenancyObservation) -> Iterator[Finding | Judged]:
     layers = [layer for layer in observation.layers if layer.rls_holds is not None]
@@ -478,6 +494,7 @@ def defence_in_depth(ctx: CheckContext, observation: TenancyObservation) -> Iter
 
 @CHECKS.register(
     "TENANCY-TOKENS-REFUSED",
+    applies=declares_tenancy,
     area=AREA,
     needs="tenancy-tokens",
     claim="a tenant-scoped route refuses with 401 a token that is missing, malformed, expired, alg=none, HS256-signed "
@@ -512,6 +529,7 @@ _TOKEN_HINTS = {
 
 @CHECKS.register(
     "TENANCY-SPOOFED-HEADER",
+    applies=declares_tenancy,
     area=AREA,
     needs="tenancy-tokens",
     claim="a tenant header that disagrees with the token is refused (403), or ignored where the fleet reads none: "
