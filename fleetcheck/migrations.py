@@ -663,7 +663,10 @@ def observe_target(target: Any, services: list[str], say: Callable[[str], None])
         if name in live:
             say(f"reading the live catalog of {name} (read only)")
             catalog = observe_live_catalog(live[name], fleet.service(name), fleet, runtime_dsn=runtime.get(name))
-            observed[(name, "catalog")] = ([catalog], [])
+            # beside the fresh database's catalog, when the migrations ran: the live one is only read, the fresh one
+            # is where the writes across tenants are tried (MIGRATIONS-RLS-WITH-CHECK)
+            fresh, _why = observed.get((name, "catalog"), ([], []))
+            observed[(name, "catalog")] = ([*fresh, catalog], [])
         elif deployed and (name, "catalog") not in observed:
             observed[(name, "catalog")] = ([], [f"the target file gives no read-only DSN under databases.{name}"])
     return observed

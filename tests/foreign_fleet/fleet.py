@@ -141,6 +141,16 @@ class SyntheticTenant:
     def refresh_token(self) -> str:
         return self.tokens["refreshToken"]
 
+    def sign_up(self) -> None:
+        """Sign this tenant's user up (again, after a test dropped the accounts schema) and sign in."""
+        body = {"username": self.username, "password": self.password, "tenant": self.tenant_id,
+                "displayName": "Synthetic User"}  # fmt: skip
+        signed_up = httpx.post(f"{self.accounts_url}/api/auth/sign-up", json=body, timeout=10.0)
+        if signed_up.status_code != 201:
+            raise ControlError(f"accounts POST /api/auth/sign-up answered {signed_up.status_code}: {signed_up.text}")
+        self.user_id = signed_up.json()["id"]
+        self.tokens, self.signed_in_at = _sign_in(self.accounts_url, self), time.monotonic()
+
 
 @dataclass(slots=True)
 class ForeignFleet:
@@ -333,16 +343,8 @@ def _with_preload(spec: ServerSpec, mutant: Path) -> ServerSpec:
 
 
 def _sign_up(accounts_url: str, username: str) -> SyntheticTenant:
-    tenant_id, password = str(uuid.uuid4()), secrets.token_urlsafe(16)
-    with httpx.Client(base_url=accounts_url, timeout=10.0) as client:
-        signed_up = client.post(
-            "/api/auth/sign-up",
-            json={"username": username, "password": password, "tenant": tenant_id, "displayName": "Synthetic User"},
-        )
-        if signed_up.status_code != 201:
-            raise ControlError(f"accounts POST /api/auth/sign-up answered {signed_up.status_code}: {signed_up.text}")
-    tenant = SyntheticTenant(tenant_id, signed_up.json()["id"], username, password, accounts_url, {})
-    tenant.tokens = _sign_in(accounts_url, tenant)
+    tenant = SyntheticTenant(str(uuid.uuid4()), "", username, secrets.token_urlsafe(16), accounts_url, {})
+    tenant.sign_up()
     return tenant
 
 
