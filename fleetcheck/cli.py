@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from fleetcheck.contracts.fleet import Fleet
+    from fleetcheck.runner import PhaseTime
     from fleetcheck.targets import Target
 
 __all__ = ["EXIT_ENVIRONMENT", "EXIT_FAILED", "EXIT_USAGE", "app"]
@@ -120,6 +123,21 @@ def _open_target(
         _fail(EXIT_USAGE, str(exc))
 
 
+class _PhaseClock:
+    """Wall and CPU seconds between laps: the fleet's start and stop around a run, for ``verify --profile``."""
+
+    def __init__(self) -> None:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def lap(self, phase: str) -> PhaseTime:
+        from fleetcheck.runner import PhaseTime
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        lap = PhaseTime(phase, wall - self._wall, cpu - self._cpu)
+        self._wall, self._cpu = wall, cpu
+        return lap
+
+
 _NO_FORK_SERVER_HELP = "Start each reference service as a plain `python -m` process, not forked from a fork server."
 
 
@@ -152,6 +170,10 @@ def verify(
         str, typer.Option("--baseline-reason", help="The reason written for every entry of --write-baseline.")
     ] = "",
     no_fork_server: Annotated[bool, typer.Option("--no-fork-server", help=_NO_FORK_SERVER_HELP)] = False,
+    profile: Annotated[
+        bool,
+        typer.Option("--profile", help="Print where the run's time went, phase by phase (also in the JSON report)."),
+    ] = False,
 ) -> None:
     """Verify a fleet against the contract, print the scorecard, write JUnit XML, JSON and HTML reports."""
     from fleetcheck.baseline import Baseline, BaselineError, apply_baseline, write_baseline
@@ -176,9 +198,13 @@ def verify(
     with _Progress(console) as progress:
         try:
             fork_server = False if no_fork_server else None
+            clock = _PhaseClock()
             with _open_target(target, fleet, fleet_file, services, progress, fork_server) as opened:
+                start = clock.lap("start")
                 report = run_verify(opened, areas=areas or None, services=services or None, checks=check,
                                     progress=progress, schema_baseline=baseline)  # fmt: skip
+                clock.lap("verify")
+            report = replace(report, phases=(start, *report.phases, clock.lap("stop")))
         except UnknownSelectionError as exc:
             _fail(EXIT_USAGE, str(exc))
         except _environment_errors() as exc:
@@ -186,6 +212,10 @@ def verify(
     if known is not None:
         report, _outcome = apply_baseline(report, known)
     console.print(render_text(report, width=console.width), markup=False, highlight=False, end="")
+    if profile:
+        from fleetcheck.report import profile_table
+
+        console.print(profile_table(report))
     if write_baseline_file is not None:
         count = write_baseline(write_baseline_file, report.results, baseline_reason)
         todo = "" if baseline_reason else "; give each entry its reason before using it with --baseline"

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleetcheck.contracts.findings import CheckResult, Finding, Outcome, Severity
-from fleetcheck.runner import VerificationReport
+from fleetcheck.runner import PhaseTime, VerificationReport
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -158,6 +158,19 @@ def _one_line(value: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def profile_table(report: VerificationReport) -> Table:
+    """The phase table of ``verify --profile``: wall and CPU seconds per phase, and each phase's share of the run."""
+    table = Table(title="where the run went", title_justify="left")
+    table.add_column("phase")
+    for column in ("wall s", "share", "CPU s (fleetcheck)"):
+        table.add_column(column, justify="right")
+    total = sum(p.wall_s for p in report.phases) or 1.0
+    for phase in report.phases:
+        table.add_row(phase.phase, f"{phase.wall_s:.1f}", f"{phase.wall_s / total:.0%}", f"{phase.cpu_s:.1f}")
+    table.add_row("total", f"{total:.1f}", "100%", f"{sum(p.cpu_s for p in report.phases):.1f}", style="bold")
+    return table
+
+
 def render_text(report: VerificationReport, *, width: int = 120) -> str:
     """The scorecard and the findings as plain text (no colour), as the CLI prints them."""
     buffer = io.StringIO()
@@ -225,6 +238,7 @@ def to_json(report: VerificationReport) -> str:
         | {"baselined": sum(r.baselined for r in report.results)},
         "results": [_result_json(r) for r in report.results],
         "baseline_fixed": list(report.baseline_fixed),
+        "phases": [{"phase": p.phase, "wall_s": p.wall_s, "cpu_s": p.cpu_s} for p in report.phases],
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
 
@@ -295,6 +309,7 @@ def report_from_json(text: str) -> VerificationReport:
         started_at=data["started_at"],
         duration_s=data["duration_s"],
         baseline_fixed=tuple(data.get("baseline_fixed", ())),
+        phases=tuple(PhaseTime(p["phase"], p["wall_s"], p["cpu_s"]) for p in data.get("phases", ())),
     )
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FAULT_MODES",
     "UNBROKEN_BY_DEFAULT",
+    "PhaseTime",
     "Progress",
     "UnknownSelectionError",
     "VerificationReport",
@@ -60,6 +61,16 @@ FAULT_MODES = ("stop", "freeze")
 _OFFLINE_NEEDS = frozenset({"migrations", "catalog", "schema-change"})
 
 
+@dataclass(frozen=True, slots=True)
+class PhaseTime:
+    """How long one phase of a run took: wall seconds, and CPU seconds of the fleetcheck process (the services are
+    other processes; their CPU is not in it)."""
+
+    phase: str
+    wall_s: float
+    cpu_s: float
+
+
 class UnknownSelectionError(ValueError):
     """An area or service name that the catalogue or the fleet does not know; names the allowed values."""
 
@@ -77,6 +88,8 @@ class VerificationReport:
     duration_s: float = 0.0
     #: entries of the baseline file used that no longer occur (``fleetcheck.baseline``)
     baseline_fixed: tuple[str, ...] = ()
+    #: each phase that ran, in order (``verify --profile`` prints them; the CLI adds the fleet's start and stop)
+    phases: tuple[PhaseTime, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -141,7 +154,8 @@ def verify(
     area_names, service_names = select(target.fleet, areas, services)
     say = progress or (lambda _message: None)
     plan = _Plan.build(target, area_names, service_names, _check_ids(checks))
-    results = _Run(target, plan, say, schema_baseline).execute()
+    run = _Run(target, plan, say, schema_baseline)
+    results = run.execute()
     return VerificationReport(
         target=target.description,
         fleet=target.fleet.name,
@@ -150,6 +164,7 @@ def verify(
         results=tuple(results),
         started_at=started,
         duration_s=time.perf_counter() - clock,
+        phases=tuple(run.phases),
     )
 
 
@@ -213,23 +228,35 @@ class _Run:
         self.schema_baseline = schema_baseline
         self.observed: dict[tuple[str, str], _Observed] = {}
         self.errors: dict[tuple[str, str], str] = {}
+        self.phases: list[PhaseTime] = []
 
     def execute(self) -> list[CheckResult]:
         services = list(self.plan.checks)
-        if services:
-            self._read_phase(services)
-            self._traffic_phase(services)
-            self._migrations_phase(services)
-            self._tenancy_phase(services)
-            self._flows_phase(services)  # before events: its Kafka outage must not be what a flow waits out
-            self._events_phase(services)
-            self._settled_scrape_phase(services)  # before faults and boots: they restart what they break
-            self._fault_phase(services)
-            self._boot_phase(services)  # last: it restarts services
+        phases: list[tuple[str, Callable[[list[str]], None]]] = [
+            ("read", self._read_phase),
+            ("traffic", self._traffic_phase),
+            ("migrations", self._migrations_phase),
+            ("tenancy", self._tenancy_phase),
+            ("flows", self._flows_phase),  # before events: its Kafka outage must not be what a flow waits out
+            ("events", self._events_phase),
+            ("settled scrape", self._settled_scrape_phase),  # before faults and boots: they restart what they break
+            ("faults", self._fault_phase),
+            ("boot", self._boot_phase),  # last: it restarts services
+        ]
         results = list(self.plan.not_run)
-        for service in services:
-            results.extend(self._judge(service, check) for check in self.plan.checks[service])
+        if services:
+            for name, phase in phases:
+                self._timed(name, partial(phase, services))
+        self._timed("judge", lambda: results.extend(self._judge(s, c) for s in services for c in self.plan.checks[s]))
         return sorted(results, key=self._order)
+
+    def _timed(self, name: str, work: Callable[[], None]) -> None:
+        """Run one phase; a phase that had nothing to do (under a millisecond) is left out of the profile."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        work()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if wall >= 0.001:
+            self.phases.append(PhaseTime(name, wall, cpu))
 
     def _order(self, result: CheckResult) -> tuple[int, str, str]:
         names = self.target.fleet.names()

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from rich.console import Console
 
 from fleetcheck.contracts.findings import CheckResult, Finding, Outcome
-from fleetcheck.report import cell, render_findings, render_text, report_from_json, to_json, to_junit_xml
-from fleetcheck.runner import VerificationReport
+from fleetcheck.report import (
+    cell,
+    profile_table,
+    render_findings,
+    render_text,
+    report_from_json,
+    to_json,
+    to_junit_xml,
+)
+from fleetcheck.runner import PhaseTime, VerificationReport
 
 _FINDING = Finding(
     check_id="HEALTH-ENDPOINTS",
@@ -35,7 +46,10 @@ def report() -> VerificationReport:
         _result("HEALTH-SHAPE", "master-data", Outcome.PASSED),
         _result("METRICS-PARSE", "master-data", Outcome.NOT_RUN, area="metrics", reason="not in the target file"),
     )
-    return VerificationReport("target file t.yaml", "erp-bd", ("health", "metrics"), ("auth", "master-data"), results)
+    phases = (PhaseTime("start", 12.5, 0.4), PhaseTime("read", 0.8, 0.2), PhaseTime("judge", 0.1, 0.1))
+    return VerificationReport(
+        "target file t.yaml", "erp-bd", ("health", "metrics"), ("auth", "master-data"), results, phases=phases
+    )
 
 
 def test_cell_counts_failures_of_the_checks_that_ran() -> None:
@@ -90,3 +104,19 @@ def test_junit_xml_has_a_testcase_per_check_and_service(report: VerificationRepo
 
 def test_json_round_trips_every_result_and_finding(report: VerificationReport) -> None:
     assert report_from_json(to_json(report)) == report
+
+
+def test_the_json_report_and_the_profile_table_give_each_phase_its_wall_and_cpu_seconds(
+    report: VerificationReport,
+) -> None:
+    assert json.loads(to_json(report))["phases"][0] == {"phase": "start", "wall_s": 12.5, "cpu_s": 0.4}
+    buffer = io.StringIO()
+    Console(file=buffer, width=100, color_system=None).print(profile_table(report))
+    rows = [line.split("│")[1:-1] for line in buffer.getvalue().splitlines() if line.count("│") == 5]
+    cells = [[c.strip() for c in row] for row in rows]
+    assert cells == [
+        ["start", "12.5", "93%", "0.4"],
+        ["read", "0.8", "6%", "0.2"],
+        ["judge", "0.1", "1%", "0.1"],
+        ["total", "13.4", "100%", "0.7"],
+    ]

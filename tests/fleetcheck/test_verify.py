@@ -99,3 +99,22 @@ def test_fault_checks_run_through_the_target_files_shell_hook_and_restore(
     assert not [f for f in reflects.findings if "postgres" in f.observed], reflects.findings
     assert results["HEALTH-READY-RECOVERS"].outcome is Outcome.PASSED
     assert not marker.exists()
+
+
+def test_verify_profile_prints_each_phase_and_the_json_report_holds_the_same_figures(
+    prometheus: EmbeddedPrometheus, write_target: Callable[[str], Path], tmp_path: Path
+) -> None:
+    target = write_target(f"services:\n  auth: {{base_url: '{prometheus.url}'}}\n")
+    args = ["verify", "--target", str(target), "--area", "health", "--area", "metrics", "--profile"]
+    done = _cli(*args, "--report-dir", str(tmp_path / "reports"))
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "where the run went" in done.stdout
+
+    phases = json.loads((tmp_path / "reports" / "fleetcheck.json").read_text())["phases"]
+    names = [p["phase"] for p in phases]
+    assert (names[0], names[-2:]) == ("start", ["judge", "stop"])
+    assert {"read", "traffic"} <= set(names)  # the phases these two areas need, in the order they ran
+    for phase in phases:
+        assert min(phase["wall_s"], phase["cpu_s"]) >= 0
+        row = next(line for line in done.stdout.splitlines() if line.strip("│ ").startswith(phase["phase"] + " "))
+        assert f"{phase['wall_s']:.1f}" in row
