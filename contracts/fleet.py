@@ -420,10 +420,33 @@ class RecordStoreSpec(_Model):
     )
 
 
+class DeliverySpec(_Model):
+    """The producers' relay, as far as an outage must outlast it: how often it retries pending rows (``poll_s``),
+    how long one delivery attempt may take before its rows stay pending (``delivery_timeout_s``: the producer's
+    message time-out and flush), and how many attempts an outage must outlast (``attempts``: a frozen broker still
+    takes the batch in flight into its socket, so only the next attempt times out unsent). The events area's Kafka
+    outage lasts ``attempts x (delivery_timeout_s + poll_s) + margin_s``: long enough that a relay which marks rows
+    published before the broker acknowledged them must lose one."""
+
+    poll_s: float = Field(default=1.0, gt=0)
+    delivery_timeout_s: float = Field(default=3.0, gt=0)
+    attempts: int = Field(default=2, ge=1)
+    margin_s: float = Field(default=4.0, ge=0)
+
+    @property
+    def outage_s(self) -> float:
+        return self.attempts * (self.delivery_timeout_s + self.poll_s) + self.margin_s
+
+    def describe_outage(self) -> str:
+        return (f"{self.attempts} x (delivery time-out {self.delivery_timeout_s:g} s + poll {self.poll_s:g} s) + "
+                f"{self.margin_s:g} s margin, from the fleet file's events.delivery")  # fmt: skip
+
+
 class EventConventions(_Model):
     """How the fleet's events carry what the checks read: the CloudEvents ``source`` (``{service}`` is the
     producer's name), the tenant attribute and header, the correlation attribute and header, and the consumer whose
-    records prove delivery (``records``; without one, bursts and replays are judged on Kafka alone)."""
+    records prove delivery (``records``; without one, bursts and replays are judged on Kafka alone), and the relay's
+    timing an outage must outlast (``delivery``)."""
 
     source: str = "/{service}"
     tenant_attribute: str = "tenantid"
@@ -431,6 +454,7 @@ class EventConventions(_Model):
     correlation_attribute: str | None = "correlationid"
     correlation_header: str = "X-Correlation-ID"
     records: RecordStoreSpec | None = None
+    delivery: DeliverySpec = Field(default_factory=DeliverySpec)
 
 
 class TenancySpec(_Model):

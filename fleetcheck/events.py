@@ -462,7 +462,7 @@ def observe_burst(
     writes: int = 60,
     services: Sequence[str] | None = None,
     outage: FaultHook | None = None,
-    outage_s: float = 5.0,  # longer than the relay's 3 s delivery timeout, so deliveries fail meanwhile
+    outage_s: float | None = None,
     concurrency: int = 4,
     drain_s: float = 60.0,
 ) -> DeliveryObservation:
@@ -470,8 +470,9 @@ def observe_burst(
     one).
 
     With ``outage`` (a Kafka fault hook), a third of the writes go before Kafka stops, writes keep going for
-    ``outage_s`` while it is down, and the rest after it is back. Then wait (up to ``drain_s``) until every accepted
-    write's event was seen once, audited once, and every outbox is empty.
+    ``outage_s`` while it is down (default: the fleet file's ``events.delivery``, which outlasts the relay's
+    delivery attempts), and the rest after it is back. Then wait (up to ``drain_s``, plus the outage) until every
+    accepted write's event was seen once, audited once, and every outbox is empty.
     """
     writers = burst_writers(target)
     chosen = [s for s in (services or writers) if s in writers]
@@ -486,6 +487,10 @@ def observe_burst(
     captures = [capture]
     started = time.monotonic()
     outage_took = 0.0
+    delivery = conventions.delivery
+    if outage_s is None:
+        outage_s = delivery.outage_s
+        notes.append(f"the outage lasts {outage_s:g} s: {delivery.describe_outage()}")
     try:
         if outage is None:
             burst.send(writes)

@@ -155,3 +155,14 @@ def test_missing_and_non_yaml_files_fail_clearly(tmp_path: Path) -> None:
         load_fleet(tmp_path / "nope.yaml")
     with pytest.raises(FleetFileError, match="not valid YAML"):
         load_fleet(_write(tmp_path, "name: [unclosed\n"))
+
+
+def test_the_kafka_outage_outlasts_the_relay_attempts_the_fleet_file_declares(tmp_path: Path) -> None:
+    default = load_fleet(_write(tmp_path, f"name: x\nservices:\n  - {GOOD_SERVICE}\n")).events.delivery
+    assert default.outage_s == 2 * (3.0 + 1.0) + 4.0
+    slow = "name: x\nevents:\n  delivery: {poll_s: 5, delivery_timeout_s: 30, attempts: 3, margin_s: 0}\n"
+    delivery = load_fleet(_write(tmp_path, slow + f"services:\n  - {GOOD_SERVICE}\n")).events.delivery
+    assert delivery.outage_s == 3 * (30 + 5)
+    assert delivery.describe_outage().startswith("3 x (delivery time-out 30 s + poll 5 s) + 0 s margin")
+    with pytest.raises(FleetFileError, match=r"events.delivery.attempts: Input should be greater than or equal to 1"):
+        load_fleet(_write(tmp_path, f"name: x\nevents: {{delivery: {{attempts: 0}}}}\nservices:\n  - {GOOD_SERVICE}\n"))

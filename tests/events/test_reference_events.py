@@ -85,7 +85,7 @@ def test_a_burst_across_services_ends_with_one_event_and_one_audit_record_per_wr
 def test_writes_during_a_kafka_outage_are_all_delivered_once_it_returns(outage_fleet, judge) -> None:
     store = audit_store_of(outage_fleet)
     hook = outage_fleet.fault_hooks["kafka"]
-    delivery = observe_burst(outage_fleet, _bootstrap(outage_fleet), store, writes=30, outage=hook, outage_s=5.0,
+    delivery = observe_burst(outage_fleet, _bootstrap(outage_fleet), store, writes=30, outage=hook,
                              drain_s=60.0)  # fmt: skip
     during = [w for w in delivery.writes if w.during_outage]
     accepted = [w for w in delivery.writes if 200 <= w.status < 300]

@@ -60,22 +60,21 @@ MUTANTS = [
 ]
 
 
-# Long enough that a dropping relay must lose something, whatever the load. A frozen broker still takes bytes into its
-# socket buffer, so the batch in flight when it froze is persisted on resume even though its deliveries "failed";
-# only the next batch, on a new producer that cannot even get a producer id from a frozen broker, times out unsent.
-# That batch starts after one flush (delivery timeout 3 s + 1 s) and times out 3 s later: 12 s leaves ~5 s of margin.
-_DROP_OUTAGE_S = 12.0
-
-
 def _observe(mutant: Mutant, fleet: ReferenceFleet) -> CheckResult:
     bootstrap = kafka_bootstrap_of(fleet)
     assert bootstrap is not None
     topics = [t.name for t in fleet.fleet.topics]
     judged = "master-data"
     if mutant.needs == "event-outage":
-        observation: object = observe_burst(fleet, bootstrap, audit_store_of(fleet), writes=15,
-                                            services=["master-data"], outage=fleet.fault_hooks["kafka"],
-                                            outage_s=_DROP_OUTAGE_S, drain_s=20.0)  # fmt: skip
+        observation: object = observe_burst(
+            fleet,
+            bootstrap,
+            audit_store_of(fleet),
+            writes=15,
+            services=["master-data"],
+            outage=fleet.fault_hooks["kafka"],
+            drain_s=20.0,
+        )  # the outage: the fleet file's events.delivery
     else:
         scenario = observe_scenario(fleet, "master-data", bootstrap, topics)
         observation = scenario
