@@ -38,6 +38,17 @@ KNOWN: dict[str, list[tuple[str, str]]] = {"customers": [], "notifications": []}
 _next_tenant = iter(range(10**9))
 
 
+def _tenant_index(environment: Any) -> int:
+    """The next tenant of the pool for a user of this process. In distributed mode started with ``--processes N``,
+    worker ``i`` takes every N-th tenant from ``i``, so users of different workers are different tenants (as long
+    as the pool has one per user); workers started by hand (``--worker``) share the pool from its start."""
+    options = environment.parsed_options
+    workers = (getattr(options, "processes", None) or 1) if options is not None else 1
+    workers = (os.cpu_count() or 1) if workers < 0 else workers  # --processes -1: one per core
+    index = getattr(environment.runner, "worker_index", 0) or 0
+    return next(_next_tenant) * workers + index % workers
+
+
 class IsolationViolation(Exception):
     """Another tenant's canary in an answer: the finding's message."""
 
@@ -64,7 +75,7 @@ class TenantUser(FastHttpUser):
 
     def on_start(self) -> None:
         tenants = POOL["tenants"]
-        self.tenant = tenants[next(_next_tenant) % len(tenants)]
+        self.tenant = tenants[_tenant_index(self.environment) % len(tenants)]
         self.headers = {"Authorization": f"Bearer {self.tenant['token']}"}
         self.mine: dict[str, list[str]] = {"customers": [], "notifications": []}
 

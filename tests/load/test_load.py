@@ -38,18 +38,19 @@ def infrastructure() -> Iterator[Infrastructure]:
         yield infra
 
 
-def _run(infrastructure: Infrastructure, modules: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def _run(infrastructure: Infrastructure, modules: dict[str, str] | None = None, locust_args: list[str] | None = None):  # type: ignore[no-untyped-def]
     with (
         tempfile.TemporaryDirectory() as out,
         ReferenceFleet(services=SERVICES, modules=modules, infrastructure=infrastructure) as fleet,
     ):
-        result = run_load(fleet, Path(out), users=USERS, run_time=RUN_TIME, thresholds=LOOSE)
+        result = run_load(fleet, Path(out), users=USERS, run_time=RUN_TIME, thresholds=LOOSE, locust_args=locust_args)
         html = (Path(out) / "locust.html").is_file()
-    return result, html
+        log = (Path(out) / "locust.log").read_text(encoding="utf-8")
+    return result, html, log
 
 
 def test_a_concurrent_run_of_24_tenants_leaks_nothing_and_loses_no_event(infrastructure: Infrastructure) -> None:
-    result, html = _run(infrastructure)
+    result, html, _log = _run(infrastructure)
     assert result.requests > 200, result
     assert result.violations == []
     assert result.lost_events == 0
@@ -62,9 +63,22 @@ def test_set_instead_of_set_local_leaks_only_under_load_and_fails_the_run(
     infrastructure: Infrastructure, mutation_score: MutationScore
 ) -> None:
     module = "tests.mutants.tenancy.variants.notification_set_not_set_local"
-    result, _html = _run(infrastructure, {"notification": module})
+    result, _html, _log = _run(infrastructure, {"notification": module})
     killed = bool(result.violations) and result.exit_code != 0
     mutation_score.record("tenancy", "notification_set_not_set_local", killed=killed)
     assert killed, result
     assert any("notification" in v and "fc-canary-" in v for v in result.violations), result.violations[:3]
     assert any("isolation violations" in b for b in result.broken)
+
+
+def test_two_local_worker_processes_report_their_violations_to_the_masters_totals(
+    infrastructure: Infrastructure,
+) -> None:
+    """locust's own distributed mode (``--processes 2``: one master, two workers) on the same locustfile: the
+    violations the workers find are in the master's statistics, which set the exit code."""
+    module = "tests.mutants.tenancy.variants.notification_set_not_set_local"
+    result, _html, log = _run(infrastructure, {"notification": module}, ["--processes", "2"])
+    assert "reported as ready. 2 workers connected." in log, log[-2000:]  # the master's own line
+    assert result.violations, result
+    assert any("notification" in v and "fc-canary-" in v for v in result.violations), result.violations[:3]
+    assert result.exit_code != 0
