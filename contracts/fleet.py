@@ -261,9 +261,11 @@ class FlowDeclaration(SequenceSpec):
 
 
 class HttpMetricsSpec(_Model):
-    """The request counter every service exposes and its labels (``null`` requests: the fleet declares none)."""
+    """The request counter every service exposes, its request duration histogram (seconds) and their labels
+    (``null``: the fleet declares none)."""
 
     requests: str | None = "http_requests_total"
+    duration: str | None = "http_request_duration_seconds"
     route_label: str = "route"
     status_label: str = "status_code"
 

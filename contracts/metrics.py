@@ -613,6 +613,69 @@ def check_missing_id_404(ctx: CheckContext, traffic: TrafficObservation) -> Iter
             )
 
 
+#: how much longer than the client saw the service may say it took: timer granularity and rounding, not real time
+_DURATION_SLACK_S = 0.05
+
+
+@CHECKS.register(
+    "METRICS-DURATION-PLAUSIBLE",
+    area=AREA,
+    needs="traffic",
+    claim="the request duration histogram times every request of the known traffic once, and no longer than the "
+    "client waited for its answer",
+)
+def check_duration_plausible(ctx: CheckContext, traffic: TrafficObservation) -> Iterator[Finding | Judged]:
+    conventions = ctx.fleet.http_metrics_of(ctx.service)
+    family = conventions.duration
+    if family is None:
+        raise NotApplicable("the fleet file declares no request duration histogram (http_metrics.duration)")
+    parsed = _both(ctx, "METRICS-DURATION-PLAUSIBLE", traffic.before, traffic.after)
+    if isinstance(parsed, list):
+        yield from parsed
+        return
+    before, after = parsed
+    if family not in after.families:
+        raise NotApplicable(
+            f"{traffic.after.request_line()} has no {family} family; declare http_metrics.duration (or null)"
+        )
+    answered = _answered(traffic.sent)
+    if not answered:
+        raise NotApplicable("no request of the known traffic got an answer to time")
+    yield Judged(len(answered), "timed requests")
+    excluded = {ctx.service.metrics_path, traffic.after.path}
+
+    def moved(sample: str) -> float:
+        def total(exposition: Exposition) -> float:
+            return sum(s.value for s in exposition.samples(family, family + sample)
+                       if s.labels.get(conventions.route_label) not in excluded)  # fmt: skip
+
+        return total(after) - total(before)
+
+    count, seconds = moved("_count"), moved("_sum")
+    waited = sum(e.elapsed_s for e in answered)
+    bound = waited + _DURATION_SLACK_S * len(answered)
+    line = f"{traffic.after.request_line()}: {family}"
+    if abs(count - len(answered)) > 1e-9:
+        yield _finding(
+            ctx,
+            "METRICS-DURATION-PLAUSIBLE",
+            observed=f"{line}_count moved by {count:g} after {len(answered)} answered requests",
+            expected=f"a move of exactly {len(answered)}: every request timed once ({ctx.service.metrics_path} "
+            "excluded)",
+            hint="Observe the duration once per request, in the same middleware that counts it.",
+        )
+    elif not 0.0 <= seconds <= bound:
+        yield _finding(
+            ctx,
+            "METRICS-DURATION-PLAUSIBLE",
+            observed=f"{line}_sum moved by {seconds:.3f} s for {len(answered)} requests the client waited "
+            f"{waited:.3f} s for in all",
+            expected=f"between 0 and {bound:.3f} s: the service cannot take longer than its caller waited",
+            hint="Observe time.perf_counter() - started (a monotonic clock, the end minus the start) in seconds; "
+            "not a clock reading, a sum of both ends, nor milliseconds in a _seconds family.",
+        )
+
+
 @CHECKS.register(
     "METRICS-BUSINESS-MOVES",
     area=AREA,

@@ -98,6 +98,7 @@ class DiscoveredService:
     openmetrics: bool = False
     families: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # name -> (type, labels)
     http_requests: tuple[str, str, str] | None = None  # (family, route label, status label)
+    http_duration: str | None = None  # the request duration histogram labelled by the same route label
     dependencies: list[dict[str, Any]] = field(default_factory=list)
     operations: list[dict[str, Any]] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
@@ -244,6 +245,8 @@ def _discover_metrics(client: httpx.Client, service: DiscoveredService) -> None:
             labels = sorted({k for s in metric.samples for k in s.labels if k not in ("le", "quantile")})
             service.families[name] = (metric.type, tuple(labels))
         service.http_requests = _request_counter(service.families)
+        if service.http_requests:
+            service.http_duration = _request_duration(service.families, service.http_requests[1])
         service.dependencies = _gauge_dependencies(service.families)
         return
     service.notes.append(f"no metrics at {', '.join(METRICS_PATHS)}")
@@ -258,6 +261,15 @@ def _request_counter(families: dict[str, tuple[str, tuple[str, ...]]]) -> tuple[
         status = next((s for s in _STATUS_LABELS if s in labels), None)
         if route and status:
             return name, route, status
+    return None
+
+
+def _request_duration(families: dict[str, tuple[str, tuple[str, ...]]], route: str) -> str | None:
+    """A request duration histogram in seconds, labelled by the request counter's route label."""
+    for name, (kind, labels) in sorted(families.items()):
+        timed = "request" in name and "duration" in name and name.endswith("_seconds")
+        if kind == "histogram" and timed and route in labels:
+            return name
     return None
 
 
@@ -388,9 +400,10 @@ def _service_entry(service: DiscoveredService) -> dict[str, Any]:
         entry["metrics"] = [_family(n, *service.families[n]) for n in sorted(required)]
     if service.http_requests:
         family, route, status = service.http_requests
-        entry["http_metrics"] = {"requests": family, "route_label": route, "status_label": status}
+        entry["http_metrics"] = {"requests": family, "duration": service.http_duration, "route_label": route,
+                                 "status_label": status}  # fmt: skip
     else:
-        entry["http_metrics"] = {"requests": None}
+        entry["http_metrics"] = {"requests": None, "duration": None}
     if service.topics:
         entry["produces"] = service.topics
     return entry

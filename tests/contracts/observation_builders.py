@@ -178,10 +178,11 @@ class Scrape:
         (metric.labels(**labels) if labels else metric).inc(amount)
         return self
 
-    def request(self, route: str, status: int, method: str = "GET", times: int = 1) -> Scrape:
+    def request(self, route: str, status: int, method: str = "GET", times: int = 1, seconds: float = 0.01) -> Scrape:
         labels = {"method": method, "route": route, "status_code": str(status)}
         self.metrics["http_requests_total"].labels(**labels).inc(times)
-        self.metrics["http_request_duration_seconds"].labels(**labels).observe(0.01)
+        for _ in range(times):
+            self.metrics["http_request_duration_seconds"].labels(**labels).observe(seconds)
         return self
 
     def text(self) -> bytes:

@@ -192,12 +192,13 @@ def _traffic(
     id_paths: tuple[str, ...] = (),
     *,
     authorized: bool = False,
+    seconds: float = 0.01,
 ) -> TrafficObservation:
     scrape = Scrape(fleet, fleet.service(service)).request("/metrics", 200)
     before = scrape.exchange()
-    scrape.request("/metrics", 200)  # the before-scrape itself: excluded from the count
+    scrape.request("/metrics", 200, seconds=30.0)  # the before-scrape itself: excluded from the count and the time
     for route, status, times in counted:
-        scrape.request(route, status, times=times)
+        scrape.request(route, status, times=times, seconds=seconds)
     exchanges = tuple(exchange(path, status=status) for path, status in sent)
     return TrafficObservation(before, exchanges, scrape.exchange(), id_paths, authorized=authorized)
 
@@ -218,6 +219,38 @@ def test_counters_move_fails_when_a_status_is_miscounted(run: Any, fleet: Fleet)
     assert "http_requests_total moved by 2 after 2 answered requests" in message
     assert "status_code 200: moved 2, sent 0" in message
     assert "status_code 404: moved 0, sent 1" in message
+
+
+def test_duration_plausible_passes_when_each_request_took_no_longer_than_the_client_waited(
+    run: Any, fleet: Fleet
+) -> None:
+    obs = _traffic(fleet, "master-data", [("/customers", 401), ("/nope", 404)],
+                   [("/customers", "401", 1), ("/nope-not-found", "404", 1)])  # fmt: skip
+    result = run("METRICS-DURATION-PLAUSIBLE", "master-data", obs)
+    assert (result.outcome, result.judged) == (Outcome.PASSED, 2)
+
+
+def test_duration_plausible_fails_on_a_clock_reading_taken_for_a_duration(run: Any, fleet: Fleet) -> None:
+    obs = _traffic(fleet, "master-data", [("/customers", 401), ("/nope", 404)],
+                   [("/customers", "401", 1), ("/nope-not-found", "404", 1)], seconds=8123.5)  # fmt: skip
+    (message,) = _messages(run, "METRICS-DURATION-PLAUSIBLE", "master-data", obs)
+    assert "http_request_duration_seconds_sum moved by 16247.000 s for 2 requests the client waited 0.020 s" in message
+    assert "between 0 and 0.120 s" in message
+
+
+def test_duration_plausible_fails_when_a_request_is_not_timed(run: Any, fleet: Fleet) -> None:
+    obs = _traffic(fleet, "master-data", [("/customers", 401), ("/nope", 404)], [("/customers", "401", 1)])
+    (message,) = _messages(run, "METRICS-DURATION-PLAUSIBLE", "master-data", obs)
+    assert "http_request_duration_seconds_count moved by 1 after 2 answered requests" in message
+
+
+def test_duration_plausible_is_not_run_where_the_fleet_declares_no_histogram(run: Any, fleet: Fleet) -> None:
+    foreign = fleet.model_copy(update={"http_metrics": fleet.http_metrics.model_copy(update={"duration": None})})
+    obs = _traffic(foreign, "master-data", [("/customers", 401)], [("/customers", "401", 1)])
+    ctx = CheckContext(foreign.service("master-data"), foreign, CheckSettings())
+    result = run_check(CHECKS["METRICS-DURATION-PLAUSIBLE"], ctx, obs)
+    assert result.outcome is Outcome.NOT_RUN
+    assert "declares no request duration histogram (http_metrics.duration)" in result.reason
 
 
 def test_route_templates_pass_with_templates(run: Any, fleet: Fleet) -> None:

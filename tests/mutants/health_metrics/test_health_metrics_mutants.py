@@ -53,6 +53,7 @@ MUTANTS = [
     Mutant("email_in_label", "auth", "METRICS-NO-PII", "auth_logins_by_user_total"),
     # judged on the scrape after the declared operations: at rest the family has no sample
     Mutant("phone_label_after_create", "master-data", "METRICS-NO-PII", "label phone holds a Bangladeshi mobile"),
+    Mutant("duration_is_a_clock_reading", "organization", "METRICS-DURATION-PLAUSIBLE", "_sum moved by"),
 ]
 
 
