@@ -114,9 +114,10 @@ def _open_target(
     from fleetcheck.targets import TargetFile, TargetFileError
 
     if target_file is None:
-        from fleetcheck.reference import ReferenceFleet
+        from fleetcheck.reference import ReferenceFleet, services_to_start
 
-        return ReferenceFleet(fleet=fleet, services=services or None, progress=progress, fork_server=fork_server)
+        started = services_to_start(fleet, services) if services else None  # judged: only `services` (the runner)
+        return ReferenceFleet(fleet=fleet, services=started, progress=progress, fork_server=fork_server)
     try:
         return nullcontext(TargetFile.load(target_file, fleet_file=fleet_file))
     except (TargetFileError, FleetFileError) as exc:

@@ -25,14 +25,14 @@ from fleetcheck.observe import exchange, observe_client
 from fleetcheck.targets import Credentials, Endpoint, missing_fault_reason
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from types import TracebackType
 
     from fleetcheck.contracts.fleet import Fleet
     from fleetcheck.fixtures.faults import FaultHook
     from fleetcheck.fixtures.infra import Infrastructure
 
-__all__ = ["ReferenceFleet", "package_of", "reference_module", "synthetic_tenant"]
+__all__ = ["ReferenceFleet", "package_of", "reference_module", "services_to_start", "synthetic_tenant"]
 
 
 def package_of(service: str) -> str:
@@ -48,6 +48,24 @@ def reference_module(service: str) -> str | None:
     except ModuleNotFoundError:
         return None
     return module if found is not None else None
+
+
+#: started with any selection: organization makes the synthetic tenant and auth its user's token, whose JWKS every
+#: other service needs to start at all
+_IDENTITY = ("organization", "auth")
+
+
+def services_to_start(fleet: Fleet, selected: Sequence[str]) -> list[str]:
+    """The services a run of ``selected`` needs running: the selection, the identity services (organization, auth)
+    and every service a started one depends on, transitively; in the fleet's start order."""
+    wanted = {*selected, *(n for n in _IDENTITY if n in fleet.names())}
+    todo = list(wanted)
+    while todo:
+        for dependency in fleet.service(todo.pop()).service_dependencies:
+            if dependency not in wanted:
+                wanted.add(dependency)
+                todo.append(dependency)
+    return [n for n in fleet.start_order() if n in wanted]
 
 
 class ReferenceFleet:
