@@ -157,6 +157,12 @@ class ProbeServer:
 def _handler(runner: ProbeRunner, registry: CollectorRegistry) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "fleetcheck-prober"
+        # keep-alive (every answer has a Content-Length): Prometheus and blackbox-style clients reuse connections, and
+        # under HTTP/1.0 each scrape cost a new connection and a new handler thread
+        protocol_version = "HTTP/1.1"
+        # headers and body leave in one segment: two small writes under Nagle meet the client's delayed ACK
+        wbufsize = -1
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # a scrape every few seconds is not worth a log line

@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -384,6 +384,10 @@ class ProbeRunner:
 
     def __init__(self, target: Target, spec: ProbeFile) -> None:
         self.target, self.spec = target, spec
+        # read once: a target file builds its endpoints and settings anew at every access, and both are fixed
+        # for the prober's life (a reference fleet's are fixed once it started)
+        self._endpoints = dict(target.endpoints)
+        self._settings = target.settings
         catalogue = load_catalogue()
         self._checks: dict[str, Check] = {c.id: c for c in catalogue}
         self._pool = ThreadPoolExecutor(max_workers=spec.concurrency, thread_name_prefix="probe")
@@ -416,7 +420,7 @@ class ProbeRunner:
         self.close()
 
     def services(self) -> list[str]:
-        return [n for n in self.target.fleet.names() if n in self.target.endpoints]
+        return [n for n in self.target.fleet.names() if n in self._endpoints]
 
     def submit(self, service: str, probe: Probe) -> Future[ProbeResult]:
         return self._pool.submit(self.run, service, probe)
@@ -446,7 +450,7 @@ class ProbeRunner:
             )  # fmt: skip
 
     def _run(self, service: str, probe: Probe, started: float, deadline: float) -> ProbeResult:
-        endpoint = self.target.endpoints.get(service)
+        endpoint = self._endpoints.get(service)
         if endpoint is None:
             why = self.target.unavailable.get(service, "the target gives no endpoint for it")
             return self._not_run(service, probe, started, why)
@@ -463,7 +467,7 @@ class ProbeRunner:
                 return self._not_run(service, probe, started, f"{service} declares no health endpoint ({wanted})")
         else:
             observation, exchanges = _observe_metrics(self._client(), endpoint, deadline)
-        ctx = CheckContext(spec, self.target.fleet, self.target.settings)
+        ctx = CheckContext(spec, self.target.fleet, self._settings)
         results = tuple(run_check(c, ctx, observation) for c in applicable)
         outcome = merge_results(results).outcome
         return ProbeResult(
@@ -483,18 +487,24 @@ class ProbeRunner:
         return ProbeResult(service, probe.name, Outcome.NOT_RUN, "not_run", why, 0, elapsed, time.time())
 
     def cycle(self, services: Sequence[str] | None = None) -> list[ProbeResult]:
-        """Every probe of every service once, at once within the concurrency limit; in fleet and probe order."""
+        """Every probe of every service once, at once within the concurrency limit; in fleet and probe order.
+
+        Every run ends by its own deadline (each request's time-out is what is left of it), so the cycle is waited
+        for as long as the pool needs to work through the queue: one longest time-out per wave of ``concurrency``
+        runs. A run still not done then (a starved pool) is a timeout result, never a hung cycle.
+        """
         names = list(services) if services else self.services()
-        futures = {
-            (s, p.name): self._pool.submit(self.run, s, p) for s in names for p in self.spec.probes
-        }  # fmt: skip
+        runs = [(s, p) for s in names for p in self.spec.probes]
+        started = time.perf_counter()
+        futures = [self._pool.submit(self.run, s, p) for s, p in runs]
+        waves = -(-len(runs) // self.spec.concurrency)
+        budget = waves * max((p.timeout_s for p in self.spec.probes), default=0.0) + 1.0
+        wait(futures, timeout=budget)
         results = []
-        for (service, name), future in futures.items():
-            probe = self.spec.probe(name)
-            started = time.perf_counter()
-            try:
-                results.append(future.result(timeout=probe.timeout_s + 0.5))
-            except FutureTimeout:
+        for (service, probe), future in zip(runs, futures, strict=True):
+            if future.done():
+                results.append(future.result())
+            else:
                 future.cancel()
                 results.append(timed_out(service, probe, time.perf_counter() - started, probe.timeout_s))
         return results
