@@ -397,6 +397,12 @@ def probe(
         Path | None, typer.Option("--probes", help="A probe file (default: health, readiness, metrics-lint).")
     ] = None,
     service: Annotated[list[str] | None, typer.Option("--service", help="Only this service (repeatable).")] = None,
+    push: Annotated[
+        str | None, typer.Option("--push", help="With --once: push the results to this Pushgateway URL.")
+    ] = None,
+    push_job: Annotated[str, typer.Option("--push-job", help="The Pushgateway job the results go under.")] = (
+        "fleetcheck_probe"
+    ),
 ) -> None:
     """Run the catalogue's read-only checks as probes: once (for cron), or on their intervals with a /metrics."""
     from fleetcheck.probe_exporter import parse_listen
@@ -405,6 +411,10 @@ def probe(
 
     if once == (listen is not None):
         _fail(EXIT_USAGE, "fleetcheck probe: give exactly one of --once or --listen HOST:PORT")
+    if push is not None and not once:
+        _fail(EXIT_USAGE, "--push goes with --once (a --listen prober is scraped; it pushes nothing)")
+    if push is not None and not push.startswith(("http://", "https://")):
+        _fail(EXIT_USAGE, f"--push {push!r}: expected the Pushgateway's URL, e.g. http://127.0.0.1:9091")
     try:
         address = parse_listen(listen) if listen is not None else None
         spec = load_probe_file(probes_file) if probes_file else default_probe_file()
@@ -432,7 +442,7 @@ def probe(
                 f"unknown service {', '.join(unknown)}; the fleet declares: {', '.join(running.fleet.names())}",
             )
         if address is None:
-            code = _probe_once(running, spec, services)
+            code = _probe_once(running, spec, services, (push, push_job) if push else None)
         else:
             code = _probe_listen(running, spec, services, address, console)
     finally:
@@ -440,10 +450,11 @@ def probe(
     raise typer.Exit(code)
 
 
-def _probe_once(running: Target, spec: Any, services: list[str]) -> int:
+def _probe_once(running: Target, spec: Any, services: list[str], push: tuple[str, str] | None) -> int:
     import json
     import sys
 
+    from fleetcheck.probe_exporter import PushFailed, push_results
     from fleetcheck.probes import ProbeRunner, results_exit_code
 
     with ProbeRunner(running, spec) as runner:
@@ -451,6 +462,11 @@ def _probe_once(running: Target, spec: Any, services: list[str]) -> int:
     for result in results:
         sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
     sys.stdout.flush()
+    if push is not None:
+        try:
+            push_results(results, push[0], job=push[1])
+        except PushFailed as exc:  # the results are printed; the push is what failed
+            _fail(EXIT_ENVIRONMENT, str(exc))
     return results_exit_code(results)
 
 

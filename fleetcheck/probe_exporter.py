@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from fleetcheck.probes import ProbeResult, ProbeRunner, ProbeStore
     from fleetcheck.targets import Target
 
-__all__ = ["ProbeServer", "parse_listen", "prometheus_config", "render_probe"]
+__all__ = ["ProbeServer", "PushFailed", "parse_listen", "prometheus_config", "push_results", "render_probe"]
 
 _LABELS = ["service", "check"]
 
@@ -113,6 +113,32 @@ def render_probe(result: ProbeResult) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_OneResult(result))
     return generate_latest(registry)
+
+
+class PushFailed(RuntimeError):
+    """The Pushgateway refused the results or did not answer; the message names it and what it said."""
+
+
+def push_results(results: Sequence[ProbeResult], gateway: str, *, job: str, timeout: float = 10.0) -> None:
+    """Push one cycle's results to a Pushgateway (``PUT /metrics/job/<job>``: this job's earlier push is replaced),
+    in the families ``/metrics`` serves, for short-lived runs that no Prometheus could scrape.
+
+    Raises:
+        PushFailed: the gateway answered an error or could not be reached.
+    """
+    from prometheus_client import push_to_gateway
+
+    from fleetcheck.probes import ProbeStore
+
+    store = ProbeStore()
+    for result in results:
+        store.record(result)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_StoreCollector(store))
+    try:
+        push_to_gateway(gateway, job=job, registry=registry, timeout=timeout)
+    except OSError as exc:  # urllib's URLError and HTTPError are OSErrors
+        raise PushFailed(f"pushing the probe results to the Pushgateway at {gateway} failed: {exc}") from None
 
 
 def parse_listen(value: str) -> tuple[str, int]:

@@ -197,3 +197,51 @@ def test_prometheus_config_refuses_an_unknown_module(target_of: Callable[[dict[s
     assert result.exit_code == 2
     assert "unknown module 'HEALTH-BOOT'" in result.output
     assert "Traceback" not in result.output
+
+
+PUSHGATEWAY = "/usr/bin/prometheus-pushgateway"
+
+
+@pytest.mark.skipif(shutil.which(PUSHGATEWAY) is None, reason="Debian's prometheus-pushgateway is not installed")
+def test_probe_once_pushes_the_cycle_to_a_real_pushgateway(
+    stand_ins: Callable[[str], StandIn], target_of: Callable[[dict[str, str]], Path], tmp_path: Path
+) -> None:
+    from fleetcheck.fixtures._process import ManagedProcess, free_port
+
+    auth, broken = stand_ins("auth"), stand_ins("audit")
+    broken.mode = "error"
+    target = target_of({"auth": auth.base_url, "audit": broken.base_url})
+    port = free_port()
+    gateway = ManagedProcess.spawn("Pushgateway", [PUSHGATEWAY, f"--web.listen-address=127.0.0.1:{port}"], port=port,
+                                   log_path=tmp_path / "pushgateway.log", timeout=30.0)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        gateway.wait_ready(lambda: httpx.get(f"{url}/-/ready", timeout=1.0).status_code == 200, timeout=30.0)
+        result = cli.invoke(app, ["probe", "--once", "--target", str(target), "--push", url, "--push-job", "nightly"])
+        assert result.exit_code == 1, result.output  # audit answers 500: the pushed run failed
+        samples = _samples(httpx.get(f"{url}/metrics", timeout=10.0).text)
+    finally:
+        gateway.terminate()
+    success = {(dict(k)["service"], dict(k)["check"]): v for k, v in samples["probe_success"].items()
+               if dict(k).get("job") == "nightly"}  # fmt: skip
+    assert success[("auth", "readiness")] == 1.0
+    assert success[("audit", "readiness")] == 0.0
+    assert len(success) == 6
+
+
+def test_probe_once_push_to_nothing_exits_3_after_printing_the_results(
+    stand_ins: Callable[[str], StandIn], target_of: Callable[[dict[str, str]], Path], closed_port: int
+) -> None:
+    auth = stand_ins("auth")
+    target = target_of({"auth": auth.base_url})
+    result = cli.invoke(app, ["probe", "--once", "--target", str(target), "--push", f"http://127.0.0.1:{closed_port}"])
+    assert result.exit_code == 3
+    assert f"Pushgateway at http://127.0.0.1:{closed_port} failed" in result.output
+    assert len([line for line in result.stdout.splitlines() if line.startswith("{")]) == 3
+    assert "Traceback" not in result.output
+
+
+def test_push_without_once_is_a_usage_error() -> None:
+    result = cli.invoke(app, ["probe", "--listen", "127.0.0.1:9115", "--push", "http://127.0.0.1:9091"])
+    assert result.exit_code == 2
+    assert "--push goes with --once" in result.output
