@@ -40,7 +40,7 @@ _COST_S: dict[str, float] = {
     "load": 190,
     "mutants/tenancy": 135,
     # 180 s for tests/contract + tests/conformance; tests/probes adds 45-60 s on the same fleet (measured alone with
-    # -n 0 on 2026-12-02: 43 s to 74 s for the folder under a load average of 5-8, fleet start included)
+    # -n 0 on 2026-12-02: 43 s to 80 s for the folder under a load average of 5-8, fleet start included)
     "reference-fleet": 240,
     "mutants/events": 154,
     "events": 98,
