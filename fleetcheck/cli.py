@@ -510,6 +510,9 @@ def prometheus_config_command(
     ] = None,
     scrape_interval: Annotated[str, typer.Option("--scrape-interval", help="Prometheus's scrape interval.")] = "15s",
     probes_file: Annotated[Path | None, typer.Option("--probes", help="The probe file the modules come from.")] = None,
+    rule_file: Annotated[
+        list[str] | None, typer.Option("--rule-file", help="A rule file to load (repeatable), e.g. alerts/probes.yml.")
+    ] = None,
 ) -> None:
     """Write a Prometheus scrape configuration for the fleet's /metrics and the prober (and its /probe modules)."""
     import yaml
@@ -530,7 +533,9 @@ def prometheus_config_command(
         _fail(EXIT_USAGE, str(exc).replace("--listen", "--prober"))
     except KeyError as exc:
         _fail(EXIT_USAGE, f"--module: {exc.args[0]}")
-    config = prometheus_config(loaded, prober, modules=module or [], scrape_interval=scrape_interval)
+    config = prometheus_config(
+        loaded, prober, modules=module or [], scrape_interval=scrape_interval, rule_files=rule_file or []
+    )
     text = "# written by fleetcheck prometheus-config\n" + yaml.safe_dump(config, sort_keys=False)
     if out is None:
         typer.echo(text, nl=False)
