@@ -165,10 +165,11 @@ def test_readiness_probes_turn_0_when_postgres_freezes_and_1_after(
         _wait_for(dependents_down, bound_s, f"probe_success 0 for readiness of {', '.join(dependents)}")
         # a service that does not depend on PostgreSQL stays ready: the prober does not fail everything
         assert {s: seen[s] for s in others} == dict.fromkeys(others, 1.0), seen
-        reasons = prometheus.custom_query(
-            'fleetcheck_probe_reason{job="fleetcheck-prober", check="readiness", reason="http_status"} == 1'
-        )
-        assert {r["metric"]["service"] for r in reasons} >= set(dependents)
+        # why: a 503 from ready (http_status), or on a loaded machine no answer within the probe's time-out (timeout);
+        # never a prober that could not reach the service at all
+        reasons = prometheus.custom_query('fleetcheck_probe_reason{job="fleetcheck-prober", check="readiness"} == 1')
+        why = {r["metric"]["service"]: r["metric"]["reason"] for r in reasons}
+        assert {s: why.get(s) for s in dependents if why.get(s) not in {"http_status", "timeout"}} == {}, why
         hook.restore("freeze")
         frozen = False
         recovery_s = reference.settings.recovery_bound_s + 2 * READINESS_INTERVAL_S + 2 * SCRAPE_INTERVAL_S
