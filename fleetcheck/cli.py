@@ -1,5 +1,6 @@
 """The ``fleetcheck`` command: ``verify`` a fleet, run the reference fleet (``up``), ``init`` a fleet file from
-running services, list the ``checks``, render a saved ``report`` as HTML.
+running services, list the ``checks``, render a saved ``report`` as HTML, ``probe`` a fleet (once or on a schedule,
+serving ``/metrics``) and write its ``prometheus-config``.
 
 Exit codes: 0 every check passed (or was not run), 1 a check failed, 2 a mistake in the command line, target file or
 fleet file (the message names the allowed values), 3 the environment did not start (a server, with its log tail).
@@ -413,6 +414,165 @@ def _print_fleet(console: Console, running: Any) -> None:
         console.print(f"synthetic tenant {credentials.tenant_id}; bearer: {credentials.tenant_token}", markup=False)
     if running.platform_admin_token:
         console.print(f"platform-admin bearer: {running.platform_admin_token}", markup=False)
+
+
+@app.command()
+def probe(
+    once: Annotated[bool, typer.Option("--once", help="One cycle: JSON lines out, exit code = result.")] = False,
+    listen: Annotated[
+        str | None, typer.Option("--listen", help="Run until stopped, serving /metrics and /probe on HOST:PORT.")
+    ] = None,
+    target: Annotated[Path | None, typer.Option("--target", help="A target file (default: reference fleet).")] = None,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="A fleet file (default: packaged).")] = None,
+    probes_file: Annotated[
+        Path | None, typer.Option("--probes", help="A probe file (default: health, readiness, metrics-lint).")
+    ] = None,
+    service: Annotated[list[str] | None, typer.Option("--service", help="Only this service (repeatable).")] = None,
+    push: Annotated[
+        str | None, typer.Option("--push", help="With --once: push the results to this Pushgateway URL.")
+    ] = None,
+    push_job: Annotated[str, typer.Option("--push-job", help="The Pushgateway job the results go under.")] = (
+        "fleetcheck_probe"
+    ),
+) -> None:
+    """Run the catalogue's read-only checks as probes: once (for cron), or on their intervals with a /metrics."""
+    from fleetcheck.probe_exporter import parse_listen
+    from fleetcheck.probes import ProbeFileError, default_probe_file, load_probe_file
+    from fleetcheck.runner import UnknownSelectionError, select
+
+    if once == (listen is not None):
+        _fail(EXIT_USAGE, "fleetcheck probe: give exactly one of --once or --listen HOST:PORT")
+    if push is not None and not once:
+        _fail(EXIT_USAGE, "--push goes with --once (a --listen prober is scraped; it pushes nothing)")
+    if push is not None and not push.startswith(("http://", "https://")):
+        _fail(EXIT_USAGE, f"--push {push!r}: expected the Pushgateway's URL, e.g. http://127.0.0.1:9091")
+    try:
+        address = parse_listen(listen) if listen is not None else None
+        spec = load_probe_file(probes_file) if probes_file else default_probe_file()
+    except (ValueError, ProbeFileError) as exc:
+        _fail(EXIT_USAGE, str(exc))
+    fleet = _load_fleet_or_exit(fleet_file)
+    services = service or []
+    if target is None:
+        try:
+            select(fleet, None, services)
+        except UnknownSelectionError as exc:
+            _fail(EXIT_USAGE, str(exc))
+    console = Console(stderr=True, highlight=False)
+    with _Progress(console) as progress:
+        try:
+            opened = _open_target(target, fleet, fleet_file, services, progress)
+            running = opened.__enter__()
+        except _environment_errors() as exc:
+            _fail(EXIT_ENVIRONMENT, str(exc))
+    try:
+        unknown = [s for s in services if s not in running.fleet.names()]
+        if unknown:
+            _fail(
+                EXIT_USAGE,
+                f"unknown service {', '.join(unknown)}; the fleet declares: {', '.join(running.fleet.names())}",
+            )
+        if address is None:
+            code = _probe_once(running, spec, services, (push, push_job) if push else None)
+        else:
+            code = _probe_listen(running, spec, services, address, console)
+    finally:
+        opened.__exit__(None, None, None)
+    raise typer.Exit(code)
+
+
+def _probe_once(running: Target, spec: Any, services: list[str], push: tuple[str, str] | None) -> int:
+    import json
+    import sys
+
+    from fleetcheck.probe_exporter import PushFailed, push_results
+    from fleetcheck.probes import ProbeRunner, results_exit_code
+
+    with ProbeRunner(running, spec) as runner:
+        results = runner.cycle(services or None)
+    for result in results:
+        sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    if push is not None:
+        try:
+            push_results(results, push[0], job=push[1])
+        except PushFailed as exc:  # the results are printed; the push is what failed
+            _fail(EXIT_ENVIRONMENT, str(exc))
+    return results_exit_code(results)
+
+
+def _probe_listen(running: Target, spec: Any, services: list[str], address: tuple[str, int], console: Console) -> int:
+    from fleetcheck.probe_exporter import ProbeServer
+    from fleetcheck.probes import ProbeRunner, ProbeScheduler, ProbeStore
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    store = ProbeStore()
+    runner = ProbeRunner(running, spec)
+    try:
+        try:
+            server = ProbeServer(address[0], address[1], runner, store)
+        except OSError as exc:
+            _fail(EXIT_ENVIRONMENT, f"--listen {address[0]}:{address[1]}: cannot listen there: {exc}")
+        scheduler = ProbeScheduler(runner, store, services=services or None)
+        server.start()
+        scheduler.start()
+        probes = ", ".join(f"{p.name} every {p.interval_s:g} s" for p in spec.probes)
+        console.print(f"probing {len(services or runner.services())} service(s): {probes}", markup=False)
+        console.print(f"listening on {server.url} (/metrics, /probe)", markup=False)
+        try:
+            _wait(stop)
+        finally:
+            scheduler.stop()
+            server.close()
+    finally:
+        runner.close()
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+@app.command("prometheus-config")
+def prometheus_config_command(
+    prober: Annotated[str, typer.Option("--prober", help="The prober's HOST:PORT (fleetcheck probe --listen).")],
+    target: Annotated[Path, typer.Option("--target", help="The target file whose services are scraped.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the configuration here (default: stdout).")] = None,
+    module: Annotated[
+        list[str] | None, typer.Option("--module", help="Add a blackbox-style /probe job for this module.")
+    ] = None,
+    scrape_interval: Annotated[str, typer.Option("--scrape-interval", help="Prometheus's scrape interval.")] = "15s",
+    probes_file: Annotated[Path | None, typer.Option("--probes", help="The probe file the modules come from.")] = None,
+    rule_file: Annotated[
+        list[str] | None, typer.Option("--rule-file", help="A rule file to load (repeatable), e.g. alerts/probes.yml.")
+    ] = None,
+) -> None:
+    """Write a Prometheus scrape configuration for the fleet's /metrics and the prober (and its /probe modules)."""
+    import yaml
+
+    from fleetcheck.probe_exporter import parse_listen, prometheus_config
+    from fleetcheck.probes import ProbeFileError, default_probe_file, load_probe_file
+    from fleetcheck.targets import TargetFile, TargetFileError
+
+    if not scrape_interval[:-1].isdigit() or scrape_interval[-1] not in "smh":
+        _fail(EXIT_USAGE, f"--scrape-interval {scrape_interval!r}: expected a number and a unit, e.g. 15s or 1m")
+    try:
+        parse_listen(prober)
+        spec = load_probe_file(probes_file) if probes_file else default_probe_file()
+        for name in module or []:
+            spec.module(name)
+        loaded = TargetFile.load(target)
+    except (ValueError, ProbeFileError, TargetFileError, FleetFileError) as exc:
+        _fail(EXIT_USAGE, str(exc).replace("--listen", "--prober"))
+    except KeyError as exc:
+        _fail(EXIT_USAGE, f"--module: {exc.args[0]}")
+    config = prometheus_config(
+        loaded, prober, modules=module or [], scrape_interval=scrape_interval, rule_files=rule_file or []
+    )
+    text = "# written by fleetcheck prometheus-config\n" + yaml.safe_dump(config, sort_keys=False)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        _out().print(f"wrote {out}", style="dim", markup=False)
 
 
 @app.command()
