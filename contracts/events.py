@@ -840,8 +840,11 @@ def check_outage_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> It
 )
 def check_outage_order(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding | Judged]:
     service, conventions = ctx.service.name, ctx.fleet.events
-    if ctx.service.burst is None or ctx.service.burst.update is None:
-        raise NotApplicable(f"the fleet file declares no burst update for {service} (services[].burst.update)")
+    burst = ctx.service.burst
+    if burst is None or burst.update is None:
+        why = burst.no_update_reason if burst is not None else None
+        raise NotApplicable(f"the fleet file declares no burst update for {service}"
+                            + (f": {why}" if why else " (services[].burst.update)"))  # fmt: skip
     if not conventions.correlation_attribute:
         raise NotApplicable("the fleet's events carry no correlation id (events.correlation_attribute: null), so the "
                             "events of several updates of one aggregate cannot be told apart")  # fmt: skip

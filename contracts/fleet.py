@@ -372,6 +372,9 @@ class BurstSpec(SequenceSpec):
         description="an update of the aggregate the burst creates, sent several times in a row during the Kafka "
         "outage (EVENTS-OUTAGE-ORDER)",
     )
+    no_update_reason: str | None = Field(
+        default=None, description="why the burst declares no update (EVENTS-OUTAGE-ORDER's not-run reason)"
+    )
 
     @model_validator(mode="after")
     def _update_bound(self) -> BurstSpec:
