@@ -4,12 +4,17 @@ must come back in one partition, in acceptance order, none missing; and the flee
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 
 from fleetcheck.contracts.events import CapturedEvent, DeliveryObservation, WriteRecord
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.fleet import DEFAULT_FLEET_FILE, FleetFileError, load_fleet
+from fleetcheck.contracts.registry import CHECKS, CheckContext, run_check
+
+if TYPE_CHECKING:
+    from fleetcheck.contracts.findings import CheckResult
 
 TENANT = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
 CUSTOMER = "4f7a2f0e-8a43-4c1e-9d7e-0d0f5a1e2b3c"
@@ -20,10 +25,12 @@ def _update(n: int, status: int = 200) -> WriteRecord:
     return WriteRecord("master-data", TOPIC, f"corr-{n}", CUSTOMER, status, during_outage=True)
 
 
-def _record(n: int, offset: int, *, partition: int = 1, event_id: str = "") -> CapturedEvent:
+def _record(n: int, offset: int, *, partition: int = 1, event_id: str = "", timed: bool = True) -> CapturedEvent:
     envelope = {"specversion": "1.0", "id": event_id or f"00000000-0000-4000-8000-{n:012d}", "type": TOPIC,
                 "source": "/master-data", "subject": CUSTOMER, "tenantid": TENANT,
                 "correlationid": f"corr-{n}"}  # fmt: skip
+    if timed:
+        envelope["time"] = f"2026-12-02T14:00:00.{n:03d}Z"
     value = json.dumps(envelope).encode()
     return CapturedEvent(TOPIC, partition, offset, CUSTOMER, value, (("x-tenant-id", TENANT),))
 
@@ -88,6 +95,31 @@ def test_no_update_sent_or_too_few_accepted_is_not_run(judge) -> None:
     assert few.outcome is Outcome.NOT_RUN
     assert "accepted fewer than 2 of the 5 updates" in few.reason
     assert "4 x 503" in few.reason
+
+
+def _judge_without_correlation(delivery: DeliveryObservation) -> CheckResult:
+    fleet = load_fleet()
+    fleet = fleet.model_copy(update={"events": fleet.events.model_copy(update={"correlation_attribute": None})})
+    return run_check(CHECKS["EVENTS-OUTAGE-ORDER"], CheckContext(fleet.service("master-data"), fleet), delivery)
+
+
+def test_without_correlation_ids_the_records_are_ordered_by_event_time() -> None:
+    in_order = _judge_without_correlation(_delivery(*(_record(n, 40 + n) for n in range(1, 6))))
+    assert in_order.outcome is Outcome.PASSED, [f.message() for f in in_order.findings]
+    reversed_ = _judge_without_correlation(_delivery(*(_record(n, 50 - n) for n in range(1, 6))))
+    assert reversed_.outcome is Outcome.FAILED
+    observed = reversed_.findings[0].observed
+    assert "their offsets [49, 48, 47, 46, 45] do not rise" in observed
+    assert "by event time (no correlation id)" in observed
+    assert "#1 time 2026-12-02T14:00:00.001Z -> master-data.customer.updated[1]@49" in observed
+    short = _judge_without_correlation(_delivery(*(_record(n, 40 + n) for n in range(1, 5))))
+    assert "1 of 5 updates never reached Kafka: #5 ((not seen))" in short.findings[0].observed
+
+
+def test_without_correlation_ids_or_times_the_check_is_not_run() -> None:
+    result = _judge_without_correlation(_delivery(*(_record(n, 40 + n, timed=False) for n in range(1, 6))))
+    assert result.outcome is Outcome.NOT_RUN
+    assert "carry no correlation id" in result.reason
 
 
 def test_the_reference_fleet_declares_master_datas_update() -> None:
