@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
@@ -160,7 +161,9 @@ class DeliveryObservation:
 
     ``events`` is every event seen from before the burst until the drain deadline; ``audit_counts`` holds audit
     records per event id; ``pending_after`` each producing service's ``outbox_pending_events`` after the drain
-    (``None``: not exposed).
+    (``None``: not exposed). ``updates`` are the updates of one aggregate per service (the fleet file's
+    ``burst.update``) sent one after the other while Kafka was down, in the order they were accepted; they are not
+    among ``writes``.
     """
 
     writes: tuple[WriteRecord, ...]
@@ -171,6 +174,7 @@ class DeliveryObservation:
     drained_s: float = 0.0
     audit_checked: bool = True
     notes: tuple[str, ...] = field(default=())
+    updates: tuple[WriteRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -824,6 +828,104 @@ def check_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[
 )
 def check_outage_no_loss(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding | Judged]:
     yield from _delivery_finding("EVENTS-OUTAGE-NO-LOSS", ctx, delivery)
+
+
+@CHECKS.register(
+    "EVENTS-OUTAGE-ORDER",
+    area=AREA,
+    needs="event-outage",
+    claim="several updates of one aggregate queued while Kafka is down are all delivered after it returns, in one "
+    "partition, in the order the API accepted them",
+    applies=produces_events,
+)
+def check_outage_order(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[Finding | Judged]:
+    service, conventions = ctx.service.name, ctx.fleet.events
+    burst = ctx.service.burst
+    if burst is None or burst.update is None:
+        why = burst.no_update_reason if burst is not None else None
+        raise NotApplicable(f"the fleet file declares no burst update for {service}"
+                            + (f": {why}" if why else " (services[].burst.update)"))  # fmt: skip
+    updates = [w for w in delivery.updates if w.service == service]
+    if not updates:
+        raise NotApplicable("; ".join([f"the outage sent no update of an aggregate to {service}", *delivery.notes]))
+    by_aggregate: dict[str, list[WriteRecord]] = defaultdict(list)
+    for write in updates:
+        if 200 <= write.status < 300:
+            by_aggregate[write.aggregate_id].append(write)
+    judged = {aggregate: writes for aggregate, writes in by_aggregate.items() if len(writes) >= 2}
+    if not judged:
+        raise NotApplicable(f"{service} accepted fewer than 2 of the {len(updates)} updates sent while Kafka was "
+                            f"down ({_refusals(updates)}), so there is no order to judge")  # fmt: skip
+    queues = {aggregate: _queue(conventions, delivery.events, writes) for aggregate, writes in judged.items()}
+    yield Judged(sum(len(w) for w in judged.values()), "updates queued during the outage")
+    for aggregate, queue in queues.items():
+        writes = judged[aggregate]
+        if problem := _queued_order_problem(queue):
+            seen = ", ".join(f"#{n} {label} -> {e.where() if e is not None else 'missing'}"
+                             for n, (label, e) in enumerate(queue, 1))  # fmt: skip
+            by = "correlation id" if conventions.correlation_attribute else "event time (no correlation id)"
+            yield Finding(
+                check_id="EVENTS-OUTAGE-ORDER",
+                service=service,
+                expected=f"the {len(writes)} updates of aggregate {aggregate} accepted while Kafka was down "
+                f"({delivery.outage_s:.1f} s), delivered once it returned, none missing, to one partition of "
+                f"{writes[0].topic} with offsets rising in the order they were accepted",
+                observed=f"{problem}; in acceptance order (by {by} -> first record): {seen}",
+                hint="relay pending outbox rows in the order they were staged on every pass, the passes that retry "
+                "after a broker error too (ORDER BY created_at), and key every event by its aggregate",
+                evidence=_evidence(e for _label, e in queue if e is not None),
+            )
+
+
+def _queue(
+    conventions: EventConventions, events: Iterable[CapturedEvent], writes: list[WriteRecord]
+) -> list[tuple[str, CapturedEvent | None]]:
+    """The updates' records in acceptance order, each with a label (``None``: never seen); a record the broker took
+    twice counts where it first landed.
+
+    With correlation ids each write is its record's; without (``events.correlation_attribute: null``), the records
+    of the aggregate on the update topic are put in the order of their event times (stamped when the update was
+    staged), and the writes the records do not account for are missing.
+
+    Raises:
+        NotApplicable: the events carry neither a correlation id nor a readable time.
+    """
+    topic, key = writes[0].topic, writes[0].aggregate_id
+    if conventions.correlation_attribute:
+        queue: list[tuple[str, CapturedEvent | None]] = []
+        for write in writes:
+            mine = [
+                e for e in events if e.topic == write.topic and event_identity(conventions, e) == write.correlation_id
+            ]
+            queue.append((write.correlation_id, min(mine, key=lambda e: (e.partition, e.offset), default=None)))
+        return queue
+    firsts: dict[str, CapturedEvent] = {}
+    for event in sorted(
+        (e for e in events if e.topic == topic and e.key == key), key=lambda e: (e.partition, e.offset)
+    ):
+        firsts.setdefault(str(event.attribute("id")), event)
+    timed = [(_parse_time(e.attribute("time")), e) for e in firsts.values()]
+    if any(t is None for t, _e in timed):
+        raise NotApplicable("the fleet's events carry no correlation id (events.correlation_attribute: null) and not "
+                            "every update's event a readable time, so several updates of one aggregate cannot be "
+                            "told apart")  # fmt: skip
+    ordered = sorted(timed, key=lambda pair: (pair[0], pair[1].offset))
+    queue = [(f"time {e.attribute('time')}", e) for _t, e in ordered]
+    return queue + [("(not seen)", None)] * max(0, len(writes) - len(queue))
+
+
+def _queued_order_problem(queue: list[tuple[str, CapturedEvent | None]]) -> str:
+    """Why the updates' records (in acceptance order) are missing or out of order, or ""."""
+    missing = [f"#{n} ({label})" for n, (label, e) in enumerate(queue, 1) if e is None]
+    if missing:
+        return f"{len(missing)} of {len(queue)} updates never reached Kafka: {', '.join(missing[:_SHOWN])}"
+    seen = [e for _label, e in queue if e is not None]
+    if len({e.partition for e in seen}) > 1:
+        return "they are spread over partitions " + ", ".join(sorted({str(e.partition) for e in seen}))
+    offsets = [e.offset for e in seen]
+    if any(later <= earlier for earlier, later in pairwise(offsets)):
+        return f"their offsets {offsets} do not rise in acceptance order"
+    return ""
 
 
 # ---- evolution ------------------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from fleetcheck.contracts.health_profiles import (
     HealthProfile,
     custom_profile,
 )
-from fleetcheck.contracts.steps import CounterExpectation, SequenceSpec
+from fleetcheck.contracts.steps import CounterExpectation, SequenceSpec, StepSpec, unbound
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,6 +41,8 @@ __all__ = [
     "DEPENDENCY_TYPES",
     "FLEET_SCHEMA_FILE",
     "AuthSpec",
+    "BurstSpec",
+    "BurstUpdateSpec",
     "CounterExpectation",
     "DependencySpec",
     "EventConventions",
@@ -350,6 +352,45 @@ class TokenSpec(_Model):
     audience: str | None = None
 
 
+class BurstUpdateSpec(_Model):
+    """An update of the aggregate the burst write creates, repeated ``times`` times in a row while Kafka is down
+    (EVENTS-OUTAGE-ORDER): steps with exactly one event in all, keyed by the aggregate. The steps may use what the
+    burst's steps saved (the aggregate's id) and ``{n}``, the update's number (1 to ``times``)."""
+
+    steps: tuple[StepSpec, ...]
+    times: int = Field(default=5, ge=2, le=50, description="how many updates are queued during the outage")
+
+    @property
+    def sequence(self) -> SequenceSpec:
+        """The update's steps as a sequence to run (built unvalidated: the burst's bindings fill its placeholders)."""
+        return SequenceSpec.model_construct(steps=self.steps, cleanup=())
+
+
+class BurstSpec(SequenceSpec):
+    """One write a burst repeats (EVENTS-NO-LOSS), and optionally an update of what it creates (``update``)."""
+
+    update: BurstUpdateSpec | None = Field(
+        default=None,
+        description="an update of the aggregate the burst creates, sent several times in a row during the Kafka "
+        "outage (EVENTS-OUTAGE-ORDER)",
+    )
+    no_update_reason: str | None = Field(
+        default=None, description="why the burst declares no update (EVENTS-OUTAGE-ORDER's not-run reason)"
+    )
+
+    @model_validator(mode="after")
+    def _update_bound(self) -> BurstSpec:
+        if self.update is None:
+            return self
+        if sum(len(s.events or ()) for s in self.update.steps) != 1:
+            raise ValueError("burst.update: its steps must declare exactly one event in all")
+        # the update runs after the burst's steps, with their bindings: check it as if it followed them
+        problems = unbound(SequenceSpec.model_construct(steps=(*self.steps, *self.update.steps), cleanup=()))
+        if problems:
+            raise ValueError("burst.update: " + "; ".join(problems))
+        return self
+
+
 class ServiceSpec(_Model):
     name: str
     kind: Literal["core", "infra"] | None = None
@@ -372,8 +413,10 @@ class ServiceSpec(_Model):
     scenario: SequenceSpec | None = Field(
         default=None, description="the event scenario: known actions and events (inline, or a YAML file's name)"
     )
-    burst: SequenceSpec | None = Field(
-        default=None, description="one write a burst repeats (EVENTS-NO-LOSS): steps with exactly one event in all"
+    burst: BurstSpec | None = Field(
+        default=None,
+        description="one write a burst repeats (EVENTS-NO-LOSS): steps with exactly one event in all; its update "
+        "(EVENTS-OUTAGE-ORDER) optional",
     )
     no_burst_reason: str | None = Field(default=None, description="why the service has no burst write")
     tenancy: ServiceTenancy = Field(default_factory=ServiceTenancy)
@@ -583,6 +626,8 @@ class Fleet(_Model):
         if service.scenario is not None:
             steps += [*service.scenario.steps, *service.scenario.cleanup]
         steps += [*service.burst.steps, *service.burst.cleanup] if service.burst is not None else []
+        if service.burst is not None and service.burst.update is not None:
+            steps += service.burst.update.steps
         for step in steps:
             target = step.sends.service
             if target is not None and target not in names:

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
-    from fleetcheck.contracts.fleet import EventConventions, Fleet, RecordStoreSpec
+    from fleetcheck.contracts.fleet import DeliverySpec, EventConventions, Fleet, RecordStoreSpec
     from fleetcheck.contracts.steps import StepSpec
     from fleetcheck.fixtures.faults import FaultHook
     from fleetcheck.targets import Endpoint, Target
@@ -63,6 +63,7 @@ __all__ = [
     "ScenarioNotPossible",
     "SchemaBaselineError",
     "audit_store_of",
+    "burst_updaters",
     "caused_events",
     "kafka_bootstrap_of",
     "load_schema_baseline",
@@ -424,7 +425,14 @@ def burst_writers(target: Target) -> list[str]:
 
 def _burst_steps(target: Target, service: str) -> tuple[StepSpec, ...]:
     burst = target.fleet.service(service).burst
-    return burst.steps if burst is not None else ()
+    if burst is None:
+        return ()
+    return (*burst.steps, *(burst.update.steps if burst.update is not None else ()))
+
+
+def burst_updaters(target: Target, services: Iterable[str]) -> list[str]:
+    """Those of ``services`` whose burst declares an update of the aggregate it creates (``burst.update``)."""
+    return [s for s in services if (b := target.fleet.service(s).burst) is not None and b.update is not None]
 
 
 @dataclass(slots=True)
@@ -434,6 +442,7 @@ class _Burst:
     concurrency: int
     records: list[WriteRecord] = field(default_factory=list)
     counter: int = 0
+    updates: list[WriteRecord] = field(default_factory=list)
 
     def send(self, count: int, *, during_outage: bool = False) -> None:
         def one(n: int) -> WriteRecord:
@@ -448,10 +457,37 @@ class _Burst:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fleetcheck-burst") as pool:
             self.records.extend(pool.map(one, numbers))
 
-    def send_for(self, seconds: float, *, during_outage: bool) -> None:
+    def send_for(self, seconds: float, *, during_outage: bool, until: Callable[[], bool] | None = None) -> None:
+        """Send writes for ``seconds``, or until ``until()`` holds (asked after each round of writes)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self.send(self.concurrency, during_outage=during_outage)
+            if until is not None and until():
+                return
+
+    def seed(self, name: str) -> dict[str, Any] | None:
+        """One burst write of ``name`` whose aggregate its updates will change: the bindings it saved (the
+        aggregate's id), or ``None`` when the write was refused."""
+        service = self.target.fleet.service(name)
+        assert service.burst is not None
+        self.counter += 1
+        with observe_client(15.0) as client:
+            ctx = StepContext(client, self.target, service, {"n": self.counter - 1})
+            record = run_write(ctx, service.burst)
+        self.records.append(record)
+        return dict(ctx.bindings) if 200 <= record.status < 300 else None
+
+    def update(self, name: str, bindings: Mapping[str, Any]) -> None:
+        """The declared update of the seeded aggregate, ``times`` times one after the other (``{n}``: 1, 2, ...),
+        each with its own correlation id, recorded in the order they were answered."""
+        service = self.target.fleet.service(name)
+        assert service.burst is not None
+        assert service.burst.update is not None
+        update = service.burst.update
+        with observe_client(15.0) as client:
+            for n in range(1, update.times + 1):
+                record = run_write(StepContext(client, self.target, service, {**bindings, "n": n}), update.sequence)
+                self.updates.append(dataclasses.replace(record, during_outage=True))
 
 
 def observe_burst(
@@ -473,6 +509,11 @@ def observe_burst(
     ``outage_s`` while it is down (default: the fleet file's ``events.delivery``, which outlasts the relay's
     delivery attempts), and the rest after it is back. Then wait (up to ``drain_s``, plus the outage) until every
     accepted write's event was seen once, audited once, and every outbox is empty.
+
+    A service whose burst declares an ``update`` also gets, with the outage, one aggregate created before Kafka stops
+    and updated ``times`` times in a row while it is down (EVENTS-OUTAGE-ORDER): once one delivery attempt's time
+    (``events.delivery``: delivery time-out + poll) has passed and the service reports rows pending, so that the
+    updates are staged after a failed relay pass and must be delivered by the passes that retry.
     """
     writers = burst_writers(target)
     chosen = [s for s in (services or writers) if s in writers]
@@ -495,6 +536,9 @@ def observe_burst(
         if outage is None:
             burst.send(writes)
         else:
+            seeds = {s: bound for s in burst_updaters(target, chosen) if (bound := burst.seed(s)) is not None}
+            notes += [f"the create of {s}'s aggregate to update was refused, so no update was sent"
+                      for s in burst_updaters(target, chosen) if s not in seeds]  # fmt: skip
             burst.send(writes // 3)
             # Read what reached Kafka before stopping it: an in-memory broker (embedded Tansu) loses it on stop.
             before = {write_identity(conventions, r) for r in burst.records if 200 <= r.status < 300}
@@ -502,7 +546,9 @@ def observe_burst(
             stopped, mode = time.monotonic(), outage_mode(outage)
             outage.inject(mode)
             try:
-                burst.send_for(outage_s, during_outage=True)
+                if seeds:
+                    _queue_updates(burst, seeds, endpoints, delivery, until=stopped + outage_s)
+                burst.send_for(max(0.0, stopped + outage_s - time.monotonic()), during_outage=True)
             finally:
                 outage.restore(mode)
                 outage_took = time.monotonic() - stopped
@@ -521,6 +567,7 @@ def observe_burst(
     if duplicates:
         notes.append(f"{duplicates} record(s) were delivered to Kafka more than once (same event id; consumers dedupe)")
     return DeliveryObservation(
+        updates=tuple(burst.updates),
         writes=tuple(burst.records),
         events=tuple(events),
         audit_counts=tuple(sorted(drained.audit.items())),
@@ -530,6 +577,26 @@ def observe_burst(
         audit_checked=store is not None,
         notes=tuple(notes),
     )
+
+
+def _queue_updates(
+    burst: _Burst,
+    seeds: Mapping[str, dict[str, Any]],
+    endpoints: Mapping[str, Endpoint],
+    delivery: DeliverySpec,
+    *,
+    until: float,
+) -> None:
+    """While Kafka is down: writes until one delivery attempt's time passed and every seeded service reports rows
+    pending (a relay pass failed), then each service's updates; at least one more attempt's time is left after them
+    (the outage is prolonged if needed), so the updates are retried by passes after a broker error."""
+    attempt_s = delivery.delivery_timeout_s + delivery.poll_s
+    burst.send_for(attempt_s, during_outage=True)
+    burst.send_for(max(0.0, until - time.monotonic() - attempt_s), during_outage=True,
+                   until=lambda: all(outbox_pending(endpoints[s]) for s in seeds))  # fmt: skip
+    for service, bindings in seeds.items():
+        burst.update(service, bindings)
+    burst.send_for(attempt_s, during_outage=True)
 
 
 @dataclass(slots=True)
@@ -557,7 +624,7 @@ def _drain(
     deadline: float,
 ) -> _Drained:
     started = time.monotonic()
-    wanted = {write_identity(conventions, r) for r in burst.records if 200 <= r.status < 300}
+    wanted = {write_identity(conventions, r) for r in (*burst.records, *burst.updates) if 200 <= r.status < 300}
     services = sorted(set(burst.writers))
     audit: dict[str, int] = {}
     pending: dict[str, float | None] = {}

@@ -31,3 +31,15 @@ def test_each_burst_writes_a_topic_its_service_produces_or_says_why_it_has_none(
             continue
         (event,) = [e for step in service.burst.steps for e in step.events or ()]
         assert producers.get(event.topic) == service.name, (service.name, event.topic)
+
+
+def test_each_burst_update_changes_the_aggregate_its_burst_creates_on_a_topic_of_its_service() -> None:
+    updated = [s for s in FLEET.services if s.burst is not None and s.burst.update is not None]
+    assert "master-data" in {s.name for s in updated}
+    for service in updated:
+        assert service.burst is not None
+        assert service.burst.update is not None
+        (created,) = [e for step in service.burst.steps for e in step.events or ()]
+        (update,) = [e for step in service.burst.update.steps for e in step.events or ()]
+        assert update.topic in service.produces, (service.name, update.topic)
+        assert update.key == created.key, service.name  # the same aggregate: EVENTS-OUTAGE-ORDER orders by its key

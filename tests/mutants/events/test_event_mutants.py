@@ -40,6 +40,7 @@ class Mutant:
     check_id: str
     observed: str  # a phrase the finding must contain, so the right violation is what got caught
     needs: str = "event-scenario"
+    passes: tuple[str, ...] = ()  # checks that must pass on the same observation: only the mutant's check catches it
 
 
 MUTANTS = [
@@ -57,10 +58,18 @@ MUTANTS = [
     ),
     # last: it stops the shared Kafka (re-created on restore); services of later tests start fresh producers anyway
     Mutant("relay_drops_on_error", "master-data", "EVENTS-OUTAGE-NO-LOSS", "never reached Kafka", "event-outage"),
+    Mutant(
+        "relay_reorders_after_error",
+        "master-data",
+        "EVENTS-OUTAGE-ORDER",
+        "do not rise in acceptance order",
+        "event-outage",
+        passes=("EVENTS-OUTAGE-NO-LOSS",),
+    ),
 ]
 
 
-def _observe(mutant: Mutant, fleet: ReferenceFleet) -> CheckResult:
+def _observe(mutant: Mutant, fleet: ReferenceFleet) -> tuple[CheckResult, list[CheckResult]]:
     bootstrap = kafka_bootstrap_of(fleet)
     assert bootstrap is not None
     topics = [t.name for t in fleet.fleet.topics]
@@ -84,7 +93,8 @@ def _observe(mutant: Mutant, fleet: ReferenceFleet) -> CheckResult:
             events = caused_events(fleet.fleet.events, scenario)
             observation = observe_replay(bootstrap, events, store, consumer=fleet.endpoints["audit"])
     ctx = CheckContext(fleet.fleet.service(judged), fleet.fleet)
-    return run_check(CHECKS[mutant.check_id], ctx, observation)
+    others = [run_check(CHECKS[check_id], ctx, observation) for check_id in mutant.passes]
+    return run_check(CHECKS[mutant.check_id], ctx, observation), others
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
@@ -99,9 +109,11 @@ def test_events_mutant_is_caught_by_its_check(
     with ReferenceFleet(
         services=services, modules={mutant.service: module}, infrastructure=mutant_infrastructure
     ) as fleet:
-        result = _observe(mutant, fleet)
+        result, others = _observe(mutant, fleet)
     killed = result.outcome is Outcome.FAILED
     mutation_score.record("events", mutant.name, killed=killed)
     assert killed, f"{mutant.name} survived: {mutant.check_id} was {result.outcome.value} {result.reason}"
     messages = "\n".join(f.message() for f in result.findings)
     assert mutant.observed in messages, messages
+    for other in others:
+        assert other.outcome is Outcome.PASSED, f"{other.check_id} also caught {mutant.name}: {other.reason}"
