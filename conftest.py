@@ -4,7 +4,7 @@ Many folders start servers once per session and worker (the reference fleet, one
 fleets). Spreading one folder's tests over two workers would start those servers twice and, where consumer group
 ids are fixed, let two copies of a service split one topic. So under ``-n N`` every test carries an
 ``xdist_group`` of its folder and the distribution is ``loadgroup``: each worker runs whole folders.
-``tests/contract`` and ``tests/conformance`` share one group: they share the session's reference fleet.
+``tests/contract``, ``tests/conformance`` and ``tests/pact`` share one group: they share the session's reference fleet.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _LOADGROUP = "fleetcheck_loadgroup"
 _LEFT = pytest.StashKey[dict[str, int]]()
 _CLOSERS = pytest.StashKey[dict[str, list["Callable[[], None]"]]]()
 #: Folders whose tests share one session fixture and must therefore run on one worker.
-_SHARED = {"contract": "reference-fleet", "conformance": "reference-fleet"}
+_SHARED = {"contract": "reference-fleet", "conformance": "reference-fleet", "pact": "reference-fleet"}
 #: Folders heavy enough to be split by their subfolders.
 _SPLIT = {"mutants", "reference_services"}
 #: Worker seconds of the groups that take longest (setup + call + teardown in ``--durations=0`` of a whole
@@ -38,7 +38,8 @@ _COST_S: dict[str, float] = {
     # measured alone on 2026-12-02 (-n 0): the tenancy load run 188 s, the tenancy mutants 132 s
     "load": 190,
     "mutants/tenancy": 135,
-    "reference-fleet": 180,
+    # + 31 s for tests/pact (measured alone, -n 0, 2026-12-02: 49 s with its own 18 s fleet start)
+    "reference-fleet": 211,
     "mutants/events": 154,
     "events": 98,
     "fixtures": 98,
@@ -49,6 +50,7 @@ _COST_S: dict[str, float] = {
     "reference_services/rules_engine": 32,
     "reference_services/api_gateway": 31,
     "mutants/migrations": 30,
+    "mutants/pact": 22,  # measured alone (-n 0), 2026-12-02
     "reference_services/document_generator": 28,
     "reference_services/configuration": 22,
 }

@@ -1,5 +1,5 @@
 """The ``fleetcheck`` command: ``verify`` a fleet, run the reference fleet (``up``), ``init`` a fleet file from
-running services, list the ``checks``, render a saved ``report`` as HTML.
+running services, list the ``checks``, render a saved ``report`` as HTML, ``pact verify`` the consumer pacts.
 
 Exit codes: 0 every check passed (or was not run), 1 a check failed, 2 a mistake in the command line, target file or
 fleet file (the message names the allowed values), 3 the environment did not start (a server, with its log tail).
@@ -521,3 +521,47 @@ def _report_topic_diff(
     for line in lines:
         console.print(line, markup=False)
     return not lines
+
+
+pact_app = typer.Typer(help="Consumer pacts (contracts/pacts/): verify the providers of a fleet against them.")
+app.add_typer(pact_app, name="pact")
+#: the synthetic tenants the built-in provider states seed as are created through these two services
+_TENANT_SERVICES = ("organization", "auth")
+
+
+@pact_app.command("verify")
+def pact_verify(
+    target: Annotated[Path | None, typer.Option("--target", help="A target file (default: reference fleet).")] = None,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="A fleet file (default: packaged).")] = None,
+    pacts: Annotated[
+        Path | None, typer.Option("--pacts", help="A pact file or a directory of them (default: contracts/pacts/).")
+    ] = None,
+    provider: Annotated[list[str] | None, typer.Option("--provider", help="Only this provider (repeatable).")] = None,
+    no_fork_server: Annotated[bool, typer.Option("--no-fork-server", help=_NO_FORK_SERVER_HELP)] = False,
+) -> None:
+    """Replay the consumer pacts against their providers with the Pact FFI verifier: HTTP interactions against the
+    running services (provider states seeded through their APIs, or the target file's pact.state_change_url),
+    message interactions on the event each provider really publishes to Kafka."""
+    from fleetcheck.pact import PactError, load_pacts, verify_pacts
+
+    fleet = _load_fleet_or_exit(fleet_file)
+    try:
+        chosen = load_pacts(pacts, providers=provider or ())
+    except PactError as exc:
+        _fail(EXIT_USAGE, str(exc))
+    console = _out()
+    # the reference fleet starts only the providers and the services the synthetic tenants need
+    services = [] if target is not None else sorted({p.provider for p in chosen} | set(_TENANT_SERVICES))
+    with _Progress(console) as progress:
+        try:
+            fork_server = False if no_fork_server else None
+            with _open_target(target, fleet, fleet_file, services, progress, fork_server) as opened:
+                progress(f"verifying {len(chosen)} pact(s)")
+                results = verify_pacts(opened, chosen)
+        except _environment_errors() as exc:
+            _fail(EXIT_ENVIRONMENT, str(exc))
+    for result in results:
+        console.print(result.summary(), markup=False, highlight=False)
+    failed = sum(not r.verified for r in results)
+    console.print(f"pacts: {len(results) - failed} verified, {failed} failed", markup=False)
+    raise typer.Exit(EXIT_FAILED if failed else 0)

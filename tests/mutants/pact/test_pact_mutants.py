@@ -1,0 +1,68 @@
+"""Every pact mutant (a provider that breaks what a consumer's pact relies on) fails provider verification, with a
+verdict naming the consumer, the interaction and the field.
+
+Each mutant runs in place of master-data beside organization and auth (the synthetic tenants need them), on the
+mutants' shared PostgreSQL and Kafka; the same pacts verify on the reference fleet (tests/pact).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from fleetcheck.pact import PACT_DIR, load_pacts, verify_pact
+from fleetcheck.reference import ReferenceFleet
+
+if TYPE_CHECKING:
+    from conftest import MutationScore
+    from fleetcheck.fixtures.infra import Infrastructure
+
+pytestmark = [pytest.mark.servers, pytest.mark.mutant]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    module: str
+    pact: str  # the pact file that must fail
+    interaction: str
+    field: str  # what the verdict must name
+
+
+MUTANTS = [
+    Mutant(
+        "md_customer_without_tin",
+        "tests.mutants.pact.variants.md_customer_without_tin",
+        "api-gateway-master-data.json",
+        "a customer query for a customer of the caller's tenant",
+        "$.data.customer.tin",
+    ),
+    # the events area's mutant, reused: master-data's events carry no tenant (attribute and header)
+    Mutant(
+        "md_events_without_tenant",
+        "tests.mutants.events.variants.missing_tenant",
+        "audit-master-data.json",
+        "master-data.customer.created: a customer created",
+        "x-tenant-id",
+    ),
+]
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_pact_mutant_fails_verification(
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+) -> None:
+    (pact,) = load_pacts(PACT_DIR / mutant.pact)
+    services = ["organization", "auth", "master-data"]
+    modules = {"master-data": mutant.module}
+    with ReferenceFleet(services=services, modules=modules, infrastructure=mutant_infrastructure) as fleet:
+        verification = verify_pact(fleet, pact)
+    killed = not verification.verified
+    mutation_score.record("pact", mutant.name, killed=killed)
+    assert killed, f"{mutant.name} survived: {verification.summary()}"
+    summary = verification.summary()
+    assert pact.consumer in summary
+    assert mutant.interaction in summary, summary
+    assert mutant.field in summary, summary
