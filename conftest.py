@@ -38,8 +38,8 @@ _COST_S: dict[str, float] = {
     # measured alone on 2026-12-02 (-n 0): the tenancy load run 188 s, the tenancy mutants 132 s
     "load": 190,
     "mutants/tenancy": 135,
-    # + 31 s for tests/pact (measured alone, -n 0, 2026-12-02: 49 s with its own 18 s fleet start)
-    "reference-fleet": 211,
+    # + 50 s for tests/pact (measured alone, -n 0, 2026-12-02, load average 6: 70 s with its own ~20 s fleet start)
+    "reference-fleet": 230,
     "mutants/events": 154,
     "events": 98,
     "fixtures": 98,
@@ -50,7 +50,7 @@ _COST_S: dict[str, float] = {
     "reference_services/rules_engine": 32,
     "reference_services/api_gateway": 31,
     "mutants/migrations": 30,
-    "mutants/pact": 22,  # measured alone (-n 0), 2026-12-02
+    "mutants/pact": 26,  # measured alone (-n 0), 2026-12-02
     "reference_services/document_generator": 28,
     "reference_services/configuration": 22,
 }

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from fleetcheck.events import EventCapture, kafka_bootstrap_of
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from pact import Verifier
     from pact.types import Message
 
     from fleetcheck.contracts.events import CapturedEvent
@@ -44,18 +46,24 @@ __all__ = [
     "PACT_DIR",
     "ApiStates",
     "EventCauses",
+    "LoopbackServer",
     "PactError",
     "PactFile",
     "PactVerification",
     "StateServer",
     "comparable",
     "load_pacts",
+    "mismatches",
+    "no_telemetry",
+    "provider_verifier",
+    "run_verifier",
     "verify_pacts",
 ]
 
 #: the committed consumer pacts (``contracts/pacts/``, installed as ``fleetcheck/contracts/pacts``)
 PACT_DIR = Path(__file__).resolve().parent / "contracts" / "pacts"
 _TIMEOUT_S = 10.0
+_VERIFIER_TIMEOUT_MS = 30_000  # above EventCauses.deadline_s, so a missing event is reported as such
 _LOCK_ATTEMPTS = 5  # SPEC.md: five consecutive failed logins lock the account
 
 
@@ -236,6 +244,27 @@ class ApiStates:
                 "password": fields["password"]}  # fmt: skip
 
 
+class LoopbackServer:
+    """A threaded stdlib HTTP server on a free 127.0.0.1 port, serving ``handler`` while the context is open."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=name, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    def __enter__(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()  # the listening socket too (pact-python's own relay leaves it open)
+        self._thread.join(timeout=5)
+
+
 class StateServer:
     """The built-in state-change URL and message transport: one loopback HTTP server (stdlib) the Pact verifier calls.
 
@@ -287,25 +316,22 @@ class StateServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="pact-provider", daemon=True)
+        self._server = LoopbackServer(_Handler, "pact-provider")
 
     @property
     def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        return self._server.port
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.STATES}"
 
     def __enter__(self) -> StateServer:
-        self._thread.start()
+        self._server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        self._server.__exit__()
 
 
 # ---- messages: the real event, caused through the API and read from Kafka ------------------------------------------
@@ -401,7 +427,7 @@ def _detail(mismatch: Mapping[str, Any]) -> str:
     return f"{where}: {what}" if where else what
 
 
-def _mismatches(results: Mapping[str, Any], output: str) -> tuple[Mismatch, ...]:
+def mismatches(results: Mapping[str, Any], output: str) -> tuple[Mismatch, ...]:
     found: list[Mismatch] = []
     for error in results.get("errors") or []:
         interaction = str(error.get("interaction", "?"))
@@ -414,37 +440,55 @@ def _mismatches(results: Mapping[str, Any], output: str) -> tuple[Mismatch, ...]
     return tuple(found)
 
 
-def verify_pact(target: Target, pact: PactFile) -> PactVerification:
-    """Replay one pact file against its provider in ``target``: HTTP at its base URL, messages caused for real."""
+def no_telemetry() -> None:
+    """The Pact FFI reports usage to the Pact Foundation unless ``PACT_DO_NOT_TRACK`` is set: a test run, or a CI
+    job, calls no one it was not asked to (a value the user set is kept)."""
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+
+
+def provider_verifier(target: Target, provider: str, endpoint: Endpoint, server: StateServer) -> Verifier:
+    """A verifier of ``provider`` at ``endpoint``: states through the target file's hook or ``server``, messages
+    (when ``server`` has causes) through ``server``'s message transport. Sources are added by the caller."""
     from pact import Verifier
 
+    no_telemetry()
+    host = urlsplit(endpoint.base_url).hostname or "localhost"
+    verifier = Verifier(provider, host=host).add_transport(url=endpoint.base_url).set_coloured_output(enabled=False)
+    # the FFI's default is 5 s per request; a message is caused for real (locking a user takes five argon2-checked
+    # logins, then the event's trip through the outbox and Kafka), which took 5 s on this 2-core machine under load
+    verifier.set_request_timeout(_VERIFIER_TIMEOUT_MS)
+    if server.messages is not None:
+        verifier.add_transport(protocol="message", port=server.port, path=server.MESSAGES)
+    given_url = getattr(target, "pact_state_change_url", None)
+    verifier.state_handler(given_url if isinstance(given_url, str) and given_url else server.url, body=True)
+    return verifier
+
+
+def run_verifier(verifier: Verifier) -> tuple[bool, str, dict[str, Any]]:
+    """Run the FFI verifier: ``(verified, its output without colours, its JSON results)``."""
+    try:
+        verifier.verify()
+        verified = True
+    except RuntimeError:  # pact-python raises it for a failed verification; the results say what failed
+        verified = False
+    return verified, str(verifier.output(strip_ansi=True)), verifier.results
+
+
+def verify_pact(target: Target, pact: PactFile) -> PactVerification:
+    """Replay one pact file against its provider in ``target``: HTTP at its base URL, messages caused for real."""
     endpoint = target.endpoints.get(pact.provider)
     if endpoint is None:
         why = target.unavailable.get(pact.provider, "not in the target")
         return PactVerification(pact.consumer, pact.provider, pact.path, False, error=f"provider not available: {why}")
     if why := _reachable(endpoint):
         return PactVerification(pact.consumer, pact.provider, pact.path, False, error=why)
-    given_url = getattr(target, "pact_state_change_url", None)
     with StateServer(ApiStates(target), EventCauses(target) if pact.has_messages else None) as server:
-        host = urlsplit(endpoint.base_url).hostname or "localhost"
-        verifier = (
-            Verifier(pact.provider, host=host).add_transport(url=endpoint.base_url).set_coloured_output(enabled=False)
-        )
-        if pact.has_messages:
-            verifier.add_transport(protocol="message", port=server.port, path=server.MESSAGES)
-        verifier.add_source(pact.path)
-        verifier.state_handler(given_url if isinstance(given_url, str) and given_url else server.url, body=True)
-        try:
-            verifier.verify()
-            verified = True
-        except RuntimeError:
-            verified = False
-        output = str(verifier.output(strip_ansi=True))
-        results = verifier.results
+        verifier = provider_verifier(target, pact.provider, endpoint, server).add_source(pact.path)
+        verified, output, results = run_verifier(verifier)
     if verified:
         return PactVerification(pact.consumer, pact.provider, pact.path, True, output=output)
-    mismatches = _mismatches(results, output) + tuple(Mismatch("provider server", e) for e in server.errors)
-    return PactVerification(pact.consumer, pact.provider, pact.path, False, mismatches, output)
+    found = mismatches(results, output) + tuple(Mismatch("provider server", e) for e in server.errors)
+    return PactVerification(pact.consumer, pact.provider, pact.path, False, found, output)
 
 
 def verify_pacts(target: Target, pacts: Sequence[PactFile]) -> list[PactVerification]:

@@ -10,8 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from fleetcheck.cli import app
-from fleetcheck.events import kafka_bootstrap_of
 from fleetcheck.pact import ApiStates, StateServer
+from tests.pact.conftest import target_file_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -56,24 +56,10 @@ def test_an_unreachable_provider_fails_each_of_its_pacts_by_name(tmp_path: Path)
 def test_a_target_file_fleet_is_verified_with_its_own_state_change_url(pact_fleet: Target, tmp_path: Path) -> None:
     """The running fleet as a deployment would describe it: base URLs, a tenant token, Kafka, and a state-change
     hook of its own (here a StateServer the test runs; fleetcheck must call it rather than its built-in one)."""
-    credentials = pact_fleet.credentials
-    fields = dict(credentials.tenant_fields)
     hook = StateServer(ApiStates(pact_fleet))
     with hook:
-        document = {
-            "services": {name: {"base_url": e.base_url} for name, e in pact_fleet.endpoints.items()},
-            "credentials": {
-                "tenant": {
-                    "token": credentials.tenant_token,
-                    **{k: fields[k] for k in ("tenant_id", "email", "password")},
-                },
-                "other_tenant": {"token": credentials.other_tenant_token, "tenant_id": credentials.other_tenant_id},
-            },
-            "kafka": {"bootstrap": kafka_bootstrap_of(pact_fleet)},
-            "pact": {"state_change_url": hook.url},
-        }
-        target = tmp_path / "target.yaml"
-        target.write_text(yaml.safe_dump(document), encoding="utf-8")
+        pact = {"state_change_url": hook.url}
+        target = target_file_of(pact_fleet, tmp_path / "target.yaml", pact=pact)
         code, output = _run("--target", str(target), "--provider", "master-data")
         assert hook.calls, "the target file's state-change URL was never called"
     assert code == 0, output
