@@ -38,7 +38,7 @@ _COST_S: dict[str, float] = {
     # measured alone on 2026-12-02 (-n 0): the tenancy load run 188 s, the tenancy mutants 132 s
     "load": 190,
     "mutants/tenancy": 135,
-    # + 50 s for tests/pact (measured alone, -n 0, 2026-12-02, load average 6: 70 s with its own ~20 s fleet start)
+    # + 50 s for tests/pact (measured alone, -n 0, 2026-12-02, load average 6: 69 s with its own ~20 s fleet start)
     "reference-fleet": 230,
     "mutants/events": 154,
     "events": 98,

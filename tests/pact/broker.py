@@ -153,6 +153,8 @@ class StandInBroker:
                 self.state.provider_branches[(pacticipant, version)] = branch
                 self.state.branches.setdefault((pacticipant, version), branch)
                 return 200, {"number": version, "branch": branch}
+            case ["pacticipants", pacticipant, "versions", version] if method == "GET":
+                return self.version(pacticipant, version)
             case ["pacticipants", pacticipant, "versions", version, "deployed-versions", "environment", env]:
                 return self.record_deployment(pacticipant, version, env)
         return 404, {"error": f"the stand-in broker has no {method} {path}"}
@@ -197,15 +199,39 @@ class StandInBroker:
             provider = contract["providerName"]
             self.state.publications.append(Publication(name, version, provider, sha, datetime.now(UTC)))
             logs.append(
-                {"level": "info", "message": f"Pact published for {name} version {version} and provider {provider}."}
+                {
+                    "level": "info",
+                    "message": f"Pact published for {name} version {version} and provider {provider}.",
+                    "deprecationWarning": "Replaced by notices",  # the broker's own words; its CLI requires the key
+                }
             )
             links.append(
                 {
+                    "title": "Pact",
                     "name": f"Pact between {name} ({version}) and {provider}",
                     "href": self._href("pacts", "provider", provider, "consumer", name, "pact-version", sha),
                 }
             )
-        return 200, {"logs": logs, "_links": {"pb:contracts": links}}
+        pacticipant_href = self._href("pacticipants", name)
+        version_href = self._href("pacticipants", name, "versions", version)
+        version_link = {"title": "Pacticipant version", "name": version, "href": version_href}
+        notices = [
+            {"type": "success" if line["level"] == "info" else "debug", "text": line["message"]} for line in logs
+        ]
+        return 200, {
+            "notices": notices,
+            "logs": logs,
+            "_embedded": {
+                "pacticipant": {"name": name, "_links": {"self": {"href": pacticipant_href}}},
+                "version": {"number": version, "branch": body.get("branch"), "_links": {"self": version_link}},
+            },
+            "_links": {
+                "pb:pacticipant": {"title": "Pacticipant", "name": name, "href": pacticipant_href},
+                "pb:pacticipant-version": version_link,
+                "pb:pacticipant-version-tags": [],
+                "pb:contracts": links,
+            },
+        }
 
     # ---- pacts for verification --------------------------------------------------------------------------------
 
@@ -311,7 +337,26 @@ class StandInBroker:
             if isinstance(r, dict) and not r.get("success", True)
         ]
         self.state.verifications.append(Verification(provider, version, sha, bool(body["success"]), failures))
+        self.state.branches.setdefault((provider, version), self.state.provider_branches.get((provider, version)))
         return 201, {"success": body["success"], "providerApplicationVersion": version}
+
+    def version(self, pacticipant: str, number: str) -> tuple[int, Any]:
+        if (pacticipant, number) not in self.state.branches:
+            return 404, {"error": f"no version {number} of {pacticipant}"}
+        base = self._href("pacticipants", pacticipant, "versions", number)
+        record = [
+            {
+                "title": f"Record deployment to {name}",
+                "name": name,
+                "href": f"{base}/deployed-versions/environment/{env_uuid}",
+            }
+            for env_uuid, name in self.state.environments.items()
+        ]
+        return 200, {
+            "number": number,
+            "branch": self.state.branches[(pacticipant, number)],
+            "_links": {"self": {"href": base}, "pb:record-deployment": record},
+        }
 
     def pacticipant(self, name: str) -> dict[str, Any]:
         base = self._href("pacticipants", name)

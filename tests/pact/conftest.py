@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 
 from fleetcheck.events import kafka_bootstrap_of
+from fleetcheck.pact import load_pacts
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,4 +43,15 @@ def target_file_of(fleet: Target, path: Path, **extra: Any) -> Path:
         **extra,
     }
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+def incompatible_pact(tmp_path: Path) -> Path:
+    """api-gateway's customer pact, changed on a feature branch to rely on a field master-data does not have."""
+    pact = next(p for p in load_pacts(providers=["master-data"]) if p.consumer == "api-gateway")
+    content = json.loads(pact.path.read_text(encoding="utf-8"))
+    interaction = next(i for i in content["interactions"] if i["description"].endswith("of the caller's tenant"))
+    interaction["response"]["body"]["content"]["data"]["customer"]["vatNumber"] = "BIN-123456789"
+    path = tmp_path / pact.path.name
+    path.write_text(json.dumps(content), encoding="utf-8")
     return path

@@ -5,7 +5,6 @@ interaction, for an incompatible one."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import httpx
@@ -16,7 +15,7 @@ from fleetcheck.cli import app
 from fleetcheck.pact import load_pacts
 from fleetcheck.pact_broker import Broker, Selection, verify_from_broker
 from tests.pact.broker import StandInBroker
-from tests.pact.conftest import target_file_of
+from tests.pact.conftest import incompatible_pact, target_file_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -31,17 +30,6 @@ pytestmark = pytest.mark.servers
 def broker() -> Iterator[StandInBroker]:
     with StandInBroker() as stand_in:
         yield stand_in
-
-
-def _incompatible_pact(tmp_path: Path) -> Path:
-    """api-gateway's customer pact, changed on a feature branch to rely on a field master-data does not have."""
-    pact = next(p for p in load_pacts(providers=["master-data"]) if p.consumer == "api-gateway")
-    content = json.loads(pact.path.read_text(encoding="utf-8"))
-    interaction = next(i for i in content["interactions"] if i["description"].endswith("of the caller's tenant"))
-    interaction["response"]["body"]["content"]["data"]["customer"]["vatNumber"] = "BIN-123456789"
-    path = tmp_path / pact.path.name
-    path.write_text(json.dumps(content), encoding="utf-8")
-    return path
 
 
 def test_publish_verify_from_the_broker_and_can_i_deploy(
@@ -79,7 +67,7 @@ def test_publish_verify_from_the_broker_and_can_i_deploy(
     client.record_deployment("master-data", "p1", "production")  # it may, so it is deployed
 
     # a consumer change on a feature branch that master-data p1 does not satisfy
-    (changed,) = load_pacts(_incompatible_pact(tmp_path))
+    (changed,) = load_pacts(incompatible_pact(tmp_path))
     client.publish([changed], version="c2", branch="feat-vat")
     verification = verify_from_broker(
         pact_fleet,
