@@ -1,8 +1,8 @@
 """Every pact mutant (a provider that breaks what a consumer's pact relies on) fails provider verification, with a
 verdict naming the consumer, the interaction and the field.
 
-Each mutant runs in place of master-data beside organization and auth (the synthetic tenants need them), on the
-mutants' shared PostgreSQL and Kafka; the same pacts verify on the reference fleet (tests/pact).
+Each mutant runs in place of its service among organization, auth and master-data (the synthetic tenants need the
+first two), on the mutants' shared PostgreSQL and Kafka; the same pacts verify on the reference fleet (tests/pact).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.servers, pytest.mark.mutant]
 @dataclass(frozen=True)
 class Mutant:
     name: str
+    service: str
     module: str
     pact: str  # the pact file that must fail
     interaction: str
@@ -34,6 +35,7 @@ class Mutant:
 MUTANTS = [
     Mutant(
         "md_customer_without_tin",
+        "master-data",
         "tests.mutants.pact.variants.md_customer_without_tin",
         "api-gateway-master-data.json",
         "a customer query for a customer of the caller's tenant",
@@ -42,10 +44,27 @@ MUTANTS = [
     # the events area's mutant, reused: master-data's events carry no tenant (attribute and header)
     Mutant(
         "md_events_without_tenant",
+        "master-data",
         "tests.mutants.events.variants.missing_tenant",
         "audit-master-data.json",
         "master-data.customer.created: a customer created",
         "x-tenant-id",
+    ),
+    Mutant(
+        "auth_errors_not_problem_json",
+        "auth",
+        "tests.mutants.pact.variants.auth_errors_not_problem_json",
+        "api-gateway-auth.json",
+        "a me query with a token auth does not accept",
+        "application/problem+json",
+    ),
+    Mutant(
+        "md_customer_created_on_another_topic",
+        "master-data",
+        "tests.mutants.pact.variants.md_customer_created_on_another_topic",
+        "audit-master-data.json",
+        "master-data.customer.created: a customer created",
+        "caused no master-data.customer.created event",
     ),
 ]
 
@@ -56,7 +75,7 @@ def test_pact_mutant_fails_verification(
 ) -> None:
     (pact,) = load_pacts(PACT_DIR / mutant.pact)
     services = ["organization", "auth", "master-data"]
-    modules = {"master-data": mutant.module}
+    modules = {mutant.service: mutant.module}
     with ReferenceFleet(services=services, modules=modules, infrastructure=mutant_infrastructure) as fleet:
         verification = verify_pact(fleet, pact)
     killed = not verification.verified
