@@ -39,7 +39,8 @@ _COST_S: dict[str, float] = {
     "load": 190,
     "mutants/tenancy": 135,
     # + 50 s for tests/pact (measured alone, -n 0, 2026-12-02, load average 6: 69 s with its own ~20 s fleet start)
-    "reference-fleet": 230,
+    # and ~15 s for the area pact in the shared verification (fleetcheck verify --area pact: 35 s with a fleet start)
+    "reference-fleet": 245,
     "mutants/events": 154,
     "events": 98,
     "fixtures": 98,
@@ -50,7 +51,7 @@ _COST_S: dict[str, float] = {
     "reference_services/rules_engine": 32,
     "reference_services/api_gateway": 31,
     "mutants/migrations": 30,
-    "mutants/pact": 58,  # measured alone (-n 0), 2026-12-02, load average 6
+    "mutants/pact": 87,  # measured alone (-n 0), 2026-12-02, load average 6-11
     "reference_services/document_generator": 28,
     "reference_services/configuration": 22,
 }

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from fleetcheck.contracts.pact import PactObservation, PactVerdict, summarize
 from fleetcheck.events import EventCapture, kafka_bootstrap_of
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ __all__ = [
     "load_pacts",
     "mismatches",
     "no_telemetry",
+    "observe_pacts",
     "provider_verifier",
     "run_verifier",
     "verify_pacts",
@@ -494,3 +496,30 @@ def verify_pact(target: Target, pact: PactFile) -> PactVerification:
 def verify_pacts(target: Target, pacts: Sequence[PactFile]) -> list[PactVerification]:
     """Verify every pact file against ``target``, in file order."""
     return [verify_pact(target, pact) for pact in pacts]
+
+
+def observe_pacts(target: Target, services: Sequence[str], say: Callable[[str], None]) -> PactObservation:
+    """The committed pacts as data and the verdict on each whose provider is one of ``services`` (area ``pact``).
+
+    The committed pacts are the packaged fleet's; another fleet (a fleet file of your own) has none yet."""
+    from fleetcheck.contracts.fleet import load_fleet
+
+    packaged = load_fleet().name
+    if target.fleet.name != packaged:
+        why = f"the fleet file declares no pacts (contracts/pacts/ holds the {packaged} fleet's consumer pacts)"
+        return PactObservation((), (), why_not=why)
+    pacts = load_pacts()
+    summaries = tuple(summarize(json.loads(p.path.read_text(encoding="utf-8")), p.path.name) for p in pacts)
+    chosen = [p for p in pacts if p.provider in services]
+    say(f"verifying {len(chosen)} pact(s) of {', '.join(sorted({p.provider for p in chosen})) or 'no provider'}")
+    verdicts = []
+    for verification in verify_pacts(target, chosen):
+        problems = tuple(f"{m.interaction}: {m.detail}" for m in verification.mismatches)
+        if verification.error:
+            problems += (verification.error,)
+        verdicts.append(
+            PactVerdict(
+                verification.path.name, verification.consumer, verification.provider, verification.verified, problems
+            )
+        )
+    return PactObservation(summaries, tuple(verdicts))

@@ -223,6 +223,7 @@ class _Run:
             self._tenancy_phase(services)
             self._flows_phase(services)  # before events: its Kafka outage must not be what a flow waits out
             self._events_phase(services)
+            self._pact_phase(services)  # after tenancy and events: the pacts' states and messages add rows
             self._settled_scrape_phase(services)  # before faults and boots: they restart what they break
             self._fault_phase(services)
             self._boot_phase(services)  # last: it restarts services
@@ -355,6 +356,22 @@ class _Run:
             for service, kinds in wanting.items():
                 for kind in kinds:
                     self.errors[(service, kind)] = f"fleetcheck could not observe the {kind} of {service}: {exc!r}"
+
+    # ---- area "pact": the committed consumer pacts verified against their providers (fleetcheck.pact) ----
+
+    def _pact_phase(self, services: list[str]) -> None:
+        wanting = [s for s in services if "pact" in self.plan.needs(s)]
+        if not wanting:
+            return
+        from fleetcheck.pact import observe_pacts
+
+        try:
+            observation = observe_pacts(self.target, wanting, self.say)
+        except Exception as exc:  # see _observe
+            self.errors.update({(s, "pact"): f"fleetcheck could not verify the pacts: {exc!r}" for s in wanting})
+            return
+        for service in wanting:
+            self.observed[(service, "pact")] = ([observation], [])
 
     # ---- area "flows": the seed's system flows, one at a time (fleetcheck.flows) ----
 

@@ -85,3 +85,23 @@ def test_pact_mutant_fails_verification(
     assert pact.consumer in summary
     assert mutant.interaction in summary, summary
     assert mutant.field in summary, summary
+
+
+def test_the_pact_area_of_verify_fails_on_a_mutant(mutant_infrastructure: Infrastructure) -> None:
+    """The same verdict through ``fleetcheck verify``'s area pact: PACT-PROVIDER-VERIFIED fails, naming the consumer,
+    the interaction and the field."""
+    from fleetcheck.contracts.findings import Outcome
+    from fleetcheck.runner import verify
+
+    module = "tests.mutants.pact.variants.md_customer_without_tin"
+    services = ["organization", "auth", "master-data"]
+    with ReferenceFleet(
+        services=services, modules={"master-data": module}, infrastructure=mutant_infrastructure
+    ) as fleet:
+        report = verify(fleet, services=["master-data"], checks=["PACT-PROVIDER-VERIFIED"])
+    (result,) = report.results_for(service="master-data")
+    assert result.outcome is Outcome.FAILED, result
+    (finding,) = result.findings
+    assert "api-gateway's pact failed" in finding.observed
+    assert "a customer query for a customer of the caller's tenant" in finding.observed
+    assert "$.data.customer.tin" in finding.observed
