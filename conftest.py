@@ -4,8 +4,8 @@ Many folders start servers once per session and worker (the reference fleet, one
 fleets). Spreading one folder's tests over two workers would start those servers twice and, where consumer group
 ids are fixed, let two copies of a service split one topic. So under ``-n N`` every test carries an
 ``xdist_group`` of its folder and the distribution is ``loadgroup``: each worker runs whole folders.
-``tests/contract``, ``tests/conformance`` and ``tests/probes`` share one group: they share the session's reference
-fleet.
+``tests/contract``, ``tests/conformance``, ``tests/probes`` and ``tests/pact`` share one group: they share the
+session's reference fleet.
 """
 
 from __future__ import annotations
@@ -26,7 +26,12 @@ _LOADGROUP = "fleetcheck_loadgroup"
 _LEFT = pytest.StashKey[dict[str, int]]()
 _CLOSERS = pytest.StashKey[dict[str, list["Callable[[], None]"]]]()
 #: Folders whose tests share one session fixture and must therefore run on one worker.
-_SHARED = {"contract": "reference-fleet", "conformance": "reference-fleet", "probes": "reference-fleet"}
+_SHARED = {
+    "contract": "reference-fleet",
+    "conformance": "reference-fleet",
+    "probes": "reference-fleet",
+    "pact": "reference-fleet",
+}
 #: Folders heavy enough to be split by their subfolders.
 _SPLIT = {"mutants", "reference_services"}
 #: Worker seconds of the groups that take longest (setup + call + teardown in ``--durations=0`` of a whole
@@ -40,8 +45,10 @@ _COST_S: dict[str, float] = {
     "load": 190,
     "mutants/tenancy": 135,
     # 180 s for tests/contract + tests/conformance; tests/probes adds 40-90 s on the same fleet (measured alone with
-    # -n 0 on 2026-12-02: 43 s to 110 s for the folder under a load average of 5-9, fleet start included)
-    "reference-fleet": 250,
+    # -n 0 on 2026-12-02: 43 s to 110 s for the folder under a load average of 5-9, fleet start included);
+    # + 50 s for tests/pact (measured alone, -n 0, 2026-12-02, load average 6: 69 s with its own ~20 s fleet start)
+    # and ~15 s for the area pact in the shared verification
+    "reference-fleet": 315,
     "mutants/events": 154,
     "events": 98,
     "fixtures": 98,
@@ -52,6 +59,7 @@ _COST_S: dict[str, float] = {
     "reference_services/rules_engine": 32,
     "reference_services/api_gateway": 31,
     "mutants/migrations": 30,
+    "mutants/pact": 87,  # measured alone (-n 0), 2026-12-02, load average 6-11
     "reference_services/document_generator": 28,
     "reference_services/configuration": 22,
 }

@@ -9,13 +9,13 @@ Example:
 
 from __future__ import annotations
 
-from fleetcheck.contracts import events, flows, health, metrics, migrations, tenancy
+from fleetcheck.contracts import events, flows, health, metrics, migrations, pact, tenancy
 from fleetcheck.contracts.registry import CHECKS
 
 __all__ = ["CHECK_MODULES", "NEEDS", "catalogue_markdown", "catalogue_table"]
 
 #: The modules whose import registers checks; a new area adds its module here (and nowhere else).
-CHECK_MODULES = (health, metrics, migrations, events, flows, tenancy)
+CHECK_MODULES = (health, metrics, migrations, events, flows, tenancy, pact)
 
 #: Each observation kind a check may need, and the type that carries it.
 NEEDS = {
@@ -40,6 +40,7 @@ NEEDS = {
     "flow-declared": "DeclaredFlowObservation",
     "tenancy": "TenancyObservation",
     "tenancy-tokens": "TokenObservation",
+    "pact": "PactObservation",
 }
 
 

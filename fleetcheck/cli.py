@@ -1,6 +1,7 @@
 """The ``fleetcheck`` command: ``verify`` a fleet, run the reference fleet (``up``), ``init`` a fleet file from
 running services, list the ``checks``, render a saved ``report`` as HTML, ``probe`` a fleet (once or on a schedule,
-serving ``/metrics``) and write its ``prometheus-config``.
+serving ``/metrics``) and write its ``prometheus-config``, ``pact verify|publish|record-deployment|can-i-deploy``
+(consumer pacts, from files or a Pact Broker).
 
 Exit codes: 0 every check passed (or was not run), 1 a check failed, 2 a mistake in the command line, target file or
 fleet file (the message names the allowed values), 3 the environment did not start (a server, with its log tail).
@@ -13,7 +14,7 @@ import signal
 import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -712,3 +713,201 @@ def _report_topic_diff(
     for line in lines:
         console.print(line, markup=False)
     return not lines
+
+
+pact_app = typer.Typer(
+    help="Consumer pacts (contracts/pacts/): verify the providers of a fleet against them, publish them to a Pact "
+    "Broker, record deployments and ask can-i-deploy."
+)
+app.add_typer(pact_app, name="pact")
+_BrokerUrl = Annotated[
+    str | None, typer.Option("--broker", envvar="PACT_BROKER_BASE_URL", help="A Pact Broker's base URL.")
+]
+_BrokerToken = Annotated[
+    str | None, typer.Option("--broker-token", envvar="PACT_BROKER_TOKEN", help="A bearer token for the broker.")
+]
+#: the synthetic tenants the built-in provider states seed as are created through these two services
+_TENANT_SERVICES = ("organization", "auth")
+
+
+@pact_app.command("verify")
+def pact_verify(
+    target: Annotated[Path | None, typer.Option("--target", help="A target file (default: reference fleet).")] = None,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="A fleet file (default: packaged).")] = None,
+    pacts: Annotated[
+        Path | None, typer.Option("--pacts", help="A pact file or a directory of them (default: contracts/pacts/).")
+    ] = None,
+    provider: Annotated[list[str] | None, typer.Option("--provider", help="Only this provider (repeatable).")] = None,
+    broker: _BrokerUrl = None,
+    broker_token: _BrokerToken = None,
+    provider_version: Annotated[
+        str | None, typer.Option("--provider-version", help="With --broker: the provider version verified.")
+    ] = None,
+    provider_branch: Annotated[str | None, typer.Option("--provider-branch", help="With --broker.")] = None,
+    consumer_branch: Annotated[
+        list[str] | None,
+        typer.Option("--consumer-branch", help="With --broker: also verify this consumer branch's latest pacts."),
+    ] = None,
+    wip_since: Annotated[
+        str | None, typer.Option("--include-wip-since", help="With --broker: include WIP pacts since YYYY-MM-DD.")
+    ] = None,
+    publish: Annotated[
+        bool, typer.Option("--publish", help="With --broker: publish the verification results.")
+    ] = False,
+    no_fork_server: Annotated[bool, typer.Option("--no-fork-server", help=_NO_FORK_SERVER_HELP)] = False,
+) -> None:
+    """Replay the consumer pacts against their providers with the Pact FFI verifier: HTTP interactions against the
+    running services (provider states seeded through their APIs, or the target file's pact.state_change_url),
+    message interactions on the event each provider really publishes to Kafka.
+
+    With --broker the pacts come from a Pact Broker instead (selectors: the consumers' main branch, their deployed or
+    released versions, and each --consumer-branch; pending pacts included), one run per --provider."""
+    from fleetcheck.pact import PactError, load_pacts, verify_pacts
+
+    fleet = _load_fleet_or_exit(fleet_file)
+    if broker is not None:
+        if not provider or not provider_version:
+            _fail(EXIT_USAGE, "with --broker, name each --provider to verify and the --provider-version verified")
+        unknown = sorted(set(provider) - set(fleet.names()))
+        if unknown:
+            _fail(
+                EXIT_USAGE, f"--provider {', '.join(unknown)}: not a service of the fleet ({', '.join(fleet.names())})"
+            )
+        chosen_providers = sorted(provider)
+    else:
+        try:
+            chosen = load_pacts(pacts, providers=provider or ())
+        except PactError as exc:
+            _fail(EXIT_USAGE, str(exc))
+        chosen_providers = sorted({p.provider for p in chosen})
+    console = _out()
+    # the reference fleet starts only the providers and the services the synthetic tenants need
+    services = [] if target is not None else sorted(set(chosen_providers) | set(_TENANT_SERVICES))
+    with _Progress(console) as progress:
+        try:
+            fork_server = False if no_fork_server else None
+            with _open_target(target, fleet, fleet_file, services, progress, fork_server) as opened:
+                if broker is None:
+                    progress(f"verifying {len(chosen)} pact(s)")
+                    results = verify_pacts(opened, chosen)
+                else:
+                    asked = _BrokerRun(broker, broker_token, provider_version or "", provider_branch,
+                                       tuple(consumer_branch or ()), wip_since, publish)  # fmt: skip
+                    results = _verify_from_broker(opened, chosen_providers, asked)
+        except _environment_errors() as exc:
+            _fail(EXIT_ENVIRONMENT, str(exc))
+        except PactError as exc:
+            _fail(EXIT_ENVIRONMENT, str(exc))
+    for result in results:
+        console.print(result.summary(), markup=False, highlight=False)
+    failed = sum(not r.verified for r in results)
+    console.print(f"pacts: {len(results) - failed} verified, {failed} failed", markup=False)
+    raise typer.Exit(EXIT_FAILED if failed else 0)
+
+
+@dataclass(frozen=True)
+class _BrokerRun:
+    """What ``pact verify --broker`` was asked: the broker, the provider version and branch, the selection."""
+
+    url: str
+    token: str | None
+    version: str
+    branch: str | None
+    consumer_branches: tuple[str, ...]
+    wip_since: str | None
+    publish: bool
+
+
+def _verify_from_broker(target: Target, providers: list[str], run: _BrokerRun) -> list[Any]:
+    from fleetcheck.pact_broker import Broker, Selection, verify_from_broker
+
+    selection = Selection(branches=run.consumer_branches, include_wip_since=run.wip_since)
+    with Broker(run.url, run.token) as client:
+        return [
+            verify_from_broker(
+                target,
+                name,
+                client,
+                provider_version=run.version,
+                provider_branch=run.branch,
+                selection=selection,
+                publish=run.publish,
+            )
+            for name in providers
+        ]
+
+
+def _broker_or_exit(url: str | None, token: str | None) -> Any:
+    from fleetcheck.pact_broker import Broker
+
+    if not url:
+        _fail(EXIT_USAGE, "name the Pact Broker with --broker URL (or PACT_BROKER_BASE_URL)")
+    return Broker(url, token)
+
+
+@pact_app.command("publish")
+def pact_publish(
+    consumer_version: Annotated[str, typer.Option("--consumer-app-version", help="The consumers' version (git SHA).")],
+    branch: Annotated[str | None, typer.Option("--branch", help="The consumers' git branch.")] = None,
+    pacts: Annotated[
+        Path | None, typer.Option("--pacts", help="A pact file or a directory of them (default: contracts/pacts/).")
+    ] = None,
+    broker: _BrokerUrl = None,
+    broker_token: _BrokerToken = None,
+) -> None:
+    """Publish the pacts to a Pact Broker, each as the given version (and branch) of its consumer."""
+    from fleetcheck.pact import PactError, load_pacts
+
+    try:
+        chosen = load_pacts(pacts)
+        with _broker_or_exit(broker, broker_token) as client:
+            logs = client.publish(chosen, version=consumer_version, branch=branch)
+    except PactError as exc:
+        _fail(EXIT_ENVIRONMENT, str(exc))
+    console = _out()
+    for line in logs:
+        console.print(line, markup=False, highlight=False)
+
+
+@pact_app.command("record-deployment")
+def pact_record_deployment(
+    pacticipant: Annotated[str, typer.Option("--pacticipant", help="The application deployed.")],
+    version: Annotated[str, typer.Option("--version", help="Its version.")],
+    environment: Annotated[str, typer.Option("--environment", help="Where it was deployed.")],
+    broker: _BrokerUrl = None,
+    broker_token: _BrokerToken = None,
+) -> None:
+    """Record that a version of an application is now deployed to an environment (replacing the one before)."""
+    from fleetcheck.pact import PactError
+
+    try:
+        with _broker_or_exit(broker, broker_token) as client:
+            client.record_deployment(pacticipant, version, environment)
+    except PactError as exc:
+        _fail(EXIT_ENVIRONMENT, str(exc))
+    _out().print(f"recorded deployment of {pacticipant} {version} to {environment}", markup=False)
+
+
+@pact_app.command("can-i-deploy")
+def pact_can_i_deploy(
+    pacticipant: Annotated[str, typer.Option("--pacticipant", help="The application to deploy.")],
+    version: Annotated[str, typer.Option("--version", help="Its version.")],
+    to_environment: Annotated[
+        str | None, typer.Option("--to-environment", help="Where to (default: against the latest main versions).")
+    ] = None,
+    broker: _BrokerUrl = None,
+    broker_token: _BrokerToken = None,
+) -> None:
+    """Ask the broker's matrix whether this version may be deployed: exit 0 yes, 1 no (with the failing pacts)."""
+    from fleetcheck.pact import PactError
+
+    try:
+        with _broker_or_exit(broker, broker_token) as client:
+            answer = client.can_i_deploy(pacticipant, version, to_environment)
+    except PactError as exc:
+        _fail(EXIT_ENVIRONMENT, str(exc))
+    console = _out()
+    verdict = "yes" if answer.deployable else "no"
+    console.print(f"can-i-deploy {pacticipant} {version}: {verdict}", markup=False, highlight=False)
+    console.print(answer.reason, markup=False, highlight=False)
+    raise typer.Exit(0 if answer.deployable else EXIT_FAILED)

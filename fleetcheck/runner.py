@@ -239,6 +239,7 @@ class _Run:
             ("tenancy", self._tenancy_phase),
             ("flows", self._flows_phase),  # before events: its Kafka outage must not be what a flow waits out
             ("events", self._events_phase),
+            ("pact", self._pact_phase),  # after tenancy and events: the pacts' states and messages add rows
             ("settled scrape", self._settled_scrape_phase),  # before faults and boots: they restart what they break
             ("faults", self._fault_phase),
             ("boot", self._boot_phase),  # last: it restarts services
@@ -382,6 +383,22 @@ class _Run:
             for service, kinds in wanting.items():
                 for kind in kinds:
                     self.errors[(service, kind)] = f"fleetcheck could not observe the {kind} of {service}: {exc!r}"
+
+    # ---- area "pact": the committed consumer pacts verified against their providers (fleetcheck.pact) ----
+
+    def _pact_phase(self, services: list[str]) -> None:
+        wanting = [s for s in services if "pact" in self.plan.needs(s)]
+        if not wanting:
+            return
+        from fleetcheck.pact import observe_pacts
+
+        try:
+            observation = observe_pacts(self.target, wanting, self.say)
+        except Exception as exc:  # see _observe
+            self.errors.update({(s, "pact"): f"fleetcheck could not verify the pacts: {exc!r}" for s in wanting})
+            return
+        for service in wanting:
+            self.observed[(service, "pact")] = ([observation], [])
 
     # ---- area "flows": the seed's system flows, one at a time (fleetcheck.flows) ----
 

@@ -247,6 +247,17 @@ class _Kafka(_Model):
     bootstrap: str
 
 
+class _Pact(_Model):
+    """Provider verification (``fleetcheck pact verify``): where the deployment sets up provider states."""
+
+    state_change_url: str = Field(
+        description="the deployment's provider-state hook: Pact POSTs {state, params, action} as JSON and injects "
+        "the JSON object it answers; without it the built-in handler seeds states through the services' APIs"
+    )
+
+    _url = field_validator("state_change_url")(_http_url)
+
+
 class _Prometheus(_Model):
     url: str
 
@@ -278,6 +289,7 @@ class _TargetFileModel(_Model):
         default=None, description="a role that may create databases: scratch databases for command-driven migrations"
     )
     kafka: _Kafka | None = None
+    pact: _Pact | None = None
     prometheus: _Prometheus | None = None
     faults: dict[str, _FaultCommands] = Field(default_factory=dict)
 
@@ -453,6 +465,10 @@ class TargetFile:
     @property
     def kafka_bootstrap(self) -> str | None:
         return self._model.kafka.bootstrap if self._model.kafka else None
+
+    @property
+    def pact_state_change_url(self) -> str | None:
+        return self._model.pact.state_change_url if self._model.pact else None
 
     @property
     def prometheus_url(self) -> str | None:

@@ -38,6 +38,7 @@ from fleetcheck.contracts.observations import (
     OperationObservation,
     TrafficObservation,
 )
+from fleetcheck.contracts.pact import PactObservation, PactSummary
 from fleetcheck.contracts.registry import CHECKS, CheckContext, run_check
 from fleetcheck.contracts.tenancy import TenancyObservation, TokenObservation
 
@@ -73,6 +74,11 @@ def _empty(kind: str) -> list[object]:
         "flow-declared": [DeclaredFlowObservation("a flow", ())],
         "tenancy": [TenancyObservation("auth", {})],
         "tenancy-tokens": [TokenObservation("auth", "/auth/me")],
+        # no pacts; and a pact of every service's with no verdict (the verifier never ran) and no interaction
+        "pact": [
+            PactObservation((), ()),
+            PactObservation(tuple(PactSummary(f"c-{s.name}.json", "c", s.name, ()) for s in FLEET.services), ()),
+        ],
     }[kind]
 
 

@@ -60,6 +60,8 @@ INTRINSIC = {
     "TENANCY-LISTS-OWN-ONLY": "has a list route",  # accounts lists no users
     "TENANCY-FOREIGN-ID-NOT-FOUND": "answers a call by id",  # trail's entries are read by subject only
     "TENANCY-NO-EXISTENCE-ORACLE": "answers a call by id",
+    "PACT-PROVIDER-VERIFIED": "the fleet file declares no pacts",  # the committed pacts are the erp-bd fleet's
+    "PACT-MESSAGE-TOPIC-PRODUCED": "the fleet file declares no pacts",
 }
 
 

@@ -38,6 +38,7 @@ def test_the_wheel_installs_the_folders_under_the_fleetcheck_namespace(wheel: Pa
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "fleetcheck/contracts/fleet.yaml" in names
     assert "fleetcheck/contracts/schemas/health/ready.json" in names
+    assert "fleetcheck/contracts/pacts/api-gateway-master-data.json" in names  # fleetcheck pact verify's default
     assert "fleetcheck/fixtures/launcher.py" in names
     tops = {name.split("/")[0] for name in names if not name.startswith("fleetcheck-")}
     assert tops == {"fleetcheck", "reference_services"}, tops

@@ -1,0 +1,525 @@
+"""Pact provider verification (``fleetcheck pact verify``): the consumer pacts of ``contracts/pacts/`` replayed
+against a running fleet with pact-python's :class:`pact.Verifier` (the Pact FFI; V4 pacts, HTTP and messages).
+
+- HTTP interactions go to the provider's base URL (the reference fleet's, or the target file's).
+- Provider states go to a state-change URL: the target file's ``pact.state_change_url`` where given, otherwise the
+  built-in handler (:class:`StateServer` over :class:`ApiStates`), which seeds the state through the services' own
+  APIs as the target's tenants and answers the values the pact injects (``${token}``, ``${customerId}``, ...).
+- Message interactions (V4 asynchronous) are verified by causing the real event through the provider's API and
+  capturing it from Kafka with :class:`fleetcheck.events.EventCapture` (:class:`EventCauses`); the captured record's
+  value is the message body, its topic, key and ``x-tenant-id`` header its metadata. Nothing builds the message.
+
+Example:
+    >>> from fleetcheck.pact import load_pacts, verify_pacts
+    >>> results = verify_pacts(target, load_pacts())  # doctest: +SKIP
+    >>> [(r.consumer, r.provider, r.verified) for r in results]  # doctest: +SKIP
+    [('api-gateway', 'auth', True), ...]
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from fleetcheck.contracts.pact import PactObservation, PactVerdict, summarize
+from fleetcheck.events import EventCapture, kafka_bootstrap_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from pact import Verifier
+    from pact.types import Message
+
+    from fleetcheck.contracts.events import CapturedEvent
+    from fleetcheck.targets import Endpoint, Target
+
+__all__ = [
+    "PACT_DIR",
+    "ApiStates",
+    "EventCauses",
+    "LoopbackServer",
+    "PactError",
+    "PactFile",
+    "PactVerification",
+    "StateServer",
+    "comparable",
+    "load_pacts",
+    "mismatches",
+    "no_telemetry",
+    "observe_pacts",
+    "provider_verifier",
+    "run_verifier",
+    "verify_pacts",
+]
+
+#: the committed consumer pacts (``contracts/pacts/``, installed as ``fleetcheck/contracts/pacts``)
+PACT_DIR = Path(__file__).resolve().parent / "contracts" / "pacts"
+_TIMEOUT_S = 10.0
+_VERIFIER_TIMEOUT_MS = 30_000  # above EventCauses.deadline_s, so a missing event is reported as such
+_LOCK_ATTEMPTS = 5  # SPEC.md: five consecutive failed logins lock the account
+
+
+class PactError(Exception):
+    """A pact that cannot be verified as asked (no pact file, an unreadable one, a provider that is not there)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PactFile:
+    """One pact file: a consumer, a provider and the descriptions of its interactions (with their kinds)."""
+
+    path: Path
+    consumer: str
+    provider: str
+    interactions: tuple[tuple[str, str], ...]  # (description, type)
+
+    @property
+    def has_messages(self) -> bool:
+        return any(kind.startswith("Asynchronous") for _d, kind in self.interactions)
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    interaction: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PactVerification:
+    """The verdict on one pact file: verified or not, the failing interactions with what differed, the FFI's output."""
+
+    consumer: str
+    provider: str
+    path: Path
+    verified: bool
+    mismatches: tuple[Mismatch, ...] = ()
+    output: str = ""
+    error: str = ""
+
+    def summary(self) -> str:
+        head = f"{self.consumer} -> {self.provider} ({self.path.name}): "
+        if self.verified:
+            return head + "verified"
+        if self.error:
+            return head + f"not verified: {self.error}"
+        lines = [head + f"FAILED, {len(self.mismatches)} interaction(s)"]
+        lines += [f"  - {m.interaction}: {m.detail}" for m in self.mismatches]
+        return "\n".join(lines)
+
+
+def comparable(pact: Mapping[str, Any]) -> dict[str, Any]:
+    """A pact without what changes with the writer's version (``metadata``), to compare a written pact to a file."""
+    return {key: value for key, value in pact.items() if key != "metadata"}
+
+
+def load_pacts(source: Path | str | None = None, *, providers: Sequence[str] = ()) -> list[PactFile]:
+    """The pact files of a directory (default :data:`PACT_DIR`) or one file, optionally only those of ``providers``.
+
+    Raises:
+        PactError: the path does not exist, holds no pact, a file is not a pact, or a named provider has none.
+    """
+    path = Path(source) if source is not None else PACT_DIR
+    if not path.exists():
+        raise PactError(f"no pact file or directory at {path}")
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    pacts = [_read_pact(file) for file in files]
+    if not pacts:
+        raise PactError(f"{path} holds no pact files (*.json)")
+    if providers:
+        unknown = sorted(set(providers) - {p.provider for p in pacts})
+        if unknown:
+            known = ", ".join(sorted({p.provider for p in pacts}))
+            raise PactError(f"no pact in {path} has provider {', '.join(unknown)} (providers with pacts: {known})")
+        pacts = [p for p in pacts if p.provider in providers]
+    return pacts
+
+
+def _read_pact(file: Path) -> PactFile:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        interactions = tuple(
+            (str(i["description"]), str(i.get("type", "Synchronous/HTTP"))) for i in data.get("interactions", [])
+        )
+        return PactFile(file, str(data["consumer"]["name"]), str(data["provider"]["name"]), interactions)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PactError(f"{file} is not a readable pact file ({type(exc).__name__}: {exc})") from None
+
+
+# ---- provider states: seeded through the services' own APIs --------------------------------------------------------
+
+
+class StateError(Exception):
+    """A provider state that could not be set up (the message says which request failed and what it answered)."""
+
+
+def _call(method: str, url: str, *, token: str | None = None, body: Any = None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        return httpx.request(method, url, json=body, headers=headers, timeout=_TIMEOUT_S, trust_env=False)
+    except httpx.HTTPError as exc:
+        raise StateError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _created(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code != 201:
+        raise StateError(f"{response.request.method} {response.request.url} answered {response.status_code}: "
+                         f"{response.text[:300]}")  # fmt: skip
+    data = response.json()
+    if not isinstance(data, dict):
+        raise StateError(f"{response.request.url} answered 201 without a JSON object")
+    return data
+
+
+class ApiStates:
+    """The built-in provider states, set up as the target's synthetic tenants through the services' APIs.
+
+    Each handler returns the values the pact's ``ProviderState`` generators inject (``token``, ``customerId``, ...).
+    """
+
+    def __init__(self, target: Target) -> None:
+        self._target = target
+        self.handlers: dict[str, Callable[[], dict[str, Any]]] = {
+            "": dict,  # Pact's generic setup call: nothing to do
+            "tenant T has customer C": self._tenant_has_customer,
+            "customer C belongs to another tenant": self._foreign_customer,
+            "tenant T has user U": self._tenant_has_user,
+        }
+
+    def setup(self, state: str) -> dict[str, Any]:
+        handler = self.handlers.get(state)
+        if handler is None:
+            known = ", ".join(repr(s) for s in sorted(self.handlers) if s)
+            raise StateError(
+                f"no built-in handler for provider state {state!r} (known: {known}); for states of your own, name "
+                "a state-change URL in the target file's pact.state_change_url"
+            )
+        return handler()
+
+    def _endpoint(self, service: str) -> Endpoint:
+        endpoint = self._target.endpoints.get(service)
+        if endpoint is None:
+            why = self._target.unavailable.get(service, "not in the target")
+            raise StateError(f"the provider state needs {service}, which is not available: {why}")
+        return endpoint
+
+    def _token(self, *, other: bool = False) -> str:
+        credentials = self._target.credentials
+        token = credentials.other_tenant_token if other else credentials.tenant_token
+        if not token:
+            which = "other_tenant" if other else "tenant"
+            raise StateError(f"the provider state needs the {which} token: {credentials.missing_reason or 'none'}")
+        return token
+
+    def _customer(self, token: str) -> dict[str, Any]:
+        code = f"PACT-{uuid.uuid4().hex[:8]}"
+        body = {"code": code, "name": f"Pact customer {code}", "name_bn": "পদ্মা ট্রেডার্স",
+                "email": f"{code.lower()}@example.com", "phone": "01712345678", "tin": "123456789012",
+                "nid": "1234567890", "address": "Motijheel, Dhaka 1000"}  # fmt: skip
+        return _created(_call("POST", self._endpoint("master-data").url("/customers"), token=token, body=body))
+
+    def _tenant_has_customer(self) -> dict[str, Any]:
+        token = self._token()
+        customer = self._customer(token)
+        return {"token": token, "customerId": str(customer["id"]), "tenantId": str(customer.get("tenant_id", ""))}
+
+    def _foreign_customer(self) -> dict[str, Any]:
+        customer = self._customer(self._token(other=True))
+        return {"token": self._token(), "customerId": str(customer["id"])}
+
+    def _tenant_has_user(self) -> dict[str, Any]:
+        credentials = self._target.credentials
+        fields = dict(credentials.tenant_fields)
+        missing = [name for name in ("email", "password") if not fields.get(name)]
+        if missing or not credentials.tenant_id:
+            raise StateError(f"'tenant T has user U' needs the tenant's tenant_id, email and password (missing: "
+                             f"{', '.join(missing) or 'tenant_id'})")  # fmt: skip
+        return {"token": self._token(), "tenantId": credentials.tenant_id, "email": fields["email"],
+                "password": fields["password"]}  # fmt: skip
+
+
+class LoopbackServer:
+    """A threaded stdlib HTTP server on a free 127.0.0.1 port, serving ``handler`` while the context is open."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=name, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    def __enter__(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()  # the listening socket too (pact-python's own relay leaves it open)
+        self._thread.join(timeout=5)
+
+
+class StateServer:
+    """The built-in state-change URL and message transport: one loopback HTTP server (stdlib) the Pact verifier calls.
+
+    ``POST /pact/states`` sets a provider state up; the answer's JSON object is what Pact injects into the request
+    (provider-state generators). ``POST /pact/messages`` (when given ``messages``) answers one message interaction
+    with the message a cause produced: its contents as the body, its metadata in ``Pact-Message-Metadata`` (base64
+    JSON), as the Pact FFI's message transport expects. A state or message that cannot be had answers 500 with the
+    reason, which the verifier reports against the interaction, and the reason is kept in ``errors``.
+
+    (pact-python's own message relay leaves its listening socket open after a run; this server closes its own.)
+    """
+
+    STATES, MESSAGES = "/pact/states", "/pact/messages"
+
+    def __init__(self, states: ApiStates, messages: EventCauses | None = None) -> None:
+        self.states = states
+        self.messages = messages
+        self.errors: list[str] = []
+        self.calls: list[str] = []  # the states and messages asked for, in order
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                headers: dict[str, str] = {"Content-Type": "application/json"}
+                try:
+                    request = json.loads(self.rfile.read(length) or b"{}")
+                    server.calls.append(str(request.get("description") or request.get("state") or ""))
+                    if self.path == server.MESSAGES and server.messages is not None:
+                        message = server.messages.produce(str(request.get("description", "")))
+                        answer = message["contents"]
+                        metadata = {**(message["metadata"] or {}), "contentType": message["content_type"]}
+                        headers["Pact-Message-Metadata"] = base64.b64encode(json.dumps(metadata).encode()).decode()
+                    elif request.get("action", "setup") == "teardown":
+                        answer = b"{}"
+                    else:
+                        answer = json.dumps(server.states.setup(str(request.get("state", "")))).encode()
+                    status = 200
+                except (StateError, ValueError) as exc:
+                    server.errors.append(str(exc))
+                    status, answer = 500, json.dumps({"error": str(exc)}).encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self._server = LoopbackServer(_Handler, "pact-provider")
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.STATES}"
+
+    def __enter__(self) -> StateServer:
+        self._server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.__exit__()
+
+
+# ---- messages: the real event, caused through the API and read from Kafka ------------------------------------------
+
+
+@dataclass
+class EventCauses:
+    """Cause the event a message pact describes through its provider's API; capture it from Kafka.
+
+    A message interaction's description starts with its topic (``auth.user.locked: ...``); the topic picks the cause.
+    """
+
+    target: Target
+    deadline_s: float = 15.0
+    seen: list[CapturedEvent] = field(default_factory=list)
+
+    def causes(self) -> dict[str, Callable[[], tuple[str, Callable[[CapturedEvent], bool]]]]:
+        return {"auth.user.locked": self._lock_a_user, "master-data.customer.created": self._create_a_customer}
+
+    def produce(self, name: str) -> Message:
+        topic = name.split(":", 1)[0].strip()
+        cause = self.causes().get(topic)
+        if cause is None:
+            raise StateError(f"no built-in way to cause {topic!r} (message {name!r}); known: "
+                             f"{', '.join(sorted(self.causes()))}")  # fmt: skip
+        bootstrap = kafka_bootstrap_of(self.target)
+        if bootstrap is None:
+            raise StateError(f"message {name!r} needs the target's Kafka (kafka.bootstrap in the target file)")
+        with EventCapture(bootstrap, [topic]) as capture:
+            if capture.missing:
+                raise StateError(f"topic {topic} does not exist on {bootstrap}")
+            what, ours = cause()
+            events = capture.read(until=lambda seen: any(ours(e) for e in seen), deadline_s=self.deadline_s)
+        found = [e for e in events if ours(e)]
+        if not found:
+            raise StateError(f"{what} caused no {topic} event within {self.deadline_s:g} s")
+        event = found[0]
+        self.seen.append(event)
+        return {
+            "contents": event.value,
+            "metadata": {"topic": event.topic, "key": event.key, "x-tenant-id": event.header("x-tenant-id")},
+            "content_type": "application/json",
+        }
+
+    def _token(self) -> str:
+        token = self.target.credentials.tenant_token
+        if not token:
+            raise StateError(f"no tenant token: {self.target.credentials.missing_reason or 'none'}")
+        return token
+
+    def _url(self, service: str, path: str) -> str:
+        endpoint = self.target.endpoints.get(service)
+        if endpoint is None:
+            raise StateError(f"{service} is not available: {self.target.unavailable.get(service, 'not in target')}")
+        return endpoint.url(path)
+
+    def _lock_a_user(self) -> tuple[str, Callable[[CapturedEvent], bool]]:
+        tenant = self.target.credentials.tenant_id
+        if not tenant:
+            raise StateError("locking a user needs the tenant's id")
+        email, password = f"pact-{uuid.uuid4().hex[:8]}@example.com", f"Pa-{uuid.uuid4().hex}-1!"
+        body = {"tenant_id": tenant, "email": email, "password": password, "first_name": "Pact", "last_name": "Lock"}
+        _created(_call("POST", self._url("auth", "/auth/register"), body=body))
+        for _ in range(_LOCK_ATTEMPTS):
+            _call("POST", self._url("auth", "/auth/login"), body={**body, "password": "wrong-" + password})
+
+        def ours(event: CapturedEvent) -> bool:
+            data = (event.envelope() or {}).get("data")
+            return isinstance(data, dict) and data.get("email") == email
+
+        return f"{_LOCK_ATTEMPTS} failed logins of {email}", ours
+
+    def _create_a_customer(self) -> tuple[str, Callable[[CapturedEvent], bool]]:
+        customer = ApiStates(self.target)._customer(self._token())
+        return f"creating customer {customer['id']}", lambda event: event.key == str(customer["id"])
+
+
+# ---- verification -------------------------------------------------------------------------------------------------
+
+
+def _reachable(endpoint: Endpoint) -> str:
+    try:
+        httpx.get(endpoint.url("/"), timeout=5.0, trust_env=False)
+    except httpx.HTTPError as exc:
+        return f"{endpoint.service} at {endpoint.base_url} is unreachable ({type(exc).__name__})"
+    return ""
+
+
+def _detail(mismatch: Mapping[str, Any]) -> str:
+    """``$.data.customer.tin: Expected '' to match '^\\d{12}$'``: where (body path, header or metadata key), what."""
+    where = mismatch.get("path") or mismatch.get("key") or mismatch.get("type") or ""
+    what = str(mismatch.get("mismatch") or mismatch.get("description") or dict(mismatch))
+    return f"{where}: {what}" if where else what
+
+
+def mismatches(results: Mapping[str, Any], output: str) -> tuple[Mismatch, ...]:
+    found: list[Mismatch] = []
+    for error in results.get("errors") or []:
+        interaction = str(error.get("interaction", "?"))
+        mismatch = error.get("mismatch") or {}
+        details = [_detail(m) for m in (mismatch.get("mismatches") or []) if isinstance(m, dict)]
+        detail = "; ".join(details) or str(mismatch.get("message") or mismatch.get("type") or "failed")
+        found.append(Mismatch(interaction, detail))
+    if not found:
+        found.append(Mismatch("?", output.strip()[-2000:] or "the verifier failed without naming an interaction"))
+    return tuple(found)
+
+
+def no_telemetry() -> None:
+    """The Pact FFI reports usage to the Pact Foundation unless ``PACT_DO_NOT_TRACK`` is set: a test run, or a CI
+    job, calls no one it was not asked to (a value the user set is kept)."""
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+
+
+def provider_verifier(target: Target, provider: str, endpoint: Endpoint, server: StateServer) -> Verifier:
+    """A verifier of ``provider`` at ``endpoint``: states through the target file's hook or ``server``, messages
+    (when ``server`` has causes) through ``server``'s message transport. Sources are added by the caller."""
+    from pact import Verifier
+
+    no_telemetry()
+    host = urlsplit(endpoint.base_url).hostname or "localhost"
+    verifier = Verifier(provider, host=host).add_transport(url=endpoint.base_url).set_coloured_output(enabled=False)
+    # the FFI's default is 5 s per request; a message is caused for real (locking a user takes five argon2-checked
+    # logins, then the event's trip through the outbox and Kafka), which took 5 s on this 2-core machine under load
+    verifier.set_request_timeout(_VERIFIER_TIMEOUT_MS)
+    if server.messages is not None:
+        verifier.add_transport(protocol="message", port=server.port, path=server.MESSAGES)
+    given_url = getattr(target, "pact_state_change_url", None)
+    verifier.state_handler(given_url if isinstance(given_url, str) and given_url else server.url, body=True)
+    return verifier
+
+
+def run_verifier(verifier: Verifier) -> tuple[bool, str, dict[str, Any]]:
+    """Run the FFI verifier: ``(verified, its output without colours, its JSON results)``."""
+    try:
+        verifier.verify()
+        verified = True
+    except RuntimeError:  # pact-python raises it for a failed verification; the results say what failed
+        verified = False
+    return verified, str(verifier.output(strip_ansi=True)), verifier.results
+
+
+def verify_pact(target: Target, pact: PactFile) -> PactVerification:
+    """Replay one pact file against its provider in ``target``: HTTP at its base URL, messages caused for real."""
+    endpoint = target.endpoints.get(pact.provider)
+    if endpoint is None:
+        why = target.unavailable.get(pact.provider, "not in the target")
+        return PactVerification(pact.consumer, pact.provider, pact.path, False, error=f"provider not available: {why}")
+    if why := _reachable(endpoint):
+        return PactVerification(pact.consumer, pact.provider, pact.path, False, error=why)
+    with StateServer(ApiStates(target), EventCauses(target) if pact.has_messages else None) as server:
+        verifier = provider_verifier(target, pact.provider, endpoint, server).add_source(pact.path)
+        verified, output, results = run_verifier(verifier)
+    if verified:
+        return PactVerification(pact.consumer, pact.provider, pact.path, True, output=output)
+    found = mismatches(results, output) + tuple(Mismatch("provider server", e) for e in server.errors)
+    return PactVerification(pact.consumer, pact.provider, pact.path, False, found, output)
+
+
+def verify_pacts(target: Target, pacts: Sequence[PactFile]) -> list[PactVerification]:
+    """Verify every pact file against ``target``, in file order."""
+    return [verify_pact(target, pact) for pact in pacts]
+
+
+def observe_pacts(target: Target, services: Sequence[str], say: Callable[[str], None]) -> PactObservation:
+    """The committed pacts as data and the verdict on each whose provider is one of ``services`` (area ``pact``).
+
+    The committed pacts are the packaged fleet's; another fleet (a fleet file of your own) has none yet."""
+    from fleetcheck.contracts.fleet import load_fleet
+
+    packaged = load_fleet().name
+    if target.fleet.name != packaged:
+        why = f"the fleet file declares no pacts (contracts/pacts/ holds the {packaged} fleet's consumer pacts)"
+        return PactObservation((), (), why_not=why)
+    pacts = load_pacts()
+    summaries = tuple(summarize(json.loads(p.path.read_text(encoding="utf-8")), p.path.name) for p in pacts)
+    chosen = [p for p in pacts if p.provider in services]
+    say(f"verifying {len(chosen)} pact(s) of {', '.join(sorted({p.provider for p in chosen})) or 'no provider'}")
+    verdicts = []
+    for verification in verify_pacts(target, chosen):
+        problems = tuple(f"{m.interaction}: {m.detail}" for m in verification.mismatches)
+        if verification.error:
+            problems += (verification.error,)
+        verdicts.append(
+            PactVerdict(
+                verification.path.name, verification.consumer, verification.provider, verification.verified, problems
+            )
+        )
+    return PactObservation(summaries, tuple(verdicts))

@@ -1,0 +1,107 @@
+"""Every pact mutant (a provider that breaks what a consumer's pact relies on) fails provider verification, with a
+verdict naming the consumer, the interaction and the field.
+
+Each mutant runs in place of its service among organization, auth and master-data (the synthetic tenants need the
+first two), on the mutants' shared PostgreSQL and Kafka; the same pacts verify on the reference fleet (tests/pact).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from fleetcheck.pact import PACT_DIR, load_pacts, verify_pact
+from fleetcheck.reference import ReferenceFleet
+
+if TYPE_CHECKING:
+    from conftest import MutationScore
+    from fleetcheck.fixtures.infra import Infrastructure
+
+pytestmark = [pytest.mark.servers, pytest.mark.mutant]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    service: str
+    module: str
+    pact: str  # the pact file that must fail
+    interaction: str
+    field: str  # what the verdict must name
+
+
+MUTANTS = [
+    Mutant(
+        "md_customer_without_tin",
+        "master-data",
+        "tests.mutants.pact.variants.md_customer_without_tin",
+        "api-gateway-master-data.json",
+        "a customer query for a customer of the caller's tenant",
+        "$.data.customer.tin",
+    ),
+    # the events area's mutant, reused: master-data's events carry no tenant (attribute and header)
+    Mutant(
+        "md_events_without_tenant",
+        "master-data",
+        "tests.mutants.events.variants.missing_tenant",
+        "audit-master-data.json",
+        "master-data.customer.created: a customer created",
+        "x-tenant-id",
+    ),
+    Mutant(
+        "auth_errors_not_problem_json",
+        "auth",
+        "tests.mutants.pact.variants.auth_errors_not_problem_json",
+        "api-gateway-auth.json",
+        "a me query with a token auth does not accept",
+        "application/problem+json",
+    ),
+    Mutant(
+        "md_customer_created_on_another_topic",
+        "master-data",
+        "tests.mutants.pact.variants.md_customer_created_on_another_topic",
+        "audit-master-data.json",
+        "master-data.customer.created: a customer created",
+        "caused no master-data.customer.created event",
+    ),
+]
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_pact_mutant_fails_verification(
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+) -> None:
+    (pact,) = load_pacts(PACT_DIR / mutant.pact)
+    services = ["organization", "auth", "master-data"]
+    modules = {mutant.service: mutant.module}
+    with ReferenceFleet(services=services, modules=modules, infrastructure=mutant_infrastructure) as fleet:
+        verification = verify_pact(fleet, pact)
+    killed = not verification.verified
+    mutation_score.record("pact", mutant.name, killed=killed)
+    assert killed, f"{mutant.name} survived: {verification.summary()}"
+    summary = verification.summary()
+    assert pact.consumer in summary
+    assert mutant.interaction in summary, summary
+    assert mutant.field in summary, summary
+
+
+def test_the_pact_area_of_verify_fails_on_a_mutant(mutant_infrastructure: Infrastructure) -> None:
+    """The same verdict through ``fleetcheck verify``'s area pact: PACT-PROVIDER-VERIFIED fails, naming the consumer,
+    the interaction and the field."""
+    from fleetcheck.contracts.findings import Outcome
+    from fleetcheck.runner import verify
+
+    module = "tests.mutants.pact.variants.md_customer_without_tin"
+    services = ["organization", "auth", "master-data"]
+    with ReferenceFleet(
+        services=services, modules={"master-data": module}, infrastructure=mutant_infrastructure
+    ) as fleet:
+        report = verify(fleet, services=["master-data"], checks=["PACT-PROVIDER-VERIFIED"])
+    (result,) = report.results_for(service="master-data")
+    assert result.outcome is Outcome.FAILED, result
+    (finding,) = result.findings
+    assert "api-gateway's pact failed" in finding.observed
+    assert "a customer query for a customer of the caller's tenant" in finding.observed
+    assert "$.data.customer.tin" in finding.observed
