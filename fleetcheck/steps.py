@@ -354,8 +354,9 @@ _QUIET_S, _SETTLE_MAX_S = 0.6, 8.0
 
 
 def _settled(client: httpx.Client, endpoint: Endpoint, operation: OperationSpec) -> HttpExchange:
-    """A scrape taken once the operation's counters stopped moving: what earlier work set going (an event still on
-    its way to a consumer) must not be counted as this operation's."""
+    """A scrape taken once the operation's counters stopped moving: before the operation, what earlier work set
+    going (an event still on its way to a consumer) must not be counted as this operation's; after it, what the
+    operation set going must all be counted."""
     from fleetcheck.observe import scrape
 
     families = [m.family for m in operation.moves]
@@ -381,12 +382,13 @@ def observe_operation(target: Target, service: str, operation: OperationSpec) ->
     Raises:
         StepsNotPossible: a step needs a service or credential the target lacks.
     """
-    from fleetcheck.observe import observe_client, scrape
+    from fleetcheck.observe import observe_client
 
     endpoint = target.endpoints[service]
     with observe_client() as client:
         before = _settled(client, endpoint, operation)
         runs = run_sequence(operation, StepContext(client, target, target.fleet.service(service)))
-        after = scrape(client, endpoint)
+        # settled too: a consumer may make its record readable (what a step waits for) before it counts it
+        after = _settled(client, endpoint, operation)
     exchanges = tuple(r.exchange for r in runs if r.exchange is not None)
     return OperationObservation(operation.name, before, exchanges, after, refused=not_as_declared(runs))
