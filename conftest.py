@@ -41,18 +41,21 @@ _SPLIT = {"mutants", "reference_services"}
 #: finish close together. A group not listed here follows, in xdist's usual order.
 _COST_S: dict[str, float] = {
     "mutants/flows": 200,
-    # measured alone on 2026-12-02 (-n 0): the tenancy load run 188 s, the tenancy mutants 132 s
-    "load": 190,
+    # measured alone on 2026-12-02 (-n 0): the tenancy load run 188 s (+ 81 s for the --processes 2 run), the
+    # tenancy mutants 132 s, tests/foreign_fleet 200 s, tests/third_party with the bazaar verification ~120 s
+    "foreign_fleet": 300,
+    "load": 270,
     "mutants/tenancy": 135,
     # 180 s for tests/contract + tests/conformance; tests/probes adds 40-90 s on the same fleet (measured alone with
     # -n 0 on 2026-12-02: 43 s to 110 s for the folder under a load average of 5-9, fleet start included);
     # + 50 s for tests/pact (measured alone, -n 0, 2026-12-02, load average 6: 69 s with its own ~20 s fleet start)
     # and ~15 s for the area pact in the shared verification
     "reference-fleet": 315,
-    "mutants/events": 154,
+    "mutants/events": 180,  # 12 mutants: 323 s alone under a load of 5-11 (2026-12-02)
     "events": 98,
     "fixtures": 98,
-    "mutants/health_metrics": 93,
+    "mutants/health_metrics": 100,
+    "third_party": 90,
     "migrations": 67,
     "reference_services/workflow": 45,
     "reference_services/import_export": 32,
