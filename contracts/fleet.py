@@ -20,7 +20,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fleetcheck.contracts.health_profiles import (
@@ -31,6 +30,7 @@ from fleetcheck.contracts.health_profiles import (
     custom_profile,
 )
 from fleetcheck.contracts.steps import CounterExpectation, SequenceSpec, StepSpec, unbound
+from fleetcheck.contracts.yamlfile import read_yaml_mapping
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -750,14 +750,8 @@ def load_fleet(path: Path | str | None = None) -> Fleet:
             cannot be read; the message names the file, each bad key path, the value seen and the allowed values.
     """
     file = Path(path) if path is not None else DEFAULT_FLEET_FILE
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FleetFileError(f"{file}: no such fleet file. Pass an existing YAML file.") from None
-    except yaml.YAMLError as exc:
-        raise FleetFileError(f"{file}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise FleetFileError(f"{file}: expected a mapping with keys name, services, topics; saw {type(raw).__name__}")
+    raw = read_yaml_mapping(file, FleetFileError, missing="no such fleet file. Pass an existing YAML file.",
+                            keys="name, services, topics")  # fmt: skip
     raw = _with_included_scenarios(raw, file)
     try:
         fleet = Fleet.model_validate(raw)
@@ -788,12 +782,8 @@ def _with_included_scenarios(raw: dict[str, Any], file: Path) -> dict[str, Any]:
         if isinstance(service, dict) and isinstance(service.get("scenario"), str):
             scenario_file = file.parent / service["scenario"]
             name = service.get("name", "?")
-            try:
-                content = yaml.safe_load(scenario_file.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise FleetFileError(f"{file}: services[{name}].scenario: no such file {scenario_file}") from None
-            except yaml.YAMLError as exc:
-                raise FleetFileError(f"{scenario_file}: not valid YAML: {exc}") from None
+            missing = f"no such scenario file (services[{name}].scenario of {file}, relative to it)"
+            content = read_yaml_mapping(scenario_file, FleetFileError, missing=missing, keys="steps")
             service = {**service, "scenario": content}
         included.append(service)
     return {**raw, "services": included}
@@ -844,15 +834,16 @@ def fleet_json_schema() -> dict[str, Any]:
     return schema
 
 
-def describe_validation_error(exc: ValidationError, raw: Any) -> str:
-    """One line per problem: the key path (service names instead of list indexes), what was seen, what is allowed."""
+def describe_validation_error(exc: ValidationError, raw: Any, root: type[BaseModel] | None = None) -> str:
+    """One line per problem: the key path (service names instead of list indexes), what was seen, what is allowed
+    (the keys of the model at that path, under ``root``: the file's model, the fleet file's by default)."""
     lines = []
     for err in exc.errors():
         path = _readable_path(raw, err["loc"])
         seen = repr(err.get("input"))[:80]
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(err["loc"][:-1])
+            allowed = _allowed_keys(err["loc"][:-1], root or Fleet)
             if allowed:
                 msg = f"{msg}; allowed keys: {', '.join(allowed)}"
         lines.append(f"  {path}: {msg} (saw {seen})")

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleetcheck.contracts.findings import CheckResult, Finding, Outcome
 from fleetcheck.contracts.fleet import describe_validation_error
+from fleetcheck.contracts.yamlfile import read_yaml_mapping
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -96,16 +97,12 @@ class Baseline:
         Raises:
             BaselineError: missing file, not YAML, or an entry without a check, service, observed text or reason.
         """
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise BaselineError(f"{path}: no such baseline file (write one with --write-baseline {path})") from None
-        except yaml.YAMLError as exc:
-            raise BaselineError(f"{path}: not valid YAML: {exc}") from None
+        raw = read_yaml_mapping(path, BaselineError, missing=f"no such baseline file (write one with --write-baseline "
+                                f"{path})", keys="findings", empty_is_mapping=True)  # fmt: skip
         try:
             model = _BaselineFile.model_validate(raw)
         except ValidationError as exc:
-            detail = describe_validation_error(exc, raw)
+            detail = describe_validation_error(exc, raw, _BaselineFile)
             hint = "every entry needs check, service, observed and a reason saying why the finding is accepted"
             raise BaselineError(f"{path}: invalid baseline file\n{detail}\n  {hint}") from None
         return cls(path, model.findings)

@@ -29,12 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleetcheck.contracts.findings import CheckResult, Outcome
+from fleetcheck.contracts.fleet import describe_validation_error
 from fleetcheck.contracts.observations import EndpointRead, HealthSnapshot, HttpExchange, MetricsSnapshot
 from fleetcheck.contracts.registry import CheckContext, merge_results, run_check
+from fleetcheck.contracts.yamlfile import read_yaml_mapping
 from fleetcheck.observe import OPENMETRICS_ACCEPT, exchange, observe_client
 from fleetcheck.runner import load_catalogue
 
@@ -177,42 +178,14 @@ def load_probe_file(path: Path | str) -> ProbeFile:
             is not a read, checks of two observation kinds in one probe, an unknown health endpoint.
     """
     file = Path(path)
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProbeFileError(f"{file}: no such probe file. Pass an existing YAML file to --probes.") from None
-    except yaml.YAMLError as exc:
-        raise ProbeFileError(f"{file}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ProbeFileError(f"{file}: expected a mapping with keys probes (required) and defaults; saw {_kind(raw)}")
+    raw = read_yaml_mapping(file, ProbeFileError, missing="no such probe file. Pass an existing YAML file to --probes.",
+                            keys="probes (required) and defaults")  # fmt: skip
     try:
         model = _ProbeFileModel.model_validate(raw)
     except ValidationError as exc:
-        raise ProbeFileError(f"{file}: invalid probe file\n{_describe(exc)}") from None
+        detail = describe_validation_error(exc, raw, _ProbeFileModel)
+        raise ProbeFileError(f"{file}: invalid probe file\n{detail}") from None
     return _build(model, str(file), raw)
-
-
-def _kind(value: object) -> str:
-    return "nothing (an empty file)" if value is None else type(value).__name__
-
-
-def _describe(exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        where = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg += f"; allowed keys: {_allowed(err['loc'])}"
-        lines.append(f"  {where}: {msg} (saw {repr(err.get('input'))[:80]})")
-    return "\n".join(dict.fromkeys(lines))
-
-
-def _allowed(loc: tuple[int | str, ...]) -> str:
-    if len(loc) == 1:
-        return ", ".join(_ProbeFileModel.model_fields)
-    if loc[0] == "defaults":
-        return ", ".join(_DefaultsModel.model_fields)
-    return ", ".join(_ProbeModel.model_fields)
 
 
 def _build(model: _ProbeFileModel, source: str, raw: Any) -> ProbeFile:

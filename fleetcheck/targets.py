@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fleetcheck.contracts.fleet import HealthEndpoint, describe_validation_error, load_fleet
 from fleetcheck.contracts.registry import CheckSettings
+from fleetcheck.contracts.yamlfile import read_yaml_mapping
 from fleetcheck.login import LoginFailed, TokenSource, jwt_claim
 
 if TYPE_CHECKING:
@@ -325,7 +325,9 @@ class TargetFile:
         try:
             model = _TargetFileModel.model_validate(raw)
         except ValidationError as exc:
-            raise TargetFileError(f"{file}: invalid target file\n{describe_validation_error(exc, raw)}") from None
+            raise TargetFileError(
+                f"{file}: invalid target file\n{describe_validation_error(exc, raw, _TargetFileModel)}"
+            ) from None
         if fleet_file is None and model.fleet:
             fleet_file = file.parent / model.fleet  # relative to the target file, not the working directory
         fleet = load_fleet(fleet_file)
@@ -543,16 +545,11 @@ def _endpoint(fleet: Fleet, name: str, svc: _Service) -> Endpoint:
     )
 
 
-def _read_yaml(file: Path) -> Any:
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TargetFileError(f"{file}: no such target file. Pass an existing YAML file to --target.") from None
-    except yaml.YAMLError as exc:
-        raise TargetFileError(f"{file}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise TargetFileError(
-            f"{file}: expected a mapping with keys services (required), fleet, settings, credentials, databases, "
-            f"postgres_admin_dsn, kafka, prometheus, faults; saw {type(raw).__name__}"
-        )
-    return raw
+def _read_yaml(file: Path) -> dict[str, Any]:
+    return read_yaml_mapping(
+        file,
+        TargetFileError,
+        missing="no such target file. Pass an existing YAML file to --target.",
+        keys="services (required), fleet, settings, credentials, databases, postgres_admin_dsn, kafka, prometheus, "
+        "faults",
+    )

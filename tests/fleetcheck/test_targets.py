@@ -51,6 +51,13 @@ def test_unknown_service_lists_the_fleet_services(write_target: Callable[[str], 
 def test_unknown_top_level_key_is_refused(write_target: Callable[[str], Path]) -> None:
     message = _error(write_target, "services: {}\nfault_hooks: {}\n")
     assert "fault_hooks: Extra inputs are not permitted" in message
+    # the target file's own keys, not the fleet file's
+    assert "allowed keys: fleet, settings, services, credentials, databases, postgres_admin_dsn, kafka" in message
+
+
+def test_a_target_file_that_is_not_a_mapping_names_the_keys_it_needs(write_target: Callable[[str], Path]) -> None:
+    assert "expected a mapping with keys services (required)" in _error(write_target, "- auth\n")
+    assert "saw nothing (an empty file)" in _error(write_target, "")
 
 
 def test_missing_file_says_so() -> None:
