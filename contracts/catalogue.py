@@ -30,6 +30,7 @@ NEEDS = {
     "topics": "TopicsObservation",
     "event-scenario": "EventScenario",
     "event-replay": "ReplayObservation",
+    "event-write-fault": "WriteFaultObservation",
     "event-burst": "DeliveryObservation",
     "event-outage": "DeliveryObservation",
     "schema-change": "SchemaChange",

@@ -39,6 +39,7 @@ __all__ = [
     "SchemaChange",
     "TopicDiff",
     "TopicsObservation",
+    "WriteFaultObservation",
     "WriteRecord",
     "compare_topics",
     "events_of_action",
@@ -140,6 +141,21 @@ class ReplayObservation:
     replayed: tuple[str, ...]
     times: int
     audit_counts: tuple[tuple[str, int], ...]
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteFaultObservation:
+    """Fresh copies of a scenario's events (new ids) published while the recording consumer's first write of each
+    failed (a database fault armed on its record table): the writes the fault saw per event (the first one failed)
+    and the records per event once each had one or the consumer's retry window ``window_s`` had passed."""
+
+    consumer: str
+    table: str
+    events: tuple[str, ...]
+    attempts: tuple[tuple[str, int], ...]
+    records: tuple[tuple[str, int], ...]
+    window_s: float
     error: str = ""
 
 
@@ -736,6 +752,43 @@ def check_consumer_idempotent(ctx: CheckContext, replay: ReplayObservation) -> I
             observed=f"{len(wrong)} event id(s) without exactly one record (id: records) {sample}",
             hint="dedupe by event id in the consumer's transaction (processed_events) and back it with a unique key "
             "on audit_logs.event_id",
+        )
+
+
+def records_events(service: ServiceSpec, fleet: Fleet) -> bool:
+    """The service is the fleet file's recording consumer (``events.records``)."""
+    return fleet.events.records is not None and fleet.events.records.service == service.name
+
+
+@CHECKS.register(
+    "EVENTS-CONSUMER-RETRY",
+    area=AREA,
+    needs="event-write-fault",
+    claim="an event whose first write in the recording consumer failed is still recorded, exactly once",
+    applies=records_events,
+)
+def check_consumer_retry(ctx: CheckContext, fault: WriteFaultObservation) -> Iterator[Finding | Judged]:
+    if fault.error:
+        raise NotApplicable(fault.error)
+    attempts, records = dict(fault.attempts), dict(fault.records)
+    faulted = [i for i in fault.events if attempts.get(i, 0) >= 1]
+    if not faulted:
+        raise NotApplicable(
+            f"{fault.consumer} attempted no write of the {len(fault.events)} published event(s) in "
+            f"{fault.window_s:.0f} s, so the fault never fired (see EVENTS-NO-LOSS)"
+        )
+    yield Judged(len(faulted), "events whose first write failed")
+    wrong = [i for i in faulted if records.get(i, 0) != 1]
+    if wrong:
+        sample = ", ".join(f"{i}: {attempts.get(i, 0)} write(s), {records.get(i, 0)} record(s)" for i in wrong[:_SHOWN])
+        yield Finding(
+            check_id="EVENTS-CONSUMER-RETRY",
+            service=ctx.service.name,
+            expected=f"one {fault.table} record per event within {fault.window_s:.0f} s after its first write failed "
+            f"once (the fleet file's events.records.retry_s)",
+            observed=f"{len(wrong)} of {len(faulted)} event(s) without exactly one record: {sample}",
+            hint="take a failed event again (seek back to its offset) instead of committing past it, and mark it "
+            "processed only in the transaction that writes its record",
         )
 
 

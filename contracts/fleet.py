@@ -463,6 +463,16 @@ class RecordStoreSpec(_Model):
     consumed_metric: str | None = Field(
         default="events_consumed_total", description="its counter of consumed events (to know when a replay is in)"
     )
+    retry_s: float = Field(
+        default=1.0, gt=0, description="how long the consumer waits before it takes an event whose write failed again"
+    )
+
+    @property
+    def retry_window_s(self) -> float:
+        """How long a record may take after its first write failed: five of the consumer's retry waits, plus 20 s
+        for the event to be fetched and written on a loaded machine. A consumer that retries is seen well within it;
+        one that lost the event is waited for this long and no longer."""
+        return 5 * self.retry_s + 20.0
 
 
 class DeliverySpec(_Model):

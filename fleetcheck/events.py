@@ -22,7 +22,9 @@ import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
@@ -35,6 +37,7 @@ from fleetcheck.contracts.events import (
     ReplayObservation,
     SchemaChange,
     TopicsObservation,
+    WriteFaultObservation,
     WriteRecord,
     correlation_of,
     event_identity,
@@ -47,7 +50,7 @@ from fleetcheck.observe import exchange, observe_client
 from fleetcheck.steps import StepContext, StepsNotPossible, event_actions, not_as_declared, run_sequence, run_write
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from pathlib import Path
     from types import TracebackType
 
@@ -72,6 +75,7 @@ __all__ = [
     "observe_scenario",
     "observe_schema_changes",
     "observe_topics",
+    "observe_write_fault",
     "outbox_pending",
 ]
 
@@ -298,23 +302,32 @@ class PostgresAuditStore:
             rows = conn.execute(self._query(conn, keyed)).fetchall()
         return {str(event_id): int(count) for event_id, count in rows if count}
 
-    def _query(self, conn: Any, keyed: Mapping[str, CapturedEvent]) -> Any:
-        """``SELECT v.k, count(t.*) FROM (VALUES (id, attr, ...), ...) v LEFT JOIN table t ON t.col = v.attr ...``"""
-        from psycopg import sql
-
+    def _types(self, conn: Any) -> dict[str, str]:
+        """The record table's column types, so each event attribute is cast to its column's type."""
         found = conn.execute(
             "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
             "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
             [self.table],
         ).fetchall()
-        types = {str(name): str(kind) for name, kind in found}
+        return {str(name): str(kind) for name, kind in found}
+
+    def _values(self, event: CapturedEvent, types: Mapping[str, str]) -> list[Any]:
+        """``CAST(<the event's attribute> AS <its column's type>)`` for each matched column, in ``match`` order."""
+        from psycopg import sql
+
+        return [
+            sql.SQL("CAST({} AS {})").format(sql.Literal(event.attribute(attribute)), sql.SQL(types.get(c, "text")))
+            for c, attribute in self.match
+        ]
+
+    def _query(self, conn: Any, keyed: Mapping[str, CapturedEvent]) -> Any:
+        """``SELECT v.k, count(t.*) FROM (VALUES (id, attr, ...), ...) v LEFT JOIN table t ON t.col = v.attr ...``"""
+        from psycopg import sql
+
+        types = self._types(conn)
 
         def row(event_id: str, event: CapturedEvent) -> sql.Composed:
-            cast = [
-                sql.SQL("CAST({} AS {})").format(sql.Literal(event.attribute(attribute)), sql.SQL(types.get(c, "text")))
-                for c, attribute in self.match
-            ]
-            return sql.SQL("({})").format(sql.SQL(", ").join([sql.Literal(event_id), *cast]))
+            return sql.SQL("({})").format(sql.SQL(", ").join([sql.Literal(event_id), *self._values(event, types)]))
 
         on = sql.SQL(" AND ").join(
             sql.SQL("t.{} = v.{}").format(sql.Identifier(c), sql.Identifier(f"v{n}"))
@@ -328,6 +341,89 @@ class PostgresAuditStore:
             table=sql.Identifier(*self.table.split(".")),
             on=on,
         )
+
+    @contextmanager
+    def failing_first_write(self, events: Sequence[CapturedEvent]) -> Iterator[Callable[[], dict[str, int]]]:
+        """While open, the first write of each of ``events`` into the record table fails (a ``BEFORE INSERT``
+        trigger raises when the new row's ``match`` columns hold the event's attributes, as :meth:`counts` finds
+        it); yields a reader of the writes the trigger saw per event id. Everything is dropped on exit.
+
+        Each event counts its writes in a sequence of its own: a sequence is not rolled back with the failed
+        transaction, so "the first write fails, a retry succeeds" holds whatever the consumer's transactions do.
+        The trigger matches only these (fresh) events, so one left by a run killed before its clean-up can never
+        fire again; its objects are named ``fleetcheck_write_fault_*`` for a human to drop.
+
+        Raises:
+            WriteFaultNotPossible: the store cannot be reached, or its DSN's role may not create the trigger.
+        """
+        import psycopg
+        from psycopg import sql
+
+        tag = f"fleetcheck_write_fault_{uuid.uuid4().hex[:12]}"
+        counters = {str(e.attribute("id")): (e, f"{tag}_{n}") for n, e in enumerate(events)}
+        table = sql.Identifier(*self.table.split("."))
+        try:
+            conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
+        except psycopg.Error as exc:
+            raise WriteFaultNotPossible(f"cannot connect to the record store: {exc}") from exc
+        with conn:
+            conn.execute("SET lock_timeout = '5s'")
+            schema = str(conn.execute("SELECT current_schema()").fetchone()[0])  # type: ignore[index]
+            types = self._types(conn)
+
+            def matches(event: CapturedEvent) -> sql.Composable:
+                return sql.SQL(" AND ").join(
+                    sql.SQL("NEW.{} = {}").format(sql.Identifier(c), v)
+                    for (c, _a), v in zip(self.match, self._values(event, types), strict=True)
+                )
+
+            body = sql.SQL(" ").join(
+                sql.SQL("IF {match} THEN IF nextval({seq}) = 1 THEN RAISE EXCEPTION {message}; END IF; END IF;")
+                .format(match=matches(event), seq=sql.Literal(f"{schema}.{name}"),
+                        message=sql.Literal(f"fleetcheck: injected write fault ({tag})"))
+                for event, name in counters.values()
+            )  # fmt: skip
+            armed = False
+            try:
+                for _event, name in counters.values():
+                    conn.execute(sql.SQL("CREATE SEQUENCE {}").format(sql.Identifier(schema, name)))
+                    conn.execute(sql.SQL("GRANT USAGE ON SEQUENCE {} TO PUBLIC").format(sql.Identifier(schema, name)))
+                conn.execute(
+                    sql.SQL("CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $fault$ BEGIN {body} "
+                            "RETURN NEW; END $fault$").format(fn=sql.Identifier(schema, tag), body=body)
+                )  # fmt: skip
+                conn.execute(
+                    sql.SQL("CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {fn}()")
+                    .format(name=sql.Identifier(tag), table=table, fn=sql.Identifier(schema, tag))
+                )  # fmt: skip
+                armed = True
+
+                def attempts() -> dict[str, int]:
+                    seen = {}
+                    for event_id, (_event, name) in counters.items():
+                        row = conn.execute(
+                            sql.SQL("SELECT last_value, is_called FROM {}").format(sql.Identifier(schema, name))
+                        ).fetchone()
+                        seen[event_id] = int(row[0]) if row and row[1] else 0
+                    return seen
+
+                yield attempts
+            except psycopg.Error as exc:
+                if armed:
+                    raise
+                raise WriteFaultNotPossible(
+                    f"cannot arm a write fault on {self.table} ({exc.__class__.__name__}: {str(exc).strip()}): the "
+                    "record store's DSN needs a role that may create a trigger on it (its owner)"
+                ) from exc
+            finally:
+                conn.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(tag), table))
+                conn.execute(sql.SQL("DROP FUNCTION IF EXISTS {}()").format(sql.Identifier(schema, tag)))
+                for _event, name in counters.values():
+                    conn.execute(sql.SQL("DROP SEQUENCE IF EXISTS {}").format(sql.Identifier(schema, name)))
+
+
+class WriteFaultNotPossible(Exception):
+    """The record store cannot take a write fault (no event-id column, no privilege): the check is "not run"."""
 
 
 def _wait_audit(
@@ -390,6 +486,56 @@ def observe_replay(
     _wait_consumed(consumer, consumed_metric, consumed_before, len(replayed) * times, deadline_s)
     counts = store.counts(replayed)
     return ReplayObservation(tuple(ids), times, tuple(sorted(counts.items())))
+
+
+def observe_write_fault(
+    bootstrap: str,
+    events: Sequence[CapturedEvent],
+    store: AuditStore,
+    recorder: RecordStoreSpec,
+    *,
+    consumer_topics: str = "audit",
+    count: int = 3,
+) -> WriteFaultObservation:
+    """Publish fresh copies of up to ``count`` of ``events`` (new ids, one per topic where it can) while the
+    recording consumer's first write of each fails, and count its records per event until each has one or the
+    consumer's retry window (``recorder.retry_window_s``) has passed."""
+    window = recorder.retry_window_s
+
+    def failed(why: str) -> WriteFaultObservation:
+        return WriteFaultObservation(recorder.service, recorder.table, (), (), (), window, error=why)
+
+    if not isinstance(store, PostgresAuditStore):
+        return failed("the record store is not a database, so no write of the consumer can be made to fail")
+    by_topic = {e.topic: e for e in events if not e.topic.startswith(consumer_topics + ".") and e.envelope()}
+    fresh = [_with_new_id(e) for e in list(by_topic.values())[:count]]
+    if not fresh:
+        return failed("the scenario caused no event for the recording consumer to record")
+    ids = [str(e.attribute("id")) for e in fresh]
+    try:
+        with store.failing_first_write(fresh) as attempts:
+            producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "logger": _LOGGER})
+            for event in fresh:
+                headers: list[tuple[str, str | bytes | None]] = [(k, v.encode()) for k, v in event.headers]
+                producer.produce(event.topic, key=event.key, value=event.value, headers=headers)
+            producer.flush(10.0)
+            records = _wait_audit(store, fresh, deadline_s=window, need=lambda c: all(c.get(i, 0) >= 1 for i in ids))
+            seen = attempts()
+    except WriteFaultNotPossible as exc:
+        return failed(str(exc))
+    return WriteFaultObservation(recorder.service, recorder.table, tuple(ids), tuple(sorted(seen.items())),
+                                 tuple(sorted(records.items())), window)  # fmt: skip
+
+
+def _with_new_id(event: CapturedEvent) -> CapturedEvent:
+    """The same record (topic, key, headers, envelope) under a new CloudEvent id and time, as a new event of its
+    source: a record store that tells events apart by subject and time (not by id) sees a new one too."""
+    envelope = dict(event.envelope() or {})
+    envelope["id"] = str(uuid.uuid4())
+    if "time" in envelope:
+        envelope["time"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+    headers = tuple((k, envelope["id"] if k.lower() == "ce_id" else v) for k, v in event.headers)
+    return dataclasses.replace(event, value=json.dumps(envelope).encode(), headers=headers)
 
 
 def _wait_consumed(
@@ -701,7 +847,10 @@ def _service_database(admin_dsn: str, service: str) -> str | None:
 # ---- the runner's hook for area "events" ----------------------------------------------------------------------------
 
 #: Kinds the runner gathers for EVENTS-* checks from a running fleet (``schema-change`` compares schema files).
-EVENT_KINDS = frozenset({"topics", "event-scenario", "event-replay", "event-burst", "event-outage"})
+EVENT_KINDS = frozenset(
+    {"topics", "event-scenario", "event-replay", "event-write-fault", "event-burst", "event-outage"}
+)
+_SCENARIO_KINDS = frozenset({"event-scenario", "event-replay", "event-write-fault"})
 Observed = dict[tuple[str, str], tuple[list[Any], list[str]]]
 
 
@@ -773,7 +922,7 @@ def observe_target(target: Any, wanting: Mapping[str, set[str]], say: Callable[[
     for service, kinds in wanting.items():
         if "topics" in kinds:
             observed[(service, "topics")] = ([topics], [])
-        if kinds & {"event-scenario", "event-replay"}:
+        if kinds & _SCENARIO_KINDS:
             say(f"running the event scenario of {service}")
             observed.update(_scenario_slots(target, service, kinds, bootstrap, store))
     for kind, outage in (("event-burst", None), ("event-outage", target.fault_hooks.get(kafka_hook(target.fleet)))):
@@ -785,23 +934,26 @@ def observe_target(target: Any, wanting: Mapping[str, set[str]], say: Callable[[
 
 
 def _scenario_slots(target: Any, service: str, kinds: set[str], bootstrap: str, store: AuditStore | None) -> Observed:
-    wanted = kinds & {"event-scenario", "event-replay"}
+    wanted = kinds & _SCENARIO_KINDS
     try:
         scenario = observe_scenario(target, service, bootstrap, [t.name for t in target.fleet.topics])
     except ScenarioNotPossible as exc:
         return {(service, k): ([], [str(exc)]) for k in wanted}
     slots: Observed = {(service, "event-scenario"): ([scenario], [])}
-    if "event-replay" in kinds:
-        recorder = target.fleet.events.records
-        consumer = target.endpoints.get(recorder.service) if recorder is not None else None
-        if store is None or consumer is None:
-            slots[(service, "event-replay")] = ([], [_no_record_store(target)])
+    recorder = target.fleet.events.records
+    consumer = target.endpoints.get(recorder.service) if recorder is not None else None
+    for kind in sorted(wanted - {"event-scenario"}):
+        if store is None or consumer is None or recorder is None:
+            slots[(service, kind)] = ([], [_no_record_store(target)])
+            continue
+        events = caused_events(target.fleet.events, scenario)
+        prefix = target.fleet.service(recorder.service).topic_prefix
+        if kind == "event-replay":
+            observation: Any = observe_replay(bootstrap, events, store, consumer=consumer, consumer_topics=prefix,
+                                              consumed_metric=recorder.consumed_metric)  # fmt: skip
         else:
-            events = caused_events(target.fleet.events, scenario)
-            prefix = target.fleet.service(recorder.service).topic_prefix
-            replay = observe_replay(bootstrap, events, store, consumer=consumer, consumer_topics=prefix,
-                                    consumed_metric=recorder.consumed_metric)  # fmt: skip
-            slots[(service, "event-replay")] = ([replay], [])
+            observation = observe_write_fault(bootstrap, events, store, recorder, consumer_topics=prefix)
+        slots[(service, kind)] = ([observation], [])
     return slots
 
 

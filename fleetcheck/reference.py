@@ -59,6 +59,7 @@ def services_to_start(fleet: Fleet, selected: Sequence[str]) -> list[str]:
     """The services a run of ``selected`` needs running: the selection, the identity services (organization, auth)
     and every service a started one depends on, transitively; in the fleet's start order."""
     wanted = {*selected, *(n for n in _IDENTITY if n in fleet.names())}
+    wanted |= {n for name in selected for n in _scenario_services(fleet, name) if n in fleet.names()}
     todo = list(wanted)
     while todo:
         for dependency in fleet.service(todo.pop()).service_dependencies:
@@ -66,6 +67,14 @@ def services_to_start(fleet: Fleet, selected: Sequence[str]) -> list[str]:
                 wanted.add(dependency)
                 todo.append(dependency)
     return [n for n in fleet.start_order() if n in wanted]
+
+
+def _scenario_services(fleet: Fleet, service: str) -> set[str]:
+    """The other services the service's event scenario sends requests to (audit's scenario writes to master-data)."""
+    scenario = fleet.service(service).scenario
+    requests = [step.request for step in scenario.steps] if scenario else []
+    requests += [step.wait.request for step in scenario.steps if step.wait] if scenario else []
+    return {r.service for r in requests if r is not None and r.service}
 
 
 class ReferenceFleet:

@@ -19,6 +19,7 @@ from fleetcheck.contracts.events import (
     ReplayObservation,
     SchemaChange,
     TopicsObservation,
+    WriteFaultObservation,
 )
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.fleet import load_fleet
@@ -64,6 +65,7 @@ def _empty(kind: str) -> list[object]:
         "topics": [TopicsObservation("127.0.0.1:9", (), error="not observed")],
         "event-scenario": [EventScenario((), ())],
         "event-replay": [ReplayObservation((), 2, ())],
+        "event-write-fault": [WriteFaultObservation("audit", "audit_logs", (), (), (), 25.0)],
         "event-burst": [DeliveryObservation((), (), (), ())],
         "event-outage": [DeliveryObservation((), (), (), ())],
         "schema-change": [SchemaChange("auth.user.login", {}, {})],

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
-from fleetcheck.contracts.events import CapturedEvent, EventAction, EventScenario, TopicsObservation, compare_topics
+from fleetcheck.contracts.events import (
+    CapturedEvent,
+    EventAction,
+    EventScenario,
+    TopicsObservation,
+    WriteFaultObservation,
+    compare_topics,
+)
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.observations import HttpExchange
 
@@ -200,3 +207,36 @@ def test_a_refusal_whose_event_is_declared_is_judged_like_an_accepted_action(jud
     result = judge("EVENTS-ONE-PER-ACTION", "master-data", without)
     assert result.outcome is Outcome.FAILED
     assert "answered 422" in result.findings[0].expected
+
+
+def _fault(attempts: dict[str, int], records: dict[str, int], error: str = "") -> WriteFaultObservation:
+    events = tuple(attempts) if not error else ()
+    return WriteFaultObservation("audit", "audit_logs", events, tuple(attempts.items()), tuple(records.items()), 25.0,
+                                 error)  # fmt: skip
+
+
+def test_events_recorded_once_after_their_first_write_failed_pass_the_retry_check(judge) -> None:
+    result = judge("EVENTS-CONSUMER-RETRY", "audit", _fault({"e1": 2, "e2": 3}, {"e1": 1, "e2": 1}))
+    assert (result.outcome, result.judged) == (Outcome.PASSED, 2)
+
+
+def test_an_event_lost_after_its_failed_write_fails_the_retry_check_with_its_writes_and_records(judge) -> None:
+    result = judge("EVENTS-CONSUMER-RETRY", "audit", _fault({"e1": 1, "e2": 2}, {"e2": 1}))
+    assert result.outcome is Outcome.FAILED
+    assert "1 of 2 event(s) without exactly one record: e1: 1 write(s), 0 record(s)" in result.findings[0].message()
+
+
+def test_a_fault_that_never_fired_or_could_not_be_armed_is_not_run_with_the_reason(judge) -> None:
+    never = judge("EVENTS-CONSUMER-RETRY", "audit", _fault({"e1": 0}, {}))
+    assert never.outcome is Outcome.NOT_RUN
+    assert "the fault never fired" in never.reason
+    unarmed = judge("EVENTS-CONSUMER-RETRY", "audit", _fault({}, {}, error="cannot arm a write fault on audit_logs"))
+    assert (unarmed.outcome, unarmed.reason) == (Outcome.NOT_RUN, "cannot arm a write fault on audit_logs")
+
+
+def test_the_retry_check_applies_to_the_recording_consumer_only(fleet_model) -> None:
+    from fleetcheck.contracts.registry import CHECKS
+
+    check = CHECKS["EVENTS-CONSUMER-RETRY"]
+    applies = [s.name for s in fleet_model.services if check.applies(s, fleet_model)]
+    assert applies == ["audit"]

@@ -11,6 +11,7 @@ from fleetcheck.contracts.events import expects_event, produces_events
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.registry import CHECKS
 from fleetcheck.events import (
+    PostgresAuditStore,
     audit_store_of,
     caused_events,
     kafka_bootstrap_of,
@@ -18,6 +19,7 @@ from fleetcheck.events import (
     observe_replay,
     observe_scenario,
     observe_topics,
+    observe_write_fault,
 )
 
 if TYPE_CHECKING:
@@ -71,6 +73,30 @@ def test_replaying_master_data_events_twice_creates_no_duplicate_audit_record(ev
     # one event per accepted action: created, updated, deleted of a customer, a vendor, a product and an account
     assert len(replay.replayed) == len([a for a in scenario.actions if expects_event(a)]) == 12
     assert judge("EVENTS-CONSUMER-IDEMPOTENT", "master-data", replay).outcome is Outcome.PASSED
+
+
+def test_audit_records_events_whose_first_write_failed_once_each(event_fleet, judge) -> None:
+    topics = [t.name for t in event_fleet.fleet.topics]
+    scenario = observe_scenario(event_fleet, "audit", _bootstrap(event_fleet), topics)
+    store, recorder = audit_store_of(event_fleet), event_fleet.fleet.events.records
+    assert store is not None
+    assert recorder is not None
+    events = caused_events(event_fleet.fleet.events, scenario)
+    fault = observe_write_fault(_bootstrap(event_fleet), events, store, recorder)
+    assert fault.error == ""
+    # the fault failed each fresh event's first write; the consumer took it again and wrote it once
+    assert len(fault.events) >= 1
+    assert all(n >= 2 for n in dict(fault.attempts).values()), fault.attempts
+    assert dict(fault.records) == dict.fromkeys(fault.events, 1)
+    result = judge("EVENTS-CONSUMER-RETRY", "audit", fault)
+    assert (result.outcome, result.judged) == (Outcome.PASSED, len(fault.events))
+    # the fault is gone: nothing named fleetcheck_write_fault_* is left on the record table
+    import psycopg
+
+    assert isinstance(store, PostgresAuditStore)
+    with psycopg.connect(store.dsn) as conn:
+        left = conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'fleetcheck_write_fault_%'").fetchone()
+    assert left == (0,)
 
 
 def test_a_burst_across_services_ends_with_one_event_and_one_audit_record_per_write(event_fleet, judge) -> None:

@@ -19,3 +19,8 @@ def test_dependencies_are_followed_transitively() -> None:
     assert {"file-storage", "document-generator", "organization", "auth"} <= started
     for name in started:  # nothing a started service needs is missing
         assert set(fleet.service(name).service_dependencies) <= started
+
+
+def test_a_selection_starts_the_services_its_event_scenario_sends_to() -> None:
+    # audit's scenario creates a customer in master-data and reads its record back
+    assert "master-data" in services_to_start(load_fleet(), ["audit"])

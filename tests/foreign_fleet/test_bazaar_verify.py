@@ -167,3 +167,11 @@ def test_the_target_file_states_only_what_an_operator_knows(target: TargetFile, 
     assert "bazaar.fleet.yaml" in text
     for fact in ("base_url", "lifecycle", "other_tenant", "postgres_admin_dsn", "faults"):
         assert fact in text, fact
+
+
+def test_trail_records_catalog_events_whose_first_write_failed(report: VerificationReport) -> None:
+    # kafkajs takes a message again when its handler throws: the trigger's failed insert is retried and recorded once
+    (retry,) = [r for r in report.results if r.check_id == "EVENTS-CONSUMER-RETRY"]
+    assert retry.service == "trail"
+    assert retry.outcome is Outcome.PASSED, [f.observed for f in retry.findings] or retry.reason
+    assert retry.judged >= 1

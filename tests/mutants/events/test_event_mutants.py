@@ -22,6 +22,7 @@ from fleetcheck.events import (
     observe_burst,
     observe_replay,
     observe_scenario,
+    observe_write_fault,
 )
 from fleetcheck.reference import ReferenceFleet
 
@@ -56,6 +57,14 @@ MUTANTS = [
     Mutant(
         "non_idempotent_consumer", "audit", "EVENTS-CONSUMER-IDEMPOTENT", "without exactly one record", "event-replay"
     ),
+    Mutant(
+        "marks_processed_before_write",
+        "audit",
+        "EVENTS-CONSUMER-RETRY",
+        "without exactly one record",
+        "event-write-fault",
+        passes=("EVENTS-CONSUMER-IDEMPOTENT",),
+    ),
     # last: it stops the shared Kafka (re-created on restore); services of later tests start fresh producers anyway
     Mutant("relay_drops_on_error", "master-data", "EVENTS-OUTAGE-NO-LOSS", "never reached Kafka", "event-outage"),
     Mutant(
@@ -70,12 +79,13 @@ MUTANTS = [
 
 
 def _observe(mutant: Mutant, fleet: ReferenceFleet) -> tuple[CheckResult, list[CheckResult]]:
+    """The mutant's check and its ``passes`` judged, each on the observation its ``needs`` names."""
     bootstrap = kafka_bootstrap_of(fleet)
     assert bootstrap is not None
     topics = [t.name for t in fleet.fleet.topics]
-    judged = "master-data"
+    observed: dict[str, object] = {}
     if mutant.needs == "event-outage":
-        observation: object = observe_burst(
+        observed["event-outage"] = observe_burst(
             fleet,
             bootstrap,
             audit_store_of(fleet),
@@ -85,16 +95,23 @@ def _observe(mutant: Mutant, fleet: ReferenceFleet) -> tuple[CheckResult, list[C
             drain_s=20.0,
         )  # the outage: the fleet file's events.delivery
     else:
-        scenario = observe_scenario(fleet, "master-data", bootstrap, topics)
-        observation = scenario
-        if mutant.needs == "event-replay":
-            store = audit_store_of(fleet)
+        scenario = observed["event-scenario"] = observe_scenario(fleet, "master-data", bootstrap, topics)
+        store, recorder = audit_store_of(fleet), fleet.fleet.events.records
+        events = caused_events(fleet.fleet.events, scenario)
+        if mutant.needs == "event-write-fault" or "EVENTS-CONSUMER-IDEMPOTENT" in (mutant.check_id, *mutant.passes):
             assert store is not None
-            events = caused_events(fleet.fleet.events, scenario)
-            observation = observe_replay(bootstrap, events, store, consumer=fleet.endpoints["audit"])
-    ctx = CheckContext(fleet.fleet.service(judged), fleet.fleet)
-    others = [run_check(CHECKS[check_id], ctx, observation) for check_id in mutant.passes]
-    return run_check(CHECKS[mutant.check_id], ctx, observation), others
+            observed["event-replay"] = observe_replay(bootstrap, events, store, consumer=fleet.endpoints["audit"])
+        if mutant.needs == "event-write-fault":
+            assert store is not None
+            assert recorder is not None
+            observed["event-write-fault"] = observe_write_fault(bootstrap, events, store, recorder)
+
+    def judge(check_id: str) -> CheckResult:
+        check = CHECKS[check_id]
+        service = "audit" if check.needs == "event-write-fault" else "master-data"
+        return run_check(check, CheckContext(fleet.fleet.service(service), fleet.fleet), observed[check.needs])
+
+    return judge(mutant.check_id), [judge(c) for c in mutant.passes]
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
@@ -104,7 +121,7 @@ def test_events_mutant_is_caught_by_its_check(
     logging.getLogger("fleetcheck.events").setLevel(logging.CRITICAL)  # librdkafka's reconnect chatter
     module = f"tests.mutants.events.variants.{mutant.name}"
     services = ["organization", "auth", "master-data"]
-    if mutant.needs in ("event-replay", "event-outage"):
+    if mutant.needs in ("event-replay", "event-outage", "event-write-fault"):
         services.append("audit")
     with ReferenceFleet(
         services=services, modules={mutant.service: module}, infrastructure=mutant_infrastructure
