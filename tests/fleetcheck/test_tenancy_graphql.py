@@ -30,7 +30,6 @@ def test_the_gateways_mutations_by_id_are_found_updates_first_and_creates_left_o
     assert _resolves(update, "Customer")
     assert _resolves(delete, "Customer")  # Boolean: paired by its name
     assert not _resolves(update, "Process")
-    assert "customer" in [q.name for q in schema.by_id]
 
 
 def test_an_update_mutation_puts_the_marker_in_the_watched_text_fields_of_its_input() -> None:
@@ -96,3 +95,9 @@ def test_required_scalars_and_enums_are_filled_and_the_marker_goes_to_a_text_fie
 
 def test_a_schema_without_mutations_gives_no_mutation_cells() -> None:
     assert _introspected(TicketQuery).mutations == []
+
+
+def test_a_list_whose_arguments_all_have_defaults_is_listed_and_by_id_queries_are_found() -> None:
+    schema = _introspected(GatewayQuery, GatewayMutation)
+    assert [q.name for q in schema.lists] == ["me", "customers", "organizations", "processes"]
+    assert [q.name for q in schema.by_id] == ["customer", "process", "evaluation"]
