@@ -87,8 +87,9 @@ class Probe:
     """One request of the matrix and what came back.
 
     ``call``: ``read``, ``update``, ``delete``, ``sub-read``, ``action``, ``list``, ``graphql-by-id``,
-    ``graphql-list``, ``graphql-mutation``, ``owner-read`` (the owner reading its own record: the positive control),
-    ``spoof``. ``caller`` is the tenant that sent it; ``owner`` the tenant whose id it names (empty for lists).
+    ``graphql-list``, ``graphql-mutation`` (by id), ``graphql-create``, ``owner-read`` (the owner reading its own
+    record: the positive control), ``spoof``. ``caller`` is the tenant that sent it; ``owner`` the tenant whose id it
+    names (empty for lists and creates).
     ``missing`` is the same request for an id that does not exist (the no-existence-oracle baseline), with
     ``foreign_id``/``missing_id`` to compare the two answers with the id taken out. ``before``/``after`` are the
     owner's reads of the resource around a write (update, delete, action, GraphQL mutation). ``graphql_field`` is the

@@ -367,6 +367,8 @@ class _GraphqlField:
         declared = ", ".join(f"${n}: {t}" for n, t in variables.items())
         passed = ", ".join(f"{n}: ${n}" for n in variables)
         selection = f" {{ {self.selection} }}" if self.selection else ""
+        if not variables:
+            return f"{operation} {{ {self.name}{selection} }}"
         return f"{operation} ({declared}) {{ {self.name}({passed}){selection} }}"
 
 
@@ -379,6 +381,8 @@ class _Schema:
     lists: list[_GraphqlField]
     #: mutations that take an ``id`` (update, delete and the like)
     mutations: list[_GraphqlField]
+    #: mutations named ``create...`` that return an object: the caller's token alone says whose it is
+    creates: list[_GraphqlField] = field(default_factory=list)
 
 
 def _root_fields(types: Mapping[str, Any], root: Mapping[str, Any] | None) -> Iterator[_GraphqlField]:
@@ -392,8 +396,8 @@ def _root_fields(types: Mapping[str, Any], root: Mapping[str, Any] | None) -> It
 
 
 def _graphql_schema(schema: dict[str, Any]) -> _Schema:
-    """Query fields with an ``id`` argument and a selection (by id), fields with no required argument (lists), and
-    mutations with an ``id`` argument."""
+    """Query fields with an ``id`` argument and a selection (by id), fields with no required argument (lists),
+    mutations with an ``id`` argument, and create mutations."""
     types = {t["name"]: t for t in schema["types"]}
     by_id, lists = [], []
     for fld in _root_fields(types, schema["queryType"]):
@@ -404,9 +408,11 @@ def _graphql_schema(schema: dict[str, Any]) -> _Schema:
             by_id.append(fld)
         elif not [a for a in fld.args if _required(a)]:
             lists.append(fld)
-    mutations = [m for m in _root_fields(types, schema.get("mutationType")) if "id" in {a["name"] for a in m.args}]
+    roots = list(_root_fields(types, schema.get("mutationType")))
+    mutations = [m for m in roots if "id" in {a["name"] for a in m.args}]
     mutations.sort(key=lambda m: bool(_DESTRUCTIVE.match(m.name)))
-    return _Schema(types, by_id, lists, mutations)
+    creates = [m for m in roots if m not in mutations and m.selection and m.name.startswith("create")]
+    return _Schema(types, by_id, lists, mutations, creates)
 
 
 def _snake(name: str) -> str:
@@ -504,11 +510,18 @@ def _graphql_cells(matrix: _Matrix, endpoint: Endpoint, path: str) -> tuple[list
                     graphql_field=fld.name,
                 )
             )
-    mutations, unpaired = _mutation_cells(matrix, endpoint, path, schema, resolved)
+    # a create as the other tenant, then both tenants' lists: the owner's must not hold what the other created
+    for fld in schema.creates:
+        declared, variables = _mutation_variables(schema, fld, "", matrix.canary(other), ())
+        answer = _graphql(matrix, endpoint, path, other, fld.document("mutation", declared), variables)
+        probes.append(Probe("graphql-create", f"graphql {fld.name}", other.id, "", answer, graphql_field=fld.name))
     for fld in schema.lists:
         limit = "(limit: 500)" if "limit" in {a["name"] for a in fld.args} else ""
-        answer = _graphql(matrix, endpoint, path, other, f"{{ {fld.name}{limit} {{ {fld.selection} }} }}")
-        probes.append(Probe("graphql-list", f"graphql {fld.name}", other.id, "", answer, graphql_field=fld.name))
+        for tenant in (other, owner):
+            answer = _graphql(matrix, endpoint, path, tenant, f"{{ {fld.name}{limit} {{ {fld.selection} }} }}")
+            probes.append(Probe("graphql-list", f"graphql {fld.name}", tenant.id, "", answer, graphql_field=fld.name))
+    # last: a write that went through must not change what the reads and lists above saw
+    mutations, unpaired = _mutation_cells(matrix, endpoint, path, schema, resolved)
     return probes + mutations, unpaired
 
 

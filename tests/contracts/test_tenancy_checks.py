@@ -231,6 +231,17 @@ def test_a_graphql_mutation_error_holding_the_owners_canary_fails_no_foreign_can
     assert MINE in message
 
 
+def test_the_owners_graphql_list_holding_what_the_other_tenant_created_fails_lists_own_only() -> None:
+    created = Probe(
+        "graphql-create", "graphql createCustomer", OTHER, "", _answer(200, {"data": {}}, "POST", "/graphql")
+    )
+    mine = _answer(200, {"data": {"customers": [{"name": MINE}, {"name": THEIRS}]}}, "POST", "/graphql")
+    owners_list = Probe("graphql-list", "graphql customers", OWNER, "", mine, graphql_field="customers")
+    outcome, message = _run("TENANCY-LISTS-OWN-ONLY", _matrix(created, owners_list), "api-gateway")
+    assert outcome is Outcome.FAILED
+    assert f"as tenant {OWNER} listed another tenant's row (canary {THEIRS})" in message
+
+
 def test_rls_alone_passes_with_an_informational_note_and_no_rls_fails() -> None:
     only_rls = LayerProbe("customer", "customers", rls_holds=True, app_holds=False, app_exchange=_answer(200, {}))
     result = run_check(

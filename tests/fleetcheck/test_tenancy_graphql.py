@@ -101,3 +101,15 @@ def test_a_list_whose_arguments_all_have_defaults_is_listed_and_by_id_queries_ar
     schema = _introspected(GatewayQuery, GatewayMutation)
     assert [q.name for q in schema.lists] == ["me", "customers", "organizations", "processes"]
     assert [q.name for q in schema.by_id] == ["customer", "process", "evaluation"]
+
+
+def test_a_create_mutation_as_the_other_tenant_sends_the_marker_in_its_required_fields() -> None:
+    schema = _introspected(GatewayQuery, GatewayMutation)
+    assert [m.name for m in schema.creates] == ["createCustomer"]  # startProcess, evaluate: not creates by name
+    (create,) = schema.creates
+    declared, values = _mutation_variables(schema, create, "", MARK, ())
+    assert values == {"input": {"code": MARK, "name": MARK}}
+    assert create.document("mutation", declared).startswith(
+        "mutation ($input: CustomerInput!) { createCustomer(input: $input) { id tenantId code name"
+    )
+    assert create.document("mutation", {}).startswith("mutation { createCustomer { id tenantId")
