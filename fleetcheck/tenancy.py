@@ -3,7 +3,8 @@
 Generated, not hand-listed: the fleet file declares each service's tenant-scoped resources (how to create one, with
 ``{canary}`` in its text fields); the service's OpenAPI document says which methods its item path and the
 sub-resources under it answer (``GET /files/{id}/content``, ``POST /tasks/{id}/complete``) and which query
-parameters its lists take; the gateway's GraphQL schema (introspected) says which queries take an id and which list.
+parameters its lists take; the gateway's GraphQL schema (introspected) says which queries take an id and which list,
+and which mutations take an id (sent as the other tenant, the owner re-reading the resource around each) or create.
 For each resource the owner (the target's tenant) creates one and the other tenant (``other_tenant``) then reads,
 updates, deletes, calls every sub-resource and action on it, each also on an id that does not exist, and lists every
 route with pages of several sizes; the owner re-reads the resource around each write. Forged tokens and a spoofed
