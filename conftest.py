@@ -45,7 +45,7 @@ _COST_S: dict[str, float] = {
     # tenancy mutants 132 s, tests/foreign_fleet 200 s, tests/third_party with the bazaar verification ~120 s
     "foreign_fleet": 300,
     "load": 270,
-    "mutants/tenancy": 135,
+    "mutants/tenancy": 175,  # + the GraphQL-mutation mutant, 23 s alone (-n 0, 2026-12-02; all 12: 173 s)
     # 180 s for tests/contract + tests/conformance; tests/probes adds 40-90 s on the same fleet (measured alone with
     # -n 0 on 2026-12-02: 43 s to 110 s for the folder under a load average of 5-9, fleet start included);
     # + 50 s for tests/pact (measured alone, -n 0, 2026-12-02, load average 6: 69 s with its own ~20 s fleet start)

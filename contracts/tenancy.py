@@ -3,10 +3,10 @@
 The observer (``fleetcheck.tenancy``) plants **canaries** (unique strings naming the owning tenant) in every text
 field of each tenant-scoped resource the fleet file declares, as two tenants, then sends the isolation matrix: the
 other tenant's read, update, delete, sub-resource and action calls on the owner's ids (generated from the service's
-OpenAPI document), the same calls on an id that does not exist, lists and pages of every size, GraphQL by id and
-lists through the gateway, a spoofed tenant header and forged tokens. Each request is a :class:`Probe`; the checks
-below judge them. A finding names the request (method, path, caller tenant), the status, the response excerpt and
-the canary it found.
+OpenAPI document), the same calls on an id that does not exist, lists and pages of every size, GraphQL by id, lists
+and mutations by id through the gateway, a spoofed tenant header and forged tokens. Each request is a :class:`Probe`;
+the checks below judge them. A finding names the request (method, path, caller tenant), the status, the response
+excerpt and the canary it found.
 
 :func:`foreign_canaries` is the one scanner: the locust load run (``load/``) scans every response with it too, and
 judges its concurrent observations with the same checks (``TENANCY-NO-FOREIGN-CANARY``).
@@ -46,7 +46,9 @@ AREA = "tenancy"
 CANARY_PREFIX = "fc-canary"
 _CANARY = re.compile(CANARY_PREFIX + r"-[0-9a-f]{8}-[0-9a-f]{6,}")
 #: calls another tenant makes on the owner's id; each must answer as for an id that does not exist
-FOREIGN_CALLS = ("read", "update", "delete", "sub-read", "action", "graphql-by-id")
+FOREIGN_CALLS = ("read", "update", "delete", "sub-read", "action", "graphql-by-id", "graphql-mutation")
+#: GraphQL calls, judged by their ``data`` (a GraphQL error answers 200)
+_GRAPHQL_BY_ID = ("graphql-by-id", "graphql-mutation")
 #: the forged or broken credentials every tenant-scoped route must refuse with 401
 TOKEN_ATTACKS = (
     "missing",
@@ -85,11 +87,13 @@ class Probe:
     """One request of the matrix and what came back.
 
     ``call``: ``read``, ``update``, ``delete``, ``sub-read``, ``action``, ``list``, ``graphql-by-id``,
-    ``graphql-list``, ``graphql-mutation``, ``owner-read`` (the owner reading its own record: the positive control),
-    ``spoof``. ``caller`` is the tenant that sent it; ``owner`` the tenant whose id it names (empty for lists).
+    ``graphql-list``, ``graphql-mutation`` (by id), ``graphql-create``, ``owner-read`` (the owner reading its own
+    record: the positive control), ``spoof``. ``caller`` is the tenant that sent it; ``owner`` the tenant whose id it
+    names (empty for lists and creates).
     ``missing`` is the same request for an id that does not exist (the no-existence-oracle baseline), with
     ``foreign_id``/``missing_id`` to compare the two answers with the id taken out. ``before``/``after`` are the
-    owner's reads of the resource around a write (update, delete, action).
+    owner's reads of the resource around a write (update, delete, action, GraphQL mutation). ``graphql_field`` is the
+    query or mutation field a GraphQL probe sent; ``attacker_canary`` the caller's marker a write put in.
     """
 
     call: str
@@ -196,6 +200,11 @@ def _graphql_data(probe: Probe) -> Any:
     return (data.get("data") or {}).get(probe.graphql_field) if isinstance(data, dict) else None
 
 
+def _refused(data: Any) -> bool:
+    """A GraphQL field's value that gives nothing away: null, false (a delete that did nothing), empty."""
+    return data is None or data is False or data == [] or data == {}
+
+
 def _foreign(ctx: CheckContext, probes: Iterable[Probe]) -> Iterator[Probe]:
     return (p for p in probes if p.owner and p.caller != p.owner and p.call in FOREIGN_CALLS)
 
@@ -222,22 +231,22 @@ def declares_tenancy(service: ServiceSpec, _fleet: Fleet) -> bool:
     area=AREA,
     needs="tenancy",
     claim="another tenant's token gets the foreign status (404) on read, update, delete, sub-resources and actions of "
-    "the owner's resource, REST and GraphQL alike; never the data, never 2xx, never 5xx",
+    "the owner's resource, REST and GraphQL (queries and mutations by id) alike; never the data, never 2xx, never 5xx",
 )
 def foreign_id_not_found(ctx: CheckContext, observation: TenancyObservation) -> Iterator[Finding | Judged]:
     status = ctx.fleet.tenancy.foreign_status
     probes = list(_foreign(ctx, _matrix(observation).probes))
     for probe in probes:
         got = probe.exchange.status
-        if probe.call == "graphql-by-id":
-            if _graphql_data(probe) not in (None, [], {}):
+        if probe.call in _GRAPHQL_BY_ID:
+            if not _refused(_graphql_data(probe)):
                 yield _finding(
                     "TENANCY-FOREIGN-ID-NOT-FOUND",
                     ctx,
                     probe,
                     f"{_who(probe)} returned data for {probe.graphql_field}",
                     f"data.{probe.graphql_field} = null with a not-found error, as for an id that does not exist",
-                    "resolve by-id queries inside the caller's tenant (RLS and a tenant filter)",
+                    "resolve by-id queries and mutations inside the caller's tenant (RLS and a tenant filter)",
                 )
             continue
         allowed = {status}
@@ -303,8 +312,8 @@ def _normalised(exchange: HttpExchange, the_id: str) -> str:
     applies=declares_tenancy,
     area=AREA,
     needs="tenancy",
-    claim="a wrong-tenant update, delete or action changes nothing: the owner re-reads the resource afterwards, still "
-    "there and without the attacker's canary (judged by content, not by the status code)",
+    claim="a wrong-tenant update, delete, action or GraphQL mutation changes nothing: the owner re-reads the resource "
+    "afterwards, still there and without the attacker's canary (judged by content, not by the status code)",
 )
 def foreign_writes_reread(ctx: CheckContext, observation: TenancyObservation) -> Iterator[Finding | Judged]:
     judged = 0
@@ -348,7 +357,9 @@ def foreign_writes_reread(ctx: CheckContext, observation: TenancyObservation) ->
                 ("canary", probe.attacker_canary),
             )
     if not judged:
-        raise NotApplicable(f"no item of {observation.service} answers a write method (update, delete or action)")
+        raise NotApplicable(
+            f"no item of {observation.service} answers a write (update, delete, action or GraphQL mutation by id)"
+        )
     yield Judged(judged, "wrong-tenant writes re-read by the owner")
 
 

@@ -3,7 +3,8 @@
 Generated, not hand-listed: the fleet file declares each service's tenant-scoped resources (how to create one, with
 ``{canary}`` in its text fields); the service's OpenAPI document says which methods its item path and the
 sub-resources under it answer (``GET /files/{id}/content``, ``POST /tasks/{id}/complete``) and which query
-parameters its lists take; the gateway's GraphQL schema (introspected) says which queries take an id and which list.
+parameters its lists take; the gateway's GraphQL schema (introspected) says which queries take an id and which list,
+and which mutations take an id (sent as the other tenant, the owner re-reading the resource around each) or create.
 For each resource the owner (the target's tenant) creates one and the other tenant (``other_tenant``) then reads,
 updates, deletes, calls every sub-resource and action on it, each also on an id that does not exist, and lists every
 route with pages of several sizes; the owner re-reads the resource around each write. Forged tokens and a spoofed
@@ -29,7 +30,7 @@ from fleetcheck.observe import exchange, observe_client
 from fleetcheck.steps import StepContext, StepsNotPossible, not_as_declared, resolve, run_sequence
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     import httpx
 
@@ -247,6 +248,20 @@ def _send(
     return exchange(matrix.client, method, url, headers=sent, json_body=json_body)
 
 
+def _foreign_probe(
+    matrix: _Matrix,
+    call: str,
+    resource: str,
+    foreign_id: str,
+    answers: tuple[HttpExchange, HttpExchange, str],
+    **rest: Any,
+) -> Probe:
+    """The other tenant's ``call`` on the owner's ``foreign_id``: its answer, the answer on a missing id and that id
+    (``answers``); ``rest`` are the probe's other fields (the owner's re-reads, the attacker's canary)."""
+    answer, missing, missing_id = answers
+    return Probe(call, resource, matrix.other.id, matrix.owner.id, answer, missing, foreign_id, missing_id, **rest)
+
+
 def _update_body(resource: TenantResourceSpec, canary: str) -> dict[str, Any]:
     """The wrong-tenant update: the declared one, else every create field that held ``{canary}``, now the attacker's."""
     template = resource.update
@@ -290,17 +305,14 @@ def _rest_cells(
         after = _send(matrix, endpoint, "GET", created.item, owner) if before is not None else None
         missing = _send(matrix, endpoint, method, path.replace(created.id, missing_id), other, body)
         probes.append(
-            Probe(
+            _foreign_probe(
+                matrix,
                 call,
                 created.spec.name,
-                other.id,
-                owner.id,
-                answer,
-                missing,
                 created.id,
-                missing_id,
-                before,
-                after,
+                (answer, missing, missing_id),
+                before=before,
+                after=after,
                 attacker_canary=attacker_canary,
                 watched=_watched(created.spec),
             )
@@ -314,9 +326,13 @@ def _rest_cells(
 
 # ---- GraphQL through the gateway -----------------------------------------------------------------------------------
 
-_INTROSPECTION = """{ __schema { queryType { name } types { name kind fields { name
-  args { name type { kind name ofType { kind name ofType { kind name } } } }
-  type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }"""
+_TYPE_REF = "type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }"
+_INTROSPECTION = f"""{{ __schema {{ queryType {{ name }} mutationType {{ name }} types {{ name kind
+  fields {{ name args {{ name defaultValue {_TYPE_REF} }} {_TYPE_REF} }}
+  inputFields {{ name defaultValue {_TYPE_REF} }} enumValues {{ name }} }} }} }}"""
+#: mutations that remove what they name: sent after every other mutation of a resource
+_DESTRUCTIVE = re.compile(r"^(delete|remove|destroy|purge|archive|drop)", re.IGNORECASE)
+_SCALAR_VALUES: dict[str, Any] = {"Int": 1, "Float": 1.0, "Boolean": False}
 
 
 def _named(type_ref: dict[str, Any]) -> tuple[str, str]:
@@ -326,28 +342,132 @@ def _named(type_ref: dict[str, Any]) -> tuple[str, str]:
 
 
 def _required(arg: dict[str, Any]) -> bool:
-    return bool(arg["type"].get("kind") == "NON_NULL")
+    return bool(arg["type"].get("kind") == "NON_NULL") and arg.get("defaultValue") is None
 
 
-def _graphql_fields(schema: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str, list[str]]]]:
-    """``(by_id, lists)``: query fields with an ``id`` argument and a selection; fields with no required argument."""
-    types = {t["name"]: t for t in schema["types"]}
-    query = types[schema["queryType"]["name"]]
-    by_id, lists = [], []
-    for fld in query["fields"] or ():
+def _type_string(type_ref: dict[str, Any]) -> str:
+    """A variable's declared type: ``ID!``, ``[String!]``."""
+    if type_ref.get("kind") == "NON_NULL":
+        return _type_string(type_ref["ofType"]) + "!"
+    if type_ref.get("kind") == "LIST":
+        return f"[{_type_string(type_ref['ofType'])}]"
+    return str(type_ref.get("name"))
+
+
+@dataclass(frozen=True, slots=True)
+class _GraphqlField:
+    """A query or mutation field of the schema: its name, what it returns, the selection of that type's scalars."""
+
+    name: str
+    returns: str
+    selection: str
+    args: tuple[dict[str, Any], ...]
+
+    def document(self, operation: str, variables: Mapping[str, str]) -> str:
+        """``operation (...) { name(...) { selection } }`` over ``variables`` (name -> declared type)."""
+        declared = ", ".join(f"${n}: {t}" for n, t in variables.items())
+        passed = ", ".join(f"{n}: ${n}" for n in variables)
+        selection = f" {{ {self.selection} }}" if self.selection else ""
+        if not variables:
+            return f"{operation} {{ {self.name}{selection} }}"
+        return f"{operation} ({declared}) {{ {self.name}({passed}){selection} }}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Schema:
+    """What the matrix sends through GraphQL, from an introspected schema."""
+
+    types: Mapping[str, Any]
+    by_id: list[_GraphqlField]
+    lists: list[_GraphqlField]
+    #: mutations that take an ``id`` (update, delete and the like)
+    mutations: list[_GraphqlField]
+    #: mutations named ``create...`` that return an object: the caller's token alone says whose it is
+    creates: list[_GraphqlField] = field(default_factory=list)
+
+
+def _root_fields(types: Mapping[str, Any], root: Mapping[str, Any] | None) -> Iterator[_GraphqlField]:
+    for fld in (types.get(root["name"], {}).get("fields") if root else None) or ():
         kind, name = _named(fld["type"])
         scalars = [
             f["name"] for f in (types.get(name, {}).get("fields") or ()) if _named(f["type"])[0] in ("SCALAR", "ENUM")
         ]
-        if kind != "OBJECT" or not scalars or fld["name"].startswith("__"):
+        if not fld["name"].startswith("__"):
+            yield _GraphqlField(fld["name"], name, " ".join(scalars) if kind == "OBJECT" else "", tuple(fld["args"]))
+
+
+def _graphql_schema(schema: dict[str, Any]) -> _Schema:
+    """Query fields with an ``id`` argument and a selection (by id), fields with no required argument (lists),
+    mutations with an ``id`` argument, and create mutations."""
+    types = {t["name"]: t for t in schema["types"]}
+    by_id, lists = [], []
+    for fld in _root_fields(types, schema["queryType"]):
+        if not fld.selection:
             continue
-        selection = " ".join(scalars)
-        args = {a["name"]: a for a in fld["args"]}
+        args = {a["name"]: a for a in fld.args}
         if "id" in args and not [a for n, a in args.items() if n != "id" and _required(a)]:
-            by_id.append((fld["name"], selection))
-        elif not [a for a in fld["args"] if _required(a)]:
-            lists.append((fld["name"], selection, [a["name"] for a in fld["args"]]))
-    return by_id, lists
+            by_id.append(fld)
+        elif not [a for a in fld.args if _required(a)]:
+            lists.append(fld)
+    roots = list(_root_fields(types, schema.get("mutationType")))
+    mutations = [m for m in roots if "id" in {a["name"] for a in m.args}]
+    mutations.sort(key=lambda m: bool(_DESTRUCTIVE.match(m.name)))
+    creates = [m for m in roots if m not in mutations and m.selection and m.name.startswith("create")]
+    return _Schema(types, by_id, lists, mutations, creates)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _value(types: Mapping[str, Any], type_ref: dict[str, Any], marker: str, watched: tuple[str, ...]) -> Any:
+    """A value of the argument's type: the marker for text, the first enum value, an input object filled in."""
+    kind, name = _named(type_ref)
+    if kind == "ENUM":
+        value: Any = ((types.get(name, {}).get("enumValues") or [{}])[0]).get("name")
+    elif kind == "INPUT_OBJECT":
+        value = _input_object(types, name, marker, watched)
+    elif name == "ID":
+        value = str(uuid.uuid4())
+    else:
+        value = _SCALAR_VALUES.get(name, marker)
+    ref = type_ref
+    while ref.get("ofType"):  # a list of them: one
+        value = [value] if ref.get("kind") == "LIST" else value
+        ref = ref["ofType"]
+    return value
+
+
+def _input_object(types: Mapping[str, Any], name: str, marker: str, watched: tuple[str, ...]) -> dict[str, Any]:
+    """The input's required fields; the marker in its text fields the resource's re-read watches (else in its first
+    text field), so a write that went through shows in the owner's re-read."""
+    fields = types.get(name, {}).get("inputFields") or ()
+    value = {f["name"]: _value(types, f["type"], marker, watched) for f in fields if _required(f)}
+    text = [f["name"] for f in fields if _named(f["type"]) == ("SCALAR", "String")]
+    if marker not in value.values():
+        value |= dict.fromkeys([n for n in text if _snake(n) in watched] or text[:1], marker)
+    return value
+
+
+def _mutation_variables(
+    schema: _Schema, mutation: _GraphqlField, the_id: str, marker: str, watched: tuple[str, ...]
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """``(declared types, values)`` of a mutation on ``the_id``: every required argument and every input object."""
+    declared, values = {}, {}
+    for arg in mutation.args:
+        if arg["name"] == "id":
+            declared["id"], values["id"] = _type_string(arg["type"]), the_id
+        elif _required(arg) or _named(arg["type"])[0] == "INPUT_OBJECT":
+            declared[arg["name"]] = _type_string(arg["type"])
+            values[arg["name"]] = _value(schema.types, arg["type"], marker, watched)
+    return declared, values
+
+
+def _resolves(mutation: _GraphqlField, type_name: str) -> bool:
+    """Whether a mutation acts on objects of ``type_name``: it returns one, or its name is a verb and that type
+    (``deleteCustomer`` on ``Customer``)."""
+    noun = re.sub(r"^[a-z]+", "", mutation.name)
+    return type_name in (mutation.returns, noun)
 
 
 def _graphql(
@@ -365,39 +485,84 @@ def _graphql(
 def _graphql_cells(matrix: _Matrix, endpoint: Endpoint, path: str) -> tuple[list[Probe], list[str]]:
     introspected = _graphql(matrix, endpoint, path, matrix.owner, _INTROSPECTION)
     try:
-        schema = json.loads(introspected.body)["data"]["__schema"]
+        schema = _graphql_schema(json.loads(introspected.body)["data"]["__schema"])
     except (ValueError, KeyError, TypeError):
         return [], [f"the gateway's introspection at {path} answered {introspected.status}: not a schema"]
-    by_id, lists = _graphql_fields(schema)
     owner, other, probes = matrix.owner, matrix.other, []
-    for name, selection in by_id:
-        query = f"query ($id: ID!) {{ {name}(id: $id) {{ {selection} }} }}"
-        for _service, created in matrix.created:
+    resolved: list[tuple[str, str, _Created]] = []  # (type, service, resource) a by-id query resolves
+    for fld in schema.by_id:
+        query = fld.document("query", {"id": "ID!"})
+        for service, created in matrix.created:
             mine = _graphql(matrix, endpoint, path, owner, query, {"id": created.id})
             if created.canary not in mine.body.decode("utf-8", "replace"):
                 continue  # this query does not resolve this resource
-            probes.append(Probe("owner-read", f"graphql {name}", owner.id, owner.id, mine, graphql_field=name))
+            resolved.append((fld.returns, service, created))
+            probes.append(Probe("owner-read", f"graphql {fld.name}", owner.id, owner.id, mine, graphql_field=fld.name))
             missing_id = str(uuid.uuid4())
             answer = _graphql(matrix, endpoint, path, other, query, {"id": created.id})
             missing = _graphql(matrix, endpoint, path, other, query, {"id": missing_id})
             probes.append(
-                Probe(
+                _foreign_probe(
+                    matrix,
                     "graphql-by-id",
-                    f"graphql {name}",
-                    other.id,
-                    owner.id,
-                    answer,
-                    missing,
+                    f"graphql {fld.name}",
                     created.id,
-                    missing_id,
-                    graphql_field=name,
+                    (answer, missing, missing_id),
+                    graphql_field=fld.name,
                 )
             )
-    for name, selection, args in lists:
-        limit = "(limit: 500)" if "limit" in args else ""
-        answer = _graphql(matrix, endpoint, path, other, f"{{ {name}{limit} {{ {selection} }} }}")
-        probes.append(Probe("graphql-list", f"graphql {name}", other.id, "", answer, graphql_field=name))
-    return probes, []
+    # a create as the other tenant, then both tenants' lists: the owner's must not hold what the other created
+    for fld in schema.creates:
+        declared, variables = _mutation_variables(schema, fld, "", matrix.canary(other), ())
+        answer = _graphql(matrix, endpoint, path, other, fld.document("mutation", declared), variables)
+        probes.append(Probe("graphql-create", f"graphql {fld.name}", other.id, "", answer, graphql_field=fld.name))
+    for fld in schema.lists:
+        limit = "(limit: 500)" if "limit" in {a["name"] for a in fld.args} else ""
+        for tenant in (other, owner):
+            answer = _graphql(matrix, endpoint, path, tenant, f"{{ {fld.name}{limit} {{ {fld.selection} }} }}")
+            probes.append(Probe("graphql-list", f"graphql {fld.name}", tenant.id, "", answer, graphql_field=fld.name))
+    # last: a write that went through must not change what the reads and lists above saw
+    mutations, unpaired = _mutation_cells(matrix, endpoint, path, schema, resolved)
+    return probes + mutations, unpaired
+
+
+def _mutation_cells(
+    matrix: _Matrix, endpoint: Endpoint, path: str, schema: _Schema, resolved: list[tuple[str, str, _Created]]
+) -> tuple[list[Probe], list[str]]:
+    """Every mutation by id, as the other tenant, on each owner's resource of its type and on a missing id, with the
+    owner's re-read of the resource (its own item route) before and after; mutations of no planted type are named."""
+    owner, other, probes, unpaired = matrix.owner, matrix.other, [], []
+    for mutation in schema.mutations:
+        targets = [(service, created) for type_name, service, created in resolved if _resolves(mutation, type_name)]
+        if not targets:
+            unpaired.append(
+                f"GraphQL mutation {mutation.name} takes an id, but no by-id query resolves a planted resource of "
+                f"its type ({mutation.returns}): not sent"
+            )
+        for service, created in targets:
+            owners = matrix.target.endpoints[service]
+            marker, missing_id, watched = matrix.canary(other), str(uuid.uuid4()), _watched(created.spec)
+            declared, variables = _mutation_variables(schema, mutation, created.id, marker, watched)
+            document = mutation.document("mutation", declared)
+            before = _send(matrix, owners, "GET", created.item, owner)
+            answer = _graphql(matrix, endpoint, path, other, document, variables)
+            after = _send(matrix, owners, "GET", created.item, owner)
+            missing = _graphql(matrix, endpoint, path, other, document, variables | {"id": missing_id})
+            probes.append(
+                _foreign_probe(
+                    matrix,
+                    "graphql-mutation",
+                    f"{created.spec.name} (GraphQL mutation {mutation.name})",
+                    created.id,
+                    (answer, missing, missing_id),
+                    before=before,
+                    after=after,
+                    graphql_field=mutation.name,
+                    attacker_canary=marker,
+                    watched=watched,
+                )
+            )
+    return probes, unpaired
 
 
 # ---- tokens and the tenant header ---------------------------------------------------------------------------------

@@ -78,16 +78,26 @@ class Customer:
     updated_at: str | None
 
 
-@strawberry.input
-class CustomerInput:
-    code: str
-    name: str
+@strawberry.input(description="A customer's optional fields (a base of the inputs, not a type of the schema).")
+class CustomerDetails:
     name_bn: str | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
     phone: str | None = strawberry.UNSET
     tin: str | None = strawberry.UNSET
     nid: str | None = strawberry.UNSET
     address: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class CustomerInput(CustomerDetails):
+    code: str
+    name: str
+
+
+@strawberry.input(description="The fields of a customer to change; the ones left out stay as they are.")
+class CustomerPatch(CustomerDetails):
+    code: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
 
 
 @strawberry.type(description="The user of the bearer token (auth).")
@@ -229,6 +239,19 @@ class Mutation:
                     f"{{ createCustomer(input: $input) {selection(Customer)} }}")  # fmt: skip
         data = await _call(info, "master-data", document, input=_input(input))
         return build(Customer, data["createCustomer"])
+
+    @strawberry.mutation(description="Change a customer of the caller's tenant; NOT_FOUND for a missing or foreign id.")
+    async def update_customer(self, info: strawberry.Info, id: strawberry.ID, input: CustomerPatch) -> Customer | None:
+        document = (f"mutation UpdateCustomer($id: ID!, $input: CustomerPatch!) "
+                    f"{{ updateCustomer(id: $id, input: $input) {selection(Customer)} }}")  # fmt: skip
+        data = await _call(info, "master-data", document, id=str(id), input=_input(input))
+        return None if data.get("updateCustomer") is None else build(Customer, data["updateCustomer"])
+
+    @strawberry.mutation(description="Delete a customer of the caller's tenant; NOT_FOUND for a missing or foreign id.")
+    async def delete_customer(self, info: strawberry.Info, id: strawberry.ID) -> bool | None:
+        data = await _call(info, "master-data", "mutation DeleteCustomer($id: ID!) { deleteCustomer(id: $id) }",
+                           id=str(id))  # fmt: skip
+        return data.get("deleteCustomer")
 
     @strawberry.mutation(description="Start a workflow process in the caller's tenant (workflow).")
     async def start_process(self, info: strawberry.Info, input: ProcessInput) -> Process:

@@ -8,7 +8,7 @@ is ``null``, never its data. Errors meant for the caller carry ``extensions.code
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -20,6 +20,8 @@ from .schema import ENTITIES, FieldError, clean
 from .service import DuplicateKey
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from litestar import Controller
 
     from reference_services.kernel.security import Principal
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["graphql_controller"]
 
+T = TypeVar("T")
 _CUSTOMER = next(spec for spec in ENTITIES if spec.entity_type == "customer")
 
 
@@ -51,16 +54,20 @@ class Customer:
         return cls(**{name: body[name] for name in cls.__annotations__})
 
 
-@strawberry.input
-class CustomerInput:
-    code: str
-    name: str
+@strawberry.input(description="A customer's optional fields (a base of the inputs, not a type of the schema).")
+class CustomerDetails:
     name_bn: str | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
     phone: str | None = strawberry.UNSET
     tin: str | None = strawberry.UNSET
     nid: str | None = strawberry.UNSET
     address: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class CustomerInput(CustomerDetails):
+    code: str
+    name: str
 
 
 def _service(info: strawberry.Info) -> MasterDataService:
@@ -88,28 +95,78 @@ class Query:
         return None if body is None else Customer.of(body)
 
 
+@strawberry.input(description="The fields of a customer to change; the ones left out stay as they are.")
+class CustomerPatch(CustomerDetails):
+    code: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+
+
+def _given(value: Any) -> dict[str, Any]:
+    return {name: item for name, item in vars(value).items() if item is not strawberry.UNSET}
+
+
+def _not_found(raw: object) -> GraphQLError:
+    """A missing and another tenant's id alike (as REST's 404): the same message and code, nothing else."""
+    return GraphQLError(f"No customer {raw} for this tenant.", extensions={"code": "NOT_FOUND"})
+
+
+async def _written(service: MasterDataService, write: Awaitable[T]) -> T:
+    """``write``'s result; a rejected field or a duplicate code as the caller's error (counted as REST counts it)."""
+    try:
+        return await write
+    except FieldError as error:
+        # counted exactly like a rejected REST field: one validation error, one series
+        service.metrics.validation_errors.labels(
+            entity_type=_CUSTOMER.entity_type, field=error.field, error_type=error.error_type
+        ).inc()
+        raise GraphQLError(
+            error.message,
+            extensions={"code": "BAD_USER_INPUT", "field": error.field, "error_type": error.error_type},
+        ) from None
+    except DuplicateKey as error:
+        raise GraphQLError(str(error), extensions={"code": "CONFLICT", "field": _CUSTOMER.key}) from None
+
+
+def _correlation(info: strawberry.Info) -> str | None:
+    return info.context["request"].headers.get("x-correlation-id")
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create a customer in the caller's tenant (one master-data.customer.created).")
     async def create_customer(self, info: strawberry.Info, input: CustomerInput) -> Customer:
-        service = _service(info)
-        raw = {name: value for name, value in vars(input).items() if value is not strawberry.UNSET}
-        correlation = info.context["request"].headers.get("x-correlation-id")
-        try:
-            body = await service.create(_CUSTOMER, _principal(info).tenant_id, clean(_CUSTOMER, raw, partial=False),
-                                        correlation)  # fmt: skip
-        except FieldError as error:
-            # counted exactly like a rejected REST field: one validation error, one series
-            service.metrics.validation_errors.labels(
-                entity_type=_CUSTOMER.entity_type, field=error.field, error_type=error.error_type
-            ).inc()
-            raise GraphQLError(
-                error.message,
-                extensions={"code": "BAD_USER_INPUT", "field": error.field, "error_type": error.error_type},
-            ) from None
-        except DuplicateKey as error:
-            raise GraphQLError(str(error), extensions={"code": "CONFLICT", "field": _CUSTOMER.key}) from None
+        service, tenant = _service(info), _principal(info).tenant_id
+
+        async def create() -> dict[str, Any]:
+            return await service.create(_CUSTOMER, tenant, clean(_CUSTOMER, _given(input), partial=False),
+                                        _correlation(info))  # fmt: skip
+
+        return Customer.of(await _written(service, create()))
+
+    @strawberry.mutation(description="Change a customer of the caller's tenant; NOT_FOUND for a missing or foreign id.")
+    async def update_customer(self, info: strawberry.Info, id: strawberry.ID, input: CustomerPatch) -> Customer | None:
+        service, tenant, customer_id = _service(info), _principal(info).tenant_id, parse_id(str(id))
+        if customer_id is None:
+            raise _not_found(id)
+        found = customer_id
+
+        async def update() -> dict[str, Any] | None:
+            values = clean(_CUSTOMER, _given(input), partial=True)
+            return await service.update(_CUSTOMER, tenant, found, values, _correlation(info))
+
+        body = await _written(service, update())
+        if body is None:
+            raise _not_found(id)
         return Customer.of(body)
+
+    @strawberry.mutation(description="Delete a customer of the caller's tenant; NOT_FOUND for a missing or foreign id.")
+    async def delete_customer(self, info: strawberry.Info, id: strawberry.ID) -> bool | None:
+        customer_id = parse_id(str(id))
+        if customer_id is None or not await _service(info).delete(
+            _CUSTOMER, _principal(info).tenant_id, customer_id, _correlation(info)
+        ):
+            raise _not_found(id)
+        return True
 
 
 def graphql_controller(service: MasterDataService) -> type[Controller]:

@@ -150,6 +150,98 @@ def test_graphql_by_id_returning_data_to_another_tenant_fails() -> None:
     assert _run("TENANCY-FOREIGN-ID-NOT-FOUND", _matrix(gql({"name": MINE})), "api-gateway")[0] is Outcome.FAILED
 
 
+def _gql_error(the_id: str, code: str = "NOT_FOUND") -> dict[str, object]:
+    return {
+        "message": f"No customer {the_id} for this tenant.",
+        "path": ["updateCustomer"],
+        "extensions": {"code": code},
+    }
+
+
+def _mutation(
+    data: object,
+    after: HttpExchange | None = None,
+    *,
+    field: str = "updateCustomer",
+    errors: list[object] | None = None,
+) -> Probe:
+    """The other tenant's GraphQL mutation on the owner's customer, the same on a missing id, the owner's re-reads."""
+    foreign = {"data": {field: data}, **({"errors": errors} if errors else {})}
+    missing = {"data": {field: None}, "errors": [_gql_error(NOPE)]}
+    return Probe(
+        "graphql-mutation",
+        f"customer (GraphQL mutation {field})",
+        OTHER,
+        OWNER,
+        _answer(200, foreign, "POST", "/graphql"),
+        _answer(200, missing, "POST", "/graphql"),
+        ROW,
+        NOPE,
+        _answer(200, {"name": MINE}),
+        after or _answer(200, {"name": MINE}),
+        graphql_field=field,
+        attacker_canary=THEIRS,
+        watched=("name",),
+    )
+
+
+def test_a_graphql_mutation_refused_as_for_a_missing_id_passes_every_check_it_feeds() -> None:
+    refused = _matrix(_mutation(None, errors=[_gql_error(ROW)]), _mutation(False, field="deleteCustomer"))
+    for check_id in ("TENANCY-FOREIGN-ID-NOT-FOUND", "TENANCY-FOREIGN-WRITES-REREAD", "TENANCY-NO-FOREIGN-CANARY"):
+        assert _run(check_id, refused, "api-gateway")[0] is Outcome.PASSED, check_id
+    assert (
+        _run("TENANCY-NO-EXISTENCE-ORACLE", _matrix(_mutation(None, errors=[_gql_error(ROW)])), "api-gateway")[0]
+        is Outcome.PASSED
+    )
+
+
+def test_a_graphql_mutation_answering_with_the_owners_row_or_true_fails_foreign_id_not_found() -> None:
+    outcome, message = _run("TENANCY-FOREIGN-ID-NOT-FOUND", _matrix(_mutation({"name": MINE})), "api-gateway")
+    assert outcome is Outcome.FAILED
+    assert f"tenant {OWNER}'s customer (GraphQL mutation updateCustomer) returned data for updateCustomer" in message
+    deleted = _matrix(_mutation(True, field="deleteCustomer"))
+    assert _run("TENANCY-FOREIGN-ID-NOT-FOUND", deleted, "api-gateway")[0] is Outcome.FAILED
+
+
+def test_a_graphql_mutation_refused_with_another_code_than_a_missing_id_is_an_existence_oracle() -> None:
+    forbidden = _mutation(None, errors=[_gql_error(ROW, code="FORBIDDEN")])
+    outcome, message = _run("TENANCY-NO-EXISTENCE-ORACLE", _matrix(forbidden), "api-gateway")
+    assert outcome is Outcome.FAILED
+    assert "FORBIDDEN" in message
+    assert "an id that does not exist answered 200" in message
+
+
+def test_a_refused_graphql_mutation_that_still_changed_or_removed_the_row_fails_the_reread() -> None:
+    changed = _mutation(None, _answer(200, {"name": THEIRS}), errors=[_gql_error(ROW)])
+    outcome, message = _run("TENANCY-FOREIGN-WRITES-REREAD", _matrix(changed), "api-gateway")
+    assert outcome is Outcome.FAILED
+    assert "customer (GraphQL mutation updateCustomer)" in message
+    assert "the row was changed" in message
+    removed = _mutation(False, _answer(404, _not_found(ROW)), field="deleteCustomer")
+    outcome, message = _run("TENANCY-FOREIGN-WRITES-REREAD", _matrix(removed), "api-gateway")
+    assert outcome is Outcome.FAILED
+    assert "customer (GraphQL mutation deleteCustomer)" in message
+    assert "the row was removed" in message
+
+
+def test_a_graphql_mutation_error_holding_the_owners_canary_fails_no_foreign_canary() -> None:
+    leaked = _mutation(None, errors=[{"message": f"duplicate name {MINE}", "extensions": {"code": "CONFLICT"}}])
+    outcome, message = _run("TENANCY-NO-FOREIGN-CANARY", _matrix(leaked), "api-gateway")
+    assert outcome is Outcome.FAILED
+    assert MINE in message
+
+
+def test_the_owners_graphql_list_holding_what_the_other_tenant_created_fails_lists_own_only() -> None:
+    created = Probe(
+        "graphql-create", "graphql createCustomer", OTHER, "", _answer(200, {"data": {}}, "POST", "/graphql")
+    )
+    mine = _answer(200, {"data": {"customers": [{"name": MINE}, {"name": THEIRS}]}}, "POST", "/graphql")
+    owners_list = Probe("graphql-list", "graphql customers", OWNER, "", mine, graphql_field="customers")
+    outcome, message = _run("TENANCY-LISTS-OWN-ONLY", _matrix(created, owners_list), "api-gateway")
+    assert outcome is Outcome.FAILED
+    assert f"as tenant {OWNER} listed another tenant's row (canary {THEIRS})" in message
+
+
 def test_rls_alone_passes_with_an_informational_note_and_no_rls_fails() -> None:
     only_rls = LayerProbe("customer", "customers", rls_holds=True, app_holds=False, app_exchange=_answer(200, {}))
     result = run_check(

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from fleetcheck.contracts.findings import Outcome, Severity
-from fleetcheck.reference import ReferenceFleet
+from fleetcheck.contracts.fleet import load_fleet
+from fleetcheck.reference import ReferenceFleet, services_to_start
 from fleetcheck.runner import verify
 
 if TYPE_CHECKING:
@@ -75,6 +76,31 @@ def test_tenancy_mutant_is_caught_by_its_check(
     messages = "\n".join(f.message() + " " + str(f.evidence) for f in result.findings)
     assert mutant.observed in messages, messages
     assert mutant.service in messages
+
+
+def test_a_graphql_update_that_ignores_the_tenant_is_caught_by_the_mutation_reread_and_by_nothing_rest(
+    mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+) -> None:
+    """master-data's GraphQL updateCustomer writes another tenant's row and answers NOT_FOUND as for a missing id;
+    its REST routes are the reference ones. Every tenancy check of master-data (REST) and of the api-gateway runs:
+    only the gateway's GraphQL mutation probe, re-read by the owner, fails."""
+    name, services = "md_graphql_update_ignores_tenant", ["master-data", "api-gateway"]
+    module = f"tests.mutants.tenancy.variants.{name}"
+    with ReferenceFleet(
+        services=services_to_start(load_fleet(), services),  # the gateway's subgraphs too
+        modules={"master-data": module},
+        infrastructure=mutant_infrastructure,
+    ) as fleet:
+        report = verify(fleet, areas=["tenancy"], services=services)
+    failed = {(r.service, r.check_id): r for r in report.results if r.outcome is Outcome.FAILED}
+    killed = ("api-gateway", "TENANCY-FOREIGN-WRITES-REREAD") in failed
+    mutation_score.record("tenancy", name, killed=killed)
+    assert set(failed) == {("api-gateway", "TENANCY-FOREIGN-WRITES-REREAD")}, {k: r.reason for k, r in failed.items()}
+    rest = next(r for r in report.results_for(service="master-data") if r.check_id == "TENANCY-FOREIGN-WRITES-REREAD")
+    assert rest.outcome is Outcome.PASSED, rest.reason
+    messages = "\n".join(f.message() for f in failed[("api-gateway", "TENANCY-FOREIGN-WRITES-REREAD")].findings)
+    assert "customer (GraphQL mutation updateCustomer)" in messages, messages
+    assert "the row was changed" in messages, messages
 
 
 def test_without_its_app_filter_rls_still_holds_and_the_note_says_which_layer_stopped_it(

@@ -23,6 +23,9 @@ CUSTOMER_FIELDS = "id tenantId code name nameBn phone tin"
 CREATE = f"mutation Create($input: CustomerInput!) {{ createCustomer(input: $input) {{ {CUSTOMER_FIELDS} }} }}"
 LIST = f"query List {{ customers(limit: 500) {{ {CUSTOMER_FIELDS} }} }}"
 ONE = f"query One($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_FIELDS} }} }}"
+UPDATE = (f"mutation Update($id: ID!, $input: CustomerPatch!) "
+          f"{{ updateCustomer(id: $id, input: $input) {{ {CUSTOMER_FIELDS} }} }}")  # fmt: skip
+DELETE = "mutation Delete($id: ID!) { deleteCustomer(id: $id) }"
 
 
 def _customer(**extra: Any) -> dict[str, Any]:
@@ -125,6 +128,35 @@ def test_another_tenant_never_sees_the_customer_through_the_gateway(
     # re-read as the owner: still there, unchanged
     own = graphql(gateway_url, ONE, {"id": customer["id"]}, headers=caller.headers).json()["data"]["customer"]
     assert own == customer
+
+
+def _not_found_shape(body: dict[str, Any], the_id: str) -> Any:
+    (error,) = body["errors"]
+    return body["data"], error["message"].replace(the_id, "<id>"), error["extensions"]
+
+
+def test_update_and_delete_mutations_work_for_the_owner_and_answer_another_tenant_as_a_missing_id(
+    gateway_url: str, caller: Caller, other_caller: Caller
+) -> None:
+    customer, missing = _create(gateway_url, caller), str(uuid.uuid4())
+    for document, variables, field in (
+        (UPDATE, {"input": {"name": "Karim Traders"}}, "updateCustomer"),
+        (DELETE, {}, "deleteCustomer"),
+    ):
+        foreign = graphql(gateway_url, document, {"id": customer["id"], **variables}, headers=other_caller.headers)
+        absent = graphql(gateway_url, document, {"id": missing, **variables}, headers=other_caller.headers)
+        assert _not_found_shape(foreign.json(), customer["id"]) == _not_found_shape(absent.json(), missing)
+        assert foreign.json()["data"] == {field: None}
+        assert foreign.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        own = graphql(gateway_url, ONE, {"id": customer["id"]}, headers=caller.headers).json()["data"]["customer"]
+        assert own["name"] == customer["name"]  # the refused call changed nothing
+    updated = graphql(gateway_url, UPDATE, {"id": customer["id"], "input": {"name": "Karim Traders"}},
+                      headers=caller.headers).json()  # fmt: skip
+    assert updated["data"]["updateCustomer"] == {**customer, "name": "Karim Traders"}
+    deleted = graphql(gateway_url, DELETE, {"id": customer["id"]}, headers=caller.headers).json()
+    assert deleted == {"data": {"deleteCustomer": True}}
+    gone = graphql(gateway_url, ONE, {"id": customer["id"]}, headers=caller.headers).json()
+    assert gone == {"data": {"customer": None}}
 
 
 def test_invalid_customer_is_a_graphql_error_naming_the_field_without_internals(
