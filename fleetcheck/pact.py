@@ -192,6 +192,14 @@ class ApiStates:
             "tenant T has customer C": self._tenant_has_customer,
             "customer C belongs to another tenant": self._foreign_customer,
             "tenant T has user U": self._tenant_has_user,
+            "tenant T has process P": lambda: self._owned("processId", self._process),
+            "process P belongs to another tenant": lambda: self._foreign("processId", self._process),
+            "tenant T has no process with business key K": self._unused_business_key,
+            "tenant T has evaluation E": lambda: self._owned("evaluationId", self._evaluation),
+            "evaluation E belongs to another tenant": lambda: self._foreign("evaluationId", self._evaluation),
+            "tenant T has organization O": lambda: self._owned("organizationId", self._organization),
+            "tenant T has no customer with code K": self._unused_customer_code,
+            "tenant T has file F": lambda: self._owned("fileId", self._file),
         }
 
     def setup(self, state: str) -> dict[str, Any]:
@@ -226,10 +234,56 @@ class ApiStates:
                 "nid": "1234567890", "address": "Motijheel, Dhaka 1000"}  # fmt: skip
         return _created(_call("POST", self._endpoint("master-data").url("/customers"), token=token, body=body))
 
+    def _create(self, service: str, path: str, token: str, body: Any) -> dict[str, Any]:
+        return _created(_call("POST", self._endpoint(service).url(path), token=token, body=body))
+
+    def _process(self, token: str) -> dict[str, Any]:
+        body = {"workflow_type": "purchase-order", "business_key": f"PACT-PO-{uuid.uuid4().hex[:8]}",
+                "amount_bdt": "750000.00", "variables": {"vendor": "রহিম ট্রেডার্স"}}  # fmt: skip
+        return self._create("workflow", "/processes", token, body)
+
+    def _evaluation(self, token: str) -> dict[str, Any]:
+        body = {"entity_type": "invoice", "entity_id": f"PACT-INV-{uuid.uuid4().hex[:8]}", "rule_type": "vat",
+                "amount_bdt": "1000.00"}  # fmt: skip
+        response = _call("POST", self._endpoint("rules-engine").url("/evaluate"), token=token, body=body)
+        if response.status_code != 200:
+            raise StateError(f"POST {response.request.url} answered {response.status_code}: {response.text[:300]}")
+        return dict(response.json())
+
+    def _organization(self, token: str) -> dict[str, Any]:
+        code = f"PACT-ORG-{uuid.uuid4().hex[:8]}"
+        return self._create("organization", "/organizations", token, {"code": code, "name": f"Pact {code}"})
+
+    def _file(self, token: str) -> dict[str, Any]:
+        url = self._endpoint("file-storage").url("/files")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/html"}
+        try:
+            response = httpx.post(url, params={"name": "pact.html"}, content=b"<p>pact</p>", headers=headers,
+                                  timeout=_TIMEOUT_S, trust_env=False)  # fmt: skip
+        except httpx.HTTPError as exc:
+            raise StateError(f"POST {url} failed: {type(exc).__name__}: {exc}") from None
+        return _created(response)
+
+    def _owned(self, name: str, create: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """A resource of the caller's tenant: the token and the resource's id as ``name``."""
+        token = self._token()
+        return {"token": token, name: str(create(token)["id"])}
+
+    def _foreign(self, name: str, create: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """A resource of the other tenant: the caller's token and the other tenant's resource id as ``name``."""
+        return {"token": self._token(), name: str(create(self._token(other=True))["id"])}
+
+    def _unused_business_key(self) -> dict[str, Any]:
+        return {"token": self._token(), "businessKey": f"PACT-PO-{uuid.uuid4().hex[:12]}"}
+
+    def _unused_customer_code(self) -> dict[str, Any]:
+        return {"token": self._token(), "customerCode": f"PACT-{uuid.uuid4().hex[:12]}"}
+
     def _tenant_has_customer(self) -> dict[str, Any]:
         token = self._token()
         customer = self._customer(token)
-        return {"token": token, "customerId": str(customer["id"]), "tenantId": str(customer.get("tenant_id", ""))}
+        return {"token": token, "customerId": str(customer["id"]), "tenantId": str(customer.get("tenant_id", "")),
+                "customerCode": str(customer["code"])}  # fmt: skip
 
     def _foreign_customer(self) -> dict[str, Any]:
         customer = self._customer(self._token(other=True))
