@@ -237,9 +237,9 @@ class ApiStates:
     def _create(self, service: str, path: str, token: str, body: Any) -> dict[str, Any]:
         return _created(_call("POST", self._endpoint(service).url(path), token=token, body=body))
 
-    def _process(self, token: str) -> dict[str, Any]:
+    def _process(self, token: str, amount: str = "750000.00") -> dict[str, Any]:
         body = {"workflow_type": "purchase-order", "business_key": f"PACT-PO-{uuid.uuid4().hex[:8]}",
-                "amount_bdt": "750000.00", "variables": {"vendor": "রহিম ট্রেডার্স"}}  # fmt: skip
+                "amount_bdt": amount, "variables": {"vendor": "রহিম ট্রেডার্স"}}  # fmt: skip
         return self._create("workflow", "/processes", token, body)
 
     def _evaluation(self, token: str) -> dict[str, Any]:
@@ -405,7 +405,14 @@ class EventCauses:
     seen: list[CapturedEvent] = field(default_factory=list)
 
     def causes(self) -> dict[str, Callable[[], tuple[str, Callable[[CapturedEvent], bool]]]]:
-        return {"auth.user.locked": self._lock_a_user, "master-data.customer.created": self._create_a_customer}
+        return {
+            "auth.user.locked": self._lock_a_user,
+            "master-data.customer.created": self._create_a_customer,
+            "workflow.task.created": lambda: self._start_a_process("750000.00", "task.created"),
+            "workflow.process.completed": lambda: self._start_a_process("1000.00", "process.completed"),
+            "workflow.task.assigned": self._assign_a_task,
+            "rules.evaluation.completed": lambda: self._start_a_process("1000.00", "evaluation.completed"),
+        }
 
     def produce(self, name: str) -> Message:
         topic = name.split(":", 1)[0].strip()
@@ -459,6 +466,34 @@ class EventCauses:
             return isinstance(data, dict) and data.get("email") == email
 
         return f"{_LOCK_ATTEMPTS} failed logins of {email}", ours
+
+    def _process(self, amount: str) -> dict[str, Any]:
+        """A purchase order started through workflow: above 500,000 BDT its approval task waits for a manager; at or
+        below, rules-engine approves it (``rules.evaluation.completed``) and workflow completes the process."""
+        return ApiStates(self.target)._process(self._token(), amount)
+
+    def _start_a_process(self, amount: str, which: str) -> tuple[str, Callable[[CapturedEvent], bool]]:
+        process = self._process(amount)
+        pid, task = str(process["id"]), str(process["tasks"][0]["id"])
+
+        def ours(event: CapturedEvent) -> bool:
+            data = (event.envelope() or {}).get("data")
+            if not isinstance(data, dict):
+                return False
+            if which == "evaluation.completed":  # rules-engine's evaluation of the process's approval task
+                return (data.get("context") or {}).get("process_id") == pid
+            return event.key == (task if which.startswith("task.") else pid)
+
+        return f"starting a purchase order of {amount} BDT (process {pid})", ours
+
+    def _assign_a_task(self) -> tuple[str, Callable[[CapturedEvent], bool]]:
+        process = self._process("750000.00")
+        task = str(process["tasks"][0]["id"])
+        response = _call("POST", self._url("workflow", f"/tasks/{task}/assign"), token=self._token(),
+                         body={"user_id": str(uuid.uuid4())})  # fmt: skip
+        if response.status_code != 200:
+            raise StateError(f"assigning task {task} answered {response.status_code}: {response.text[:300]}")
+        return f"assigning task {task}", lambda event: event.key == task
 
     def _create_a_customer(self) -> tuple[str, Callable[[CapturedEvent], bool]]:
         customer = ApiStates(self.target)._customer(self._token())
