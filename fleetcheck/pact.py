@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from fleetcheck.targets import Endpoint, Target
 
 __all__ = [
+    "CAUSE_NEEDS",
     "PACT_DIR",
     "ApiStates",
     "EventCauses",
@@ -52,6 +53,7 @@ __all__ = [
     "PactFile",
     "PactVerification",
     "StateServer",
+    "cause_services",
     "comparable",
     "load_pacts",
     "mismatches",
@@ -391,6 +393,23 @@ class StateServer:
 
 
 # ---- messages: the real event, caused through the API and read from Kafka ------------------------------------------
+
+#: the services a built-in cause needs besides its provider: rules-engine evaluates the approval task of a process
+#: started through workflow (the evaluation workflow consumes carries that task), so its cause starts a process
+CAUSE_NEEDS: dict[str, tuple[str, ...]] = {"rules.evaluation.completed": ("workflow",)}
+
+
+def cause_services(pacts: Sequence[PactFile], providers: Sequence[str] | None = None) -> list[str]:
+    """The services the message causes of ``pacts`` (those of ``providers``, default all) need running."""
+    needed = {
+        service
+        for pact in pacts
+        if providers is None or pact.provider in providers
+        for description, kind in pact.interactions
+        if kind.startswith("Asynchronous")
+        for service in CAUSE_NEEDS.get(description.split(":", 1)[0].strip(), ())
+    }
+    return sorted(needed)
 
 
 @dataclass
