@@ -435,10 +435,10 @@ class EventCauses:
 
     def produce(self, name: str) -> Message:
         topic = name.split(":", 1)[0].strip()
-        cause = self.causes().get(topic)
+        cause = self.causes().get(topic) or self._scenario_cause(topic)
         if cause is None:
-            raise StateError(f"no built-in way to cause {topic!r} (message {name!r}); known: "
-                             f"{', '.join(sorted(self.causes()))}")  # fmt: skip
+            raise StateError(f"no built-in way to cause {topic!r} (message {name!r}), and no event scenario of its "
+                             f"producer declares it; built in: {', '.join(sorted(self.causes()))}")  # fmt: skip
         bootstrap = kafka_bootstrap_of(self.target)
         if bootstrap is None:
             raise StateError(f"message {name!r} needs the target's Kafka (kafka.bootstrap in the target file)")
@@ -457,6 +457,40 @@ class EventCauses:
             "metadata": {"topic": event.topic, "key": event.key, "x-tenant-id": event.header("x-tenant-id")},
             "content_type": "application/json",
         }
+
+    def _scenario_cause(self, topic: str) -> Callable[[], tuple[str, Callable[[CapturedEvent], bool]]] | None:
+        """Any other topic: run its producer's declared event scenario (the events area's, fleet file
+        ``services[].scenario``) and take the event of the action that declares the topic (by key or correlation)."""
+        fleet = self.target.fleet
+        producer = next((s for s in fleet.services if topic in s.produces and s.scenario is not None), None)
+        if producer is None:
+            return None
+        spec = producer
+
+        def cause() -> tuple[str, Callable[[CapturedEvent], bool]]:
+            from fleetcheck.observe import observe_client
+            from fleetcheck.steps import StepContext, StepsNotPossible, event_actions, run_sequence
+
+            assert spec.scenario is not None
+            try:
+                with observe_client(_TIMEOUT_S) as client:
+                    ctx = StepContext(client, self.target, spec)
+                    actions = event_actions(run_sequence(spec.scenario, ctx), ctx.bindings)
+            except StepsNotPossible as exc:
+                raise StateError(f"{spec.name}'s event scenario cannot run: {exc}") from None
+            declared = [a for a in actions if a.topic == topic]
+            if not declared:
+                raise StateError(f"{spec.name}'s event scenario did not run the step that declares {topic}")
+            keys = {a.aggregate_id for a in declared}
+            correlations = {a.correlation_id for a in declared if a.correlation_id}
+
+            def ours(event: CapturedEvent) -> bool:
+                correlation = (event.envelope() or {}).get("correlationid")
+                return event.key in keys or (correlation is not None and correlation in correlations)
+
+            return f"{spec.name}'s event scenario ({declared[0].label})", ours
+
+        return cause
 
     def _token(self) -> str:
         token = self.target.credentials.tenant_token
@@ -500,7 +534,7 @@ class EventCauses:
             if not isinstance(data, dict):
                 return False
             if which == "evaluation.completed":  # rules-engine's evaluation of the process's approval task
-                return (data.get("context") or {}).get("process_id") == pid
+                return data.get("entity_type") == "workflow-task" and data.get("entity_id") == task
             return event.key == (task if which.startswith("task.") else pid)
 
         return f"starting a purchase order of {amount} BDT (process {pid})", ours

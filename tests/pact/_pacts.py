@@ -180,11 +180,10 @@ def message_pact(
     consumer: str, provider: str, topic: str, what: str, key: str, data: dict[str, Any], *, subject: str | None = None
 ) -> Pact:
     """A V4 asynchronous message on ``topic``: the envelope as body; topic, key and x-tenant-id as metadata."""
-    source = "/rules-engine" if topic.startswith("rules.") else f"/{topic.split('.', 1)[0]}"
     pact = Pact(consumer, provider).with_specification("V4")
     (
         pact.upon_receiving(f"{topic}: {what}", interaction="Async")
-        .with_body(envelope(topic, source, subject or key, data), JSON)
+        .with_body(envelope(topic, f"/{provider}", subject or key, data), JSON)  # SPEC.md: source is /<service>
         .with_metadata({"topic": topic, "key": uuid_(key), "x-tenant-id": uuid_(TENANT)})
     )
     return pact

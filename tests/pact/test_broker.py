@@ -37,7 +37,7 @@ def test_publish_verify_from_the_broker_and_can_i_deploy(
 ) -> None:
     client = Broker(broker.url)
     client.publish(load_pacts(), version="c1", branch="main")
-    assert len(broker.state.publications) == 5
+    assert len(broker.state.publications) == len(load_pacts())  # one per pact file
     for provider in ("auth", "master-data"):
         verification = verify_from_broker(
             pact_fleet,
@@ -50,7 +50,7 @@ def test_publish_verify_from_the_broker_and_can_i_deploy(
         )
         assert verification.verified, verification.summary() + "\n" + verification.output[-3000:]
     assert broker.unknown == []
-    assert len(broker.state.verifications) == 5
+    assert len(broker.state.verifications) == len(load_pacts(providers=["auth", "master-data"]))
     assert all(v.success for v in broker.state.verifications)
 
     httpx.post(broker.url + "/environments", json={"name": "production"}, timeout=5).raise_for_status()

@@ -64,6 +64,7 @@ EVALUATION_COMPLETED = {
     "decision": match.like("auto-approve"),
     "rule_code": match.like("PO-AUTO-APPROVE"),
 }
+SUBJECT = "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8d9e"  # the aggregate of an event only audit consumes
 USER_LOCKED = {"user_id": uuid_(USER), "tenant_id": uuid_(TENANT), "email": match.like("user@padma.example")}
 
 
@@ -153,6 +154,29 @@ AUDITED = {
     "rules-engine": [("rules.evaluation.completed", "an approval task's evaluation decided", EVALUATION,
                       EVALUATION_COMPLETED)],
     "auth": [("auth.user.locked", "a user locked after failed logins", USER, USER_LOCKED)],
+    # the other producers' events are caused by their event scenarios (the events area's, in the fleet file)
+    "organization": [("organization.tenant.created", "a tenant created", SUBJECT,
+                      {"id": uuid_(SUBJECT), "code": match.like("padma"), "name": match.like("Padma Group"),
+                       "status": match.like("active")})],
+    "file-storage": [("file-storage.file.uploaded", "a file uploaded", SUBJECT,
+                      {"id": uuid_(SUBJECT), "tenant_id": uuid_(TENANT), "name": match.like("invoice.html"),
+                       "sha256": match.regex("0" * 64, regex=r"^[0-9a-f]{64}$")})],
+    "document-generator": [("document-generator.document.generated", "a document generated", SUBJECT,
+                            {"id": uuid_(SUBJECT), "tenant_id": uuid_(TENANT), "file_id": uuid_(TASK),
+                             "format": match.like("html"), "status": "generated"})],
+    "scheduler": [("scheduler.job.executed", "a job run", SUBJECT,
+                   {"job_id": uuid_(SUBJECT), "tenant_id": uuid_(TENANT), "status": match.like("succeeded")})],
+    "configuration": [("configuration.setting.changed", "a setting created", SUBJECT,
+                       {"id": uuid_(SUBJECT), "scope": match.like("tax"), "key": match.like("vat-rate"),
+                        "action": match.like("created")})],
+    "import-export": [("import-export.job.completed", "an export completed", SUBJECT,
+                       {"id": uuid_(SUBJECT), "tenant_id": uuid_(TENANT), "direction": match.like("export"),
+                        "status": "completed"})],
+    "notification": [("notification.message.sent", "a message sent", SUBJECT,
+                      {"id": uuid_(SUBJECT), "tenant_id": uuid_(TENANT), "channel": match.like("email"),
+                       "status": "sent"})],
+    "api-gateway": [("gateway.query.received", "a query received", SUBJECT,
+                     {"request_id": uuid_(SUBJECT), "operation_type": "query"})],
 }  # fmt: skip
 #: audit's classification of each audited topic (severity, outcome): a locked account is a warning and a failure
 CLASSIFIED = {"auth.user.locked": ("warning", "failure")}
