@@ -15,6 +15,7 @@ from pact.match.matcher import GenericMatcher  # match.regex() takes no generato
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from fleetcheck.pact import PACT_DIR, comparable
+from reference_services.api_gateway.schema import selection
 from reference_services.api_gateway.subgraphs import SubgraphClient
 
 if TYPE_CHECKING:
@@ -90,6 +91,11 @@ def written(pacts: list[Pact], tmp_path: Path) -> None:
 
 
 # ---- the api-gateway's subgraph calls ------------------------------------------------------------------------------
+
+
+def by_id_query(field: str, cls: type[Any]) -> str:
+    """The gateway's document for one ``field(id:)`` of a subgraph: ``query Customer($id: ID!) { customer(...) }``."""
+    return f"query {field[0].upper()}{field[1:]}($id: ID!) {{ {field}(id: $id) {selection(cls)} }}"
 
 
 def subgraphs(service: str, url: str) -> SubgraphClient:

@@ -23,6 +23,7 @@ from _pacts import (
     TIN_RE,
     USER,
     bearer_from_state,
+    by_id_query,
     consumed,
     from_state,
     graphql_pact,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-CUSTOMER_DOC = f"query Customer($id: ID!) {{ customer(id: $id) {selection(Customer)} }}"
+CUSTOMER_DOC = by_id_query("customer", Customer)
 ME_DOC = f"query Me {{ me {selection(User)} }}"
 
 

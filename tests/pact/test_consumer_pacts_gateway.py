@@ -17,6 +17,7 @@ from _pacts import (
     ORGANIZATION,
     PROCESS,
     TENANT,
+    by_id_query,
     from_state,
     graphql_pact,
     money,
@@ -36,14 +37,14 @@ if TYPE_CHECKING:
 
     from pact import Pact
 
-PROCESS_DOC = f"query Process($id: ID!) {{ process(id: $id) {selection(Process)} }}"
+PROCESS_DOC = by_id_query("process", Process)
 PROCESSES_DOC = (
     "query Processes($workflowType: String, $status: String, $limit: Int!, $offset: Int!) "
     "{ processes(workflowType: $workflowType, status: $status, limit: $limit, offset: $offset) "
     f"{selection(Process)} }}"
 )
 START_DOC = f"mutation StartProcess($input: ProcessInput!) {{ startProcess(input: $input) {selection(Process)} }}"
-EVALUATION_DOC = f"query Evaluation($id: ID!) {{ evaluation(id: $id) {selection(Evaluation)} }}"
+EVALUATION_DOC = by_id_query("evaluation", Evaluation)
 EVALUATE_DOC = f"mutation Evaluate($input: EvaluateInput!) {{ evaluate(input: $input) {selection(Evaluation)} }}"
 ORGANIZATIONS_DOC = f"query Organizations {{ organizations {selection(Organization)} }}"
 
