@@ -35,10 +35,10 @@ def test_a_missing_pact_file_exits_2(tmp_path: Path) -> None:
 
 
 def test_a_provider_without_pacts_exits_2() -> None:
-    code, output = _run("--provider", "scheduler")
+    code, output = _run("--provider", "audit")  # audit consumes every topic; nothing consumes audit.log.created
     assert code == 2
     providers = ", ".join(sorted({p.provider for p in load_pacts()}))
-    assert f"has provider scheduler (providers with pacts: {providers})" in output
+    assert f"has provider audit (providers with pacts: {providers})" in output
 
 
 def test_an_unreachable_provider_fails_each_of_its_pacts_by_name(tmp_path: Path) -> None:
@@ -66,4 +66,4 @@ def test_a_target_file_fleet_is_verified_with_its_own_state_change_url(pact_flee
     assert code == 0, output
     assert "api-gateway -> master-data (api-gateway-master-data.json): verified" in output
     assert "audit -> master-data (audit-master-data.json): verified" in output
-    assert "pacts: 2 verified, 0 failed" in output
+    assert f"pacts: {len(load_pacts(providers=['master-data']))} verified, 0 failed" in output
