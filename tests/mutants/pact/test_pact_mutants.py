@@ -99,21 +99,23 @@ def test_pact_mutant_fails_verification(
     assert mutant.field in summary, summary
 
 
-def test_the_pact_area_of_verify_fails_on_a_mutant(mutant_infrastructure: Infrastructure) -> None:
+AREA_MUTANTS = [m for m in MUTANTS if m.name in {"md_customer_without_tin", "rules_evaluation_without_context"}]
+
+
+@pytest.mark.parametrize("mutant", AREA_MUTANTS, ids=[m.name for m in AREA_MUTANTS])
+def test_the_pact_area_of_verify_fails_on_a_mutant(mutant: Mutant, mutant_infrastructure: Infrastructure) -> None:
     """The same verdict through ``fleetcheck verify``'s area pact: PACT-PROVIDER-VERIFIED fails, naming the consumer,
     the interaction and the field."""
     from fleetcheck.contracts.findings import Outcome
     from fleetcheck.runner import verify
 
-    module = "tests.mutants.pact.variants.md_customer_without_tin"
-    services = ["organization", "auth", "master-data"]
-    with ReferenceFleet(
-        services=services, modules={"master-data": module}, infrastructure=mutant_infrastructure
-    ) as fleet:
-        report = verify(fleet, services=["master-data"], checks=["PACT-PROVIDER-VERIFIED"])
-    (result,) = report.results_for(service="master-data")
+    (pact,) = load_pacts(PACT_DIR / mutant.pact)
+    modules = {mutant.service: mutant.module}
+    with ReferenceFleet(services=list(mutant.services), modules=modules, infrastructure=mutant_infrastructure) as fleet:
+        report = verify(fleet, services=[mutant.service], checks=["PACT-PROVIDER-VERIFIED"])
+    (result,) = report.results_for(service=mutant.service)
     assert result.outcome is Outcome.FAILED, result
-    (finding,) = result.findings
-    assert "api-gateway's pact failed" in finding.observed
-    assert "a customer query for a customer of the caller's tenant" in finding.observed
-    assert "$.data.customer.tin" in finding.observed
+    (finding,) = result.findings  # only the pact that relies on what the mutant broke
+    assert f"{pact.consumer}'s pact failed" in finding.observed
+    assert mutant.interaction in finding.observed
+    assert mutant.field in finding.observed
