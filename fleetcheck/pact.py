@@ -234,7 +234,7 @@ class ApiStates:
         body = {"code": code, "name": f"Pact customer {code}", "name_bn": "পদ্মা ট্রেডার্স",
                 "email": f"{code.lower()}@example.com", "phone": "01712345678", "tin": "123456789012",
                 "nid": "1234567890", "address": "Motijheel, Dhaka 1000"}  # fmt: skip
-        return _created(_call("POST", self._endpoint("master-data").url("/customers"), token=token, body=body))
+        return self._create("master-data", "/customers", token, body)
 
     def _create(self, service: str, path: str, token: str, body: Any) -> dict[str, Any]:
         return _created(_call("POST", self._endpoint(service).url(path), token=token, body=body))
