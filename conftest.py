@@ -48,9 +48,9 @@ _COST_S: dict[str, float] = {
     "mutants/tenancy": 175,  # + the GraphQL-mutation mutant, 23 s alone (-n 0, 2026-12-02; all 12: 173 s)
     # 180 s for tests/contract + tests/conformance; tests/probes adds 40-90 s on the same fleet (measured alone with
     # -n 0 on 2026-12-02: 43 s to 110 s for the folder under a load average of 5-9, fleet start included);
-    # + 50 s for tests/pact (measured alone, -n 0, 2026-12-02, load average 6: 69 s with its own ~20 s fleet start)
-    # and ~15 s for the area pact in the shared verification
-    "reference-fleet": 315,
+    # + 125 s for tests/pact (25 pacts; measured alone, -n 0, 2026-12-02, load average 4.5: 146 s with its own
+    # ~20 s fleet start) and ~45 s for the area pact in the shared verification
+    "reference-fleet": 420,
     "mutants/events": 180,  # 12 mutants: 323 s alone under a load of 5-11 (2026-12-02)
     "events": 98,
     "fixtures": 98,
@@ -62,7 +62,7 @@ _COST_S: dict[str, float] = {
     "reference_services/rules_engine": 32,
     "reference_services/api_gateway": 31,
     "mutants/migrations": 30,
-    "mutants/pact": 87,  # measured alone (-n 0), 2026-12-02, load average 6-11
+    "mutants/pact": 120,  # measured alone (-n 0), 2026-12-02, load average 4.5: 104 s, before a 16 s test was added
     "reference_services/document_generator": 28,
     "reference_services/configuration": 22,
 }

@@ -202,7 +202,8 @@ def verify(
         try:
             fork_server = False if no_fork_server else None
             clock = _PhaseClock()
-            with _open_target(target, fleet, fleet_file, services, progress, fork_server) as opened:
+            started = [*services, *_pact_cause_services(areas, services)]  # judged: `services` only
+            with _open_target(target, fleet, fleet_file, started, progress, fork_server) as opened:
                 start = clock.lap("start")
                 report = run_verify(opened, areas=areas or None, services=services or None, checks=check,
                                     progress=progress, schema_baseline=baseline)  # fmt: skip
@@ -730,6 +731,19 @@ _BrokerToken = Annotated[
 _TENANT_SERVICES = ("organization", "auth")
 
 
+def _pact_cause_services(areas: list[str], services: list[str]) -> list[str]:
+    """The services the committed pacts' message causes need beside ``services``, the providers verified (none when
+    the pact area is not run)."""
+    if not services or (areas and "pact" not in areas):
+        return []
+    from fleetcheck.pact import PactError, cause_services, load_pacts
+
+    try:
+        return [s for s in cause_services(load_pacts(), services) if s not in services]
+    except PactError:
+        return []
+
+
 @pact_app.command("verify")
 def pact_verify(
     target: Annotated[Path | None, typer.Option("--target", help="A target file (default: reference fleet).")] = None,
@@ -782,7 +796,11 @@ def pact_verify(
         chosen_providers = sorted({p.provider for p in chosen})
     console = _out()
     # the reference fleet starts only the providers and the services the synthetic tenants need
-    services = [] if target is not None else sorted(set(chosen_providers) | set(_TENANT_SERVICES))
+    services = (
+        []
+        if target is not None
+        else sorted({*chosen_providers, *_TENANT_SERVICES, *_pact_cause_services([], chosen_providers)})
+    )
     with _Progress(console) as progress:
         try:
             fork_server = False if no_fork_server else None

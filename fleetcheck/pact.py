@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from fleetcheck.targets import Endpoint, Target
 
 __all__ = [
+    "CAUSE_NEEDS",
     "PACT_DIR",
     "ApiStates",
     "EventCauses",
@@ -52,6 +53,7 @@ __all__ = [
     "PactFile",
     "PactVerification",
     "StateServer",
+    "cause_services",
     "comparable",
     "load_pacts",
     "mismatches",
@@ -192,6 +194,14 @@ class ApiStates:
             "tenant T has customer C": self._tenant_has_customer,
             "customer C belongs to another tenant": self._foreign_customer,
             "tenant T has user U": self._tenant_has_user,
+            "tenant T has process P": lambda: self._owned("processId", self._process),
+            "process P belongs to another tenant": lambda: self._foreign("processId", self._process),
+            "tenant T has no process with business key K": self._unused_business_key,
+            "tenant T has evaluation E": lambda: self._owned("evaluationId", self._evaluation),
+            "evaluation E belongs to another tenant": lambda: self._foreign("evaluationId", self._evaluation),
+            "tenant T has organization O": lambda: self._owned("organizationId", self._organization),
+            "tenant T has no customer with code K": self._unused_customer_code,
+            "tenant T has file F": lambda: self._owned("fileId", self._file),
         }
 
     def setup(self, state: str) -> dict[str, Any]:
@@ -224,12 +234,58 @@ class ApiStates:
         body = {"code": code, "name": f"Pact customer {code}", "name_bn": "পদ্মা ট্রেডার্স",
                 "email": f"{code.lower()}@example.com", "phone": "01712345678", "tin": "123456789012",
                 "nid": "1234567890", "address": "Motijheel, Dhaka 1000"}  # fmt: skip
-        return _created(_call("POST", self._endpoint("master-data").url("/customers"), token=token, body=body))
+        return self._create("master-data", "/customers", token, body)
+
+    def _create(self, service: str, path: str, token: str, body: Any) -> dict[str, Any]:
+        return _created(_call("POST", self._endpoint(service).url(path), token=token, body=body))
+
+    def _process(self, token: str, amount: str = "750000.00") -> dict[str, Any]:
+        body = {"workflow_type": "purchase-order", "business_key": f"PACT-PO-{uuid.uuid4().hex[:8]}",
+                "amount_bdt": amount, "variables": {"vendor": "রহিম ট্রেডার্স"}}  # fmt: skip
+        return self._create("workflow", "/processes", token, body)
+
+    def _evaluation(self, token: str) -> dict[str, Any]:
+        body = {"entity_type": "invoice", "entity_id": f"PACT-INV-{uuid.uuid4().hex[:8]}", "rule_type": "vat",
+                "amount_bdt": "1000.00"}  # fmt: skip
+        response = _call("POST", self._endpoint("rules-engine").url("/evaluate"), token=token, body=body)
+        if response.status_code != 200:
+            raise StateError(f"POST {response.request.url} answered {response.status_code}: {response.text[:300]}")
+        return dict(response.json())
+
+    def _organization(self, token: str) -> dict[str, Any]:
+        code = f"PACT-ORG-{uuid.uuid4().hex[:8]}"
+        return self._create("organization", "/organizations", token, {"code": code, "name": f"Pact {code}"})
+
+    def _file(self, token: str) -> dict[str, Any]:
+        url = self._endpoint("file-storage").url("/files")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/html"}
+        try:
+            response = httpx.post(url, params={"name": "pact.html"}, content=b"<p>pact</p>", headers=headers,
+                                  timeout=_TIMEOUT_S, trust_env=False)  # fmt: skip
+        except httpx.HTTPError as exc:
+            raise StateError(f"POST {url} failed: {type(exc).__name__}: {exc}") from None
+        return _created(response)
+
+    def _owned(self, name: str, create: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """A resource of the caller's tenant: the token and the resource's id as ``name``."""
+        token = self._token()
+        return {"token": token, name: str(create(token)["id"])}
+
+    def _foreign(self, name: str, create: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """A resource of the other tenant: the caller's token and the other tenant's resource id as ``name``."""
+        return {"token": self._token(), name: str(create(self._token(other=True))["id"])}
+
+    def _unused_business_key(self) -> dict[str, Any]:
+        return {"token": self._token(), "businessKey": f"PACT-PO-{uuid.uuid4().hex[:12]}"}
+
+    def _unused_customer_code(self) -> dict[str, Any]:
+        return {"token": self._token(), "customerCode": f"PACT-{uuid.uuid4().hex[:12]}"}
 
     def _tenant_has_customer(self) -> dict[str, Any]:
         token = self._token()
         customer = self._customer(token)
-        return {"token": token, "customerId": str(customer["id"]), "tenantId": str(customer.get("tenant_id", ""))}
+        return {"token": token, "customerId": str(customer["id"]), "tenantId": str(customer.get("tenant_id", "")),
+                "customerCode": str(customer["code"])}  # fmt: skip
 
     def _foreign_customer(self) -> dict[str, Any]:
         customer = self._customer(self._token(other=True))
@@ -338,6 +394,23 @@ class StateServer:
 
 # ---- messages: the real event, caused through the API and read from Kafka ------------------------------------------
 
+#: the services a built-in cause needs besides its provider: rules-engine evaluates the approval task of a process
+#: started through workflow (the evaluation workflow consumes carries that task), so its cause starts a process
+CAUSE_NEEDS: dict[str, tuple[str, ...]] = {"rules.evaluation.completed": ("workflow",)}
+
+
+def cause_services(pacts: Sequence[PactFile], providers: Sequence[str] | None = None) -> list[str]:
+    """The services the message causes of ``pacts`` (those of ``providers``, default all) need running."""
+    needed = {
+        service
+        for pact in pacts
+        if providers is None or pact.provider in providers
+        for description, kind in pact.interactions
+        if kind.startswith("Asynchronous")
+        for service in CAUSE_NEEDS.get(description.split(":", 1)[0].strip(), ())
+    }
+    return sorted(needed)
+
 
 @dataclass
 class EventCauses:
@@ -351,14 +424,21 @@ class EventCauses:
     seen: list[CapturedEvent] = field(default_factory=list)
 
     def causes(self) -> dict[str, Callable[[], tuple[str, Callable[[CapturedEvent], bool]]]]:
-        return {"auth.user.locked": self._lock_a_user, "master-data.customer.created": self._create_a_customer}
+        return {
+            "auth.user.locked": self._lock_a_user,
+            "master-data.customer.created": self._create_a_customer,
+            "workflow.task.created": lambda: self._start_a_process("750000.00", "task.created"),
+            "workflow.process.completed": lambda: self._start_a_process("1000.00", "process.completed"),
+            "workflow.task.assigned": self._assign_a_task,
+            "rules.evaluation.completed": lambda: self._start_a_process("1000.00", "evaluation.completed"),
+        }
 
     def produce(self, name: str) -> Message:
         topic = name.split(":", 1)[0].strip()
-        cause = self.causes().get(topic)
+        cause = self.causes().get(topic) or self._scenario_cause(topic)
         if cause is None:
-            raise StateError(f"no built-in way to cause {topic!r} (message {name!r}); known: "
-                             f"{', '.join(sorted(self.causes()))}")  # fmt: skip
+            raise StateError(f"no built-in way to cause {topic!r} (message {name!r}), and no event scenario of its "
+                             f"producer declares it; built in: {', '.join(sorted(self.causes()))}")  # fmt: skip
         bootstrap = kafka_bootstrap_of(self.target)
         if bootstrap is None:
             raise StateError(f"message {name!r} needs the target's Kafka (kafka.bootstrap in the target file)")
@@ -377,6 +457,40 @@ class EventCauses:
             "metadata": {"topic": event.topic, "key": event.key, "x-tenant-id": event.header("x-tenant-id")},
             "content_type": "application/json",
         }
+
+    def _scenario_cause(self, topic: str) -> Callable[[], tuple[str, Callable[[CapturedEvent], bool]]] | None:
+        """Any other topic: run its producer's declared event scenario (the events area's, fleet file
+        ``services[].scenario``) and take the event of the action that declares the topic (by key or correlation)."""
+        fleet = self.target.fleet
+        producer = next((s for s in fleet.services if topic in s.produces and s.scenario is not None), None)
+        if producer is None:
+            return None
+        spec = producer
+
+        def cause() -> tuple[str, Callable[[CapturedEvent], bool]]:
+            from fleetcheck.observe import observe_client
+            from fleetcheck.steps import StepContext, StepsNotPossible, event_actions, run_sequence
+
+            assert spec.scenario is not None
+            try:
+                with observe_client(_TIMEOUT_S) as client:
+                    ctx = StepContext(client, self.target, spec)
+                    actions = event_actions(run_sequence(spec.scenario, ctx), ctx.bindings)
+            except StepsNotPossible as exc:
+                raise StateError(f"{spec.name}'s event scenario cannot run: {exc}") from None
+            declared = [a for a in actions if a.topic == topic]
+            if not declared:
+                raise StateError(f"{spec.name}'s event scenario did not run the step that declares {topic}")
+            keys = {a.aggregate_id for a in declared}
+            correlations = {a.correlation_id for a in declared if a.correlation_id}
+
+            def ours(event: CapturedEvent) -> bool:
+                correlation = (event.envelope() or {}).get("correlationid")
+                return event.key in keys or (correlation is not None and correlation in correlations)
+
+            return f"{spec.name}'s event scenario ({declared[0].label})", ours
+
+        return cause
 
     def _token(self) -> str:
         token = self.target.credentials.tenant_token
@@ -405,6 +519,34 @@ class EventCauses:
             return isinstance(data, dict) and data.get("email") == email
 
         return f"{_LOCK_ATTEMPTS} failed logins of {email}", ours
+
+    def _process(self, amount: str) -> dict[str, Any]:
+        """A purchase order started through workflow: above 500,000 BDT its approval task waits for a manager; at or
+        below, rules-engine approves it (``rules.evaluation.completed``) and workflow completes the process."""
+        return ApiStates(self.target)._process(self._token(), amount)
+
+    def _start_a_process(self, amount: str, which: str) -> tuple[str, Callable[[CapturedEvent], bool]]:
+        process = self._process(amount)
+        pid, task = str(process["id"]), str(process["tasks"][0]["id"])
+
+        def ours(event: CapturedEvent) -> bool:
+            data = (event.envelope() or {}).get("data")
+            if not isinstance(data, dict):
+                return False
+            if which == "evaluation.completed":  # rules-engine's evaluation of the process's approval task
+                return data.get("entity_type") == "workflow-task" and data.get("entity_id") == task
+            return event.key == (task if which.startswith("task.") else pid)
+
+        return f"starting a purchase order of {amount} BDT (process {pid})", ours
+
+    def _assign_a_task(self) -> tuple[str, Callable[[CapturedEvent], bool]]:
+        process = self._process("750000.00")
+        task = str(process["tasks"][0]["id"])
+        response = _call("POST", self._url("workflow", f"/tasks/{task}/assign"), token=self._token(),
+                         body={"user_id": str(uuid.uuid4())})  # fmt: skip
+        if response.status_code != 200:
+            raise StateError(f"assigning task {task} answered {response.status_code}: {response.text[:300]}")
+        return f"assigning task {task}", lambda event: event.key == task
 
     def _create_a_customer(self) -> tuple[str, Callable[[CapturedEvent], bool]]:
         customer = ApiStates(self.target)._customer(self._token())

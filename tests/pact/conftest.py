@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
     from fleetcheck.targets import Target
 
+#: the providers the broker tests verify from the broker, each as the version they then deploy: api-gateway c1 is a
+#: consumer (of auth and master-data) and a provider (of audit's pact), so can-i-deploy of c1 needs both sides verified
+PROVIDER_VERSIONS = (("auth", "p1"), ("master-data", "p1"), ("api-gateway", "c1"))
+
 
 @pytest.fixture(scope="session")
 def pact_fleet(fleet_target: Target, close_with_group: Callable[[str, Callable[[], None]], None]) -> Target:

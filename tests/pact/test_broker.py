@@ -15,7 +15,7 @@ from fleetcheck.cli import app
 from fleetcheck.pact import load_pacts
 from fleetcheck.pact_broker import Broker, Selection, verify_from_broker
 from tests.pact.broker import StandInBroker
-from tests.pact.conftest import incompatible_pact, target_file_of
+from tests.pact.conftest import PROVIDER_VERSIONS, incompatible_pact, target_file_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -37,20 +37,20 @@ def test_publish_verify_from_the_broker_and_can_i_deploy(
 ) -> None:
     client = Broker(broker.url)
     client.publish(load_pacts(), version="c1", branch="main")
-    assert len(broker.state.publications) == 5
-    for provider in ("auth", "master-data"):
+    assert len(broker.state.publications) == len(load_pacts())  # one per pact file
+    for provider, version in PROVIDER_VERSIONS:
         verification = verify_from_broker(
             pact_fleet,
             provider,
             client,
-            provider_version="p1",
+            provider_version=version,
             provider_branch="main",
             selection=Selection(),
             publish=True,
         )
         assert verification.verified, verification.summary() + "\n" + verification.output[-3000:]
     assert broker.unknown == []
-    assert len(broker.state.verifications) == 5
+    assert len(broker.state.verifications) == len(load_pacts(providers=[p for p, _v in PROVIDER_VERSIONS]))
     assert all(v.success for v in broker.state.verifications)
 
     httpx.post(broker.url + "/environments", json={"name": "production"}, timeout=5).raise_for_status()

@@ -50,8 +50,8 @@ def test_missing_pacts_and_unknown_providers_are_clear_errors(tmp_path: Path) ->
         load_pacts(tmp_path / "nowhere")
     with pytest.raises(PactError, match="holds no pact files"):
         load_pacts(tmp_path)
-    with pytest.raises(PactError, match=r"no pact in .* has provider scheduler"):
-        load_pacts(PACT_DIR, providers=["scheduler"])
+    with pytest.raises(PactError, match=r"no pact in .* has provider audit"):
+        load_pacts(PACT_DIR, providers=["audit"])
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(PactError, match="is not a readable pact file"):
         load_pacts(tmp_path)

@@ -2,7 +2,8 @@
 verdict naming the consumer, the interaction and the field.
 
 Each mutant runs in place of its service among organization, auth and master-data (the synthetic tenants need the
-first two), on the mutants' shared PostgreSQL and Kafka; the same pacts verify on the reference fleet (tests/pact).
+first two), or among the services its pact's provider states and message causes need, on the mutants' shared
+PostgreSQL and Kafka; the same pacts verify on the reference fleet (tests/pact).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class Mutant:
     pact: str  # the pact file that must fail
     interaction: str
     field: str  # what the verdict must name
+    # the services run beside the mutant: the synthetic tenants need organization and auth
+    services: tuple[str, ...] = ("organization", "auth", "master-data")
 
 
 MUTANTS = [
@@ -66,6 +69,16 @@ MUTANTS = [
         "master-data.customer.created: a customer created",
         "caused no master-data.customer.created event",
     ),
+    # rules-engine's evaluation of workflow's approval task is caused by starting a process through workflow
+    Mutant(
+        "rules_evaluation_without_context",
+        "rules-engine",
+        "tests.mutants.pact.variants.rules_evaluation_without_context",
+        "workflow-rules-engine.json",
+        "rules.evaluation.completed: an approval task's evaluation decided",
+        "$.data: Actual map is missing the following keys: context",
+        ("organization", "auth", "rules-engine", "workflow"),
+    ),
 ]
 
 
@@ -74,9 +87,8 @@ def test_pact_mutant_fails_verification(
     mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
 ) -> None:
     (pact,) = load_pacts(PACT_DIR / mutant.pact)
-    services = ["organization", "auth", "master-data"]
     modules = {mutant.service: mutant.module}
-    with ReferenceFleet(services=services, modules=modules, infrastructure=mutant_infrastructure) as fleet:
+    with ReferenceFleet(services=list(mutant.services), modules=modules, infrastructure=mutant_infrastructure) as fleet:
         verification = verify_pact(fleet, pact)
     killed = not verification.verified
     mutation_score.record("pact", mutant.name, killed=killed)
@@ -87,21 +99,23 @@ def test_pact_mutant_fails_verification(
     assert mutant.field in summary, summary
 
 
-def test_the_pact_area_of_verify_fails_on_a_mutant(mutant_infrastructure: Infrastructure) -> None:
+AREA_MUTANTS = [m for m in MUTANTS if m.name in {"md_customer_without_tin", "rules_evaluation_without_context"}]
+
+
+@pytest.mark.parametrize("mutant", AREA_MUTANTS, ids=[m.name for m in AREA_MUTANTS])
+def test_the_pact_area_of_verify_fails_on_a_mutant(mutant: Mutant, mutant_infrastructure: Infrastructure) -> None:
     """The same verdict through ``fleetcheck verify``'s area pact: PACT-PROVIDER-VERIFIED fails, naming the consumer,
     the interaction and the field."""
     from fleetcheck.contracts.findings import Outcome
     from fleetcheck.runner import verify
 
-    module = "tests.mutants.pact.variants.md_customer_without_tin"
-    services = ["organization", "auth", "master-data"]
-    with ReferenceFleet(
-        services=services, modules={"master-data": module}, infrastructure=mutant_infrastructure
-    ) as fleet:
-        report = verify(fleet, services=["master-data"], checks=["PACT-PROVIDER-VERIFIED"])
-    (result,) = report.results_for(service="master-data")
+    (pact,) = load_pacts(PACT_DIR / mutant.pact)
+    modules = {mutant.service: mutant.module}
+    with ReferenceFleet(services=list(mutant.services), modules=modules, infrastructure=mutant_infrastructure) as fleet:
+        report = verify(fleet, services=[mutant.service], checks=["PACT-PROVIDER-VERIFIED"])
+    (result,) = report.results_for(service=mutant.service)
     assert result.outcome is Outcome.FAILED, result
-    (finding,) = result.findings
-    assert "api-gateway's pact failed" in finding.observed
-    assert "a customer query for a customer of the caller's tenant" in finding.observed
-    assert "$.data.customer.tin" in finding.observed
+    (finding,) = result.findings  # only the pact that relies on what the mutant broke
+    assert f"{pact.consumer}'s pact failed" in finding.observed
+    assert mutant.interaction in finding.observed
+    assert mutant.field in finding.observed
