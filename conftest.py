@@ -31,6 +31,7 @@ _SHARED = {
     "conformance": "reference-fleet",
     "probes": "reference-fleet",
     "pact": "reference-fleet",
+    "observability": "reference-fleet",
 }
 #: Folders heavy enough to be split by their subfolders.
 _SPLIT = {"mutants", "reference_services"}
@@ -50,7 +51,7 @@ _COST_S: dict[str, float] = {
     # -n 0 on 2026-12-02: 43 s to 110 s for the folder under a load average of 5-9, fleet start included);
     # + 125 s for tests/pact (25 pacts; measured alone, -n 0, 2026-12-02, load average 4.5: 146 s with its own
     # ~20 s fleet start) and ~45 s for the area pact in the shared verification
-    "reference-fleet": 420,
+    "reference-fleet": 490,  # + tests/observability: 55 s alone on the started fleet (-n 0, 2026-12-02, load 5)
     "mutants/events": 180,  # 12 mutants: 323 s alone under a load of 5-11 (2026-12-02)
     "events": 98,
     "fixtures": 98,

@@ -9,13 +9,13 @@ Example:
 
 from __future__ import annotations
 
-from fleetcheck.contracts import events, flows, health, metrics, migrations, pact, tenancy
+from fleetcheck.contracts import events, flows, health, metrics, migrations, observability, pact, tenancy
 from fleetcheck.contracts.registry import CHECKS
 
 __all__ = ["CHECK_MODULES", "NEEDS", "catalogue_markdown", "catalogue_table"]
 
 #: The modules whose import registers checks; a new area adds its module here (and nowhere else).
-CHECK_MODULES = (health, metrics, migrations, events, flows, tenancy, pact)
+CHECK_MODULES = (health, metrics, migrations, events, flows, tenancy, pact, observability)
 
 #: Each observation kind a check may need, and the type that carries it.
 NEEDS = {
@@ -28,6 +28,7 @@ NEEDS = {
     "migrations": "MigrationObservation",
     "catalog": "CatalogObservation",
     "topics": "TopicsObservation",
+    "observability": "ObservabilityObservation",
     "event-scenario": "EventScenario",
     "event-replay": "ReplayObservation",
     "event-write-fault": "WriteFaultObservation",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from fleetcheck.contracts.fleet import Fleet
+    from fleetcheck.contracts.observability import ObservabilityFiles
     from fleetcheck.runner import PhaseTime
     from fleetcheck.targets import Target
 
@@ -126,6 +127,22 @@ def _open_target(
         _fail(EXIT_USAGE, str(exc))
 
 
+def _observability_files(dashboards: Path | None, alerts: list[Path] | None) -> ObservabilityFiles | None:
+    """``--dashboards`` and ``--alerts``, read once so a broken file is a usage error before anything starts; without
+    either, ``None`` (the target file's, or the shipped ones on the reference fleet)."""
+    if dashboards is None and not alerts:
+        return None
+    from fleetcheck.contracts.observability import ObservabilityFiles
+    from fleetcheck.observability import ObservabilityFileError, check_files
+
+    files = ObservabilityFiles(dashboards, tuple(alerts or ()))
+    try:
+        check_files(files)
+    except ObservabilityFileError as exc:
+        _fail(EXIT_USAGE, str(exc))
+    return files
+
+
 class _PhaseClock:
     """Wall and CPU seconds between laps: the fleet's start and stop around a run, for ``verify --profile``."""
 
@@ -162,6 +179,14 @@ def verify(
             help="A directory of an earlier release's payload schemas (<topic>.json) for EVENTS-SCHEMA-EVOLUTION.",
         ),
     ] = None,
+    dashboards: Annotated[
+        Path | None,
+        typer.Option("--dashboards", help="A folder of Grafana dashboards (JSON) for area observability."),
+    ] = None,
+    alerts: Annotated[
+        list[Path] | None,
+        typer.Option("--alerts", help="A Prometheus rule file for area observability (repeatable)."),
+    ] = None,
     baseline_file: Annotated[
         Path | None,
         typer.Option("--baseline", help="Known findings (with reasons) that do not fail the run; new ones do."),
@@ -186,6 +211,7 @@ def verify(
     from fleetcheck.runner import verify as run_verify
 
     fleet = _load_fleet_or_exit(fleet_file)
+    files = _observability_files(dashboards, alerts)
     try:
         baseline = load_schema_baseline(schema_baseline) if schema_baseline else None
         known = Baseline.load(baseline_file) if baseline_file else None
@@ -206,7 +232,7 @@ def verify(
             with _open_target(target, fleet, fleet_file, started, progress, fork_server) as opened:
                 start = clock.lap("start")
                 report = run_verify(opened, areas=areas or None, services=services or None, checks=check,
-                                    progress=progress, schema_baseline=baseline)  # fmt: skip
+                                    progress=progress, schema_baseline=baseline, observability=files)  # fmt: skip
                 clock.lap("verify")
             report = replace(report, phases=(start, *report.phases, clock.lap("stop")))
         except UnknownSelectionError as exc:

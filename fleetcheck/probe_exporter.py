@@ -253,7 +253,7 @@ def _host_port(base_url: str) -> tuple[str, str, str]:
 
 def prometheus_config(
     target: Target,
-    prober: str,
+    prober: str | None,
     *,
     modules: Sequence[str] = (),
     scrape_interval: str = "15s",
@@ -261,7 +261,8 @@ def prometheus_config(
 ) -> dict[str, Any]:
     """A Prometheus configuration: every service's own ``/metrics`` (job ``fleet``, labelled ``service``), the
     prober's ``/metrics`` (job ``fleetcheck-prober``, its ``service`` and ``check`` labels kept), and one
-    blackbox-style ``/probe`` job per module in ``modules``, with the usual relabelling."""
+    blackbox-style ``/probe`` job per module in ``modules``, with the usual relabelling. Without a ``prober``, the
+    fleet's jobs only (``modules`` need the prober)."""
     jobs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for name in target.fleet.names():
         endpoint = target.endpoints.get(name)
@@ -274,9 +275,12 @@ def prometheus_config(
     for index, ((scheme, path), static) in enumerate(sorted(jobs.items())):
         job = "fleet" if len(jobs) == 1 else f"fleet-{index + 1}"
         scrape_configs.append({"job_name": job, "scheme": scheme, "metrics_path": path, "static_configs": static})
-    scrape_configs.append(
-        {"job_name": "fleetcheck-prober", "honor_labels": True, "static_configs": [{"targets": [prober]}]}
-    )
+    if prober is None:
+        modules = ()
+    else:
+        scrape_configs.append(
+            {"job_name": "fleetcheck-prober", "honor_labels": True, "static_configs": [{"targets": [prober]}]}
+        )
     services = [n for n in target.fleet.names() if n in target.endpoints]
     for module in modules:
         scrape_configs.append(

@@ -34,6 +34,7 @@ from fleetcheck.steps import StepsNotPossible, observe_operation
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import DependencySpec, Fleet, ServiceSpec
+    from fleetcheck.contracts.observability import ObservabilityFiles
     from fleetcheck.contracts.observations import BootObservation, FaultObservation, HttpExchange, MetricsSnapshot
     from fleetcheck.contracts.registry import Registry
     from fleetcheck.targets import Endpoint, Target
@@ -140,12 +141,14 @@ def verify(
     checks: Sequence[str] | None = None,
     progress: Progress | None = None,
     schema_baseline: Mapping[str, dict[str, Any]] | None = None,
+    observability: ObservabilityFiles | None = None,
 ) -> VerificationReport:
     """Run every applicable check of ``areas`` (default: all) on ``services`` (default: the whole fleet).
 
     ``checks`` narrows the run to these check ids (and the observations they need). ``schema_baseline`` holds an
     earlier release's payload schemas by topic (:func:`fleetcheck.events.load_schema_baseline`) for
-    EVENTS-SCHEMA-EVOLUTION; without it that check is not run.
+    EVENTS-SCHEMA-EVOLUTION; without it that check is not run. ``observability`` names the dashboards and alert rule
+    files area ``observability`` judges (default: the target file's, or the ones shipped for the reference fleet).
 
     Raises:
         UnknownSelectionError: an unknown area, service or check id.
@@ -155,6 +158,7 @@ def verify(
     say = progress or (lambda _message: None)
     plan = _Plan.build(target, area_names, service_names, _check_ids(checks))
     run = _Run(target, plan, say, schema_baseline)
+    run.observability = observability
     results = run.execute()
     return VerificationReport(
         target=target.description,
@@ -229,6 +233,7 @@ class _Run:
         self.observed: dict[tuple[str, str], _Observed] = {}
         self.errors: dict[tuple[str, str], str] = {}
         self.phases: list[PhaseTime] = []
+        self.observability: ObservabilityFiles | None = None
 
     def execute(self) -> list[CheckResult]:
         services = list(self.plan.checks)
@@ -240,6 +245,7 @@ class _Run:
             ("flows", self._flows_phase),  # before events: its Kafka outage must not be what a flow waits out
             ("events", self._events_phase),
             ("pact", self._pact_phase),  # after tenancy and events: the pacts' states and messages add rows
+            ("observability", self._observability_phase),  # after the traffic: the panels and rules have data
             ("settled scrape", self._settled_scrape_phase),  # before faults and boots: they restart what they break
             ("faults", self._fault_phase),
             ("boot", self._boot_phase),  # last: it restarts services
@@ -399,6 +405,28 @@ class _Run:
             return
         for service in wanting:
             self.observed[(service, "pact")] = ([observation], [])
+
+    # ---- area "observability": a real Prometheus, the dashboards and the alert rules (fleetcheck.observability) ----
+
+    def _observability_phase(self, services: list[str]) -> None:
+        wanting = [s for s in services if "observability" in self.plan.needs(s)]
+        if not wanting:
+            return
+        from fleetcheck.observability import ObservabilityFileError, PrometheusUnusable, files_of
+        from fleetcheck.observability import observe_observability as observe
+
+        files = self.observability or files_of(self.target)
+        try:
+            observation = observe(self.target, wanting, files, self.say)
+        except (ObservabilityFileError, PrometheusUnusable) as exc:
+            for service in wanting:
+                self.observed[(service, "observability")] = ([], [str(exc)])
+            return
+        except Exception as exc:  # see _observe
+            self.errors.update({(s, "observability"): f"fleetcheck could not ask Prometheus: {exc!r}" for s in wanting})
+            return
+        for service in wanting:
+            self.observed[(service, "observability")] = ([observation], [])
 
     # ---- area "flows": the seed's system flows, one at a time (fleetcheck.flows) ----
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fleetcheck.contracts.fleet import HealthEndpoint, describe_validation_error, load_fleet
+from fleetcheck.contracts.observability import ObservabilityFiles
 from fleetcheck.contracts.registry import CheckSettings
 from fleetcheck.contracts.yamlfile import read_yaml_mapping
 from fleetcheck.login import LoginFailed, TokenSource, jwt_claim
@@ -264,6 +265,14 @@ class _Prometheus(_Model):
     _url = field_validator("url")(_http_url)
 
 
+class _Observability(_Model):
+    """Area observability: the dashboards and alert rule files to prove against ``prometheus.url``."""
+
+    dashboards: str | None = Field(default=None, description="a folder of Grafana dashboard JSON files")
+    alerts: list[str] = Field(default_factory=list, description="Prometheus rule files (<name>.test.yml beside each)")
+    service_label: str = Field(default="service", description="the label the scrape configuration names services by")
+
+
 class _Database(_Model):
     """A service's database: a read-only DSN to inspect the catalog, and the role the service runs as (RLS probes)."""
 
@@ -291,6 +300,7 @@ class _TargetFileModel(_Model):
     kafka: _Kafka | None = None
     pact: _Pact | None = None
     prometheus: _Prometheus | None = None
+    observability: _Observability | None = None
     faults: dict[str, _FaultCommands] = Field(default_factory=dict)
 
 
@@ -476,6 +486,15 @@ class TargetFile:
     def prometheus_url(self) -> str | None:
         return self._model.prometheus.url if self._model.prometheus else None
 
+    @property
+    def observability(self) -> ObservabilityFiles:
+        """The dashboards and rule files, relative to the target file's folder."""
+        given, folder = self._model.observability, self.path.parent
+        if given is None:
+            return ObservabilityFiles()
+        dashboards = folder / given.dashboards if given.dashboards else None
+        return ObservabilityFiles(dashboards, tuple(folder / a for a in given.alerts), given.service_label)
+
 
 def _token(source: TokenSource | str | None) -> tuple[str | None, str]:
     if source is None:
@@ -551,5 +570,5 @@ def _read_yaml(file: Path) -> dict[str, Any]:
         TargetFileError,
         missing="no such target file. Pass an existing YAML file to --target.",
         keys="services (required), fleet, settings, credentials, databases, postgres_admin_dsn, kafka, prometheus, "
-        "faults",
+        "observability, faults",
     )

@@ -30,6 +30,7 @@ from fleetcheck.contracts.flow_observations import (
     RulesSteerObservation,
     WorkflowNotifyObservation,
 )
+from fleetcheck.contracts.observability import ObservabilityObservation
 from fleetcheck.contracts.observations import (
     BootObservation,
     FaultObservation,
@@ -74,6 +75,7 @@ def _empty(kind: str) -> list[object]:
         "flow-workflow-notifies": [WorkflowNotifyObservation("", NOTHING, None, None, (), 0.0, 0.0)],
         "flow-rules-steer": [RulesSteerObservation("500000.00", (), 0.0, 0.0)],
         "flow-declared": [DeclaredFlowObservation("a flow", ())],
+        "observability": [ObservabilityObservation("http://127.0.0.1:9", ())],
         "tenancy": [TenancyObservation("auth", {})],
         "tenancy-tokens": [TokenObservation("auth", "/auth/me")],
         # no pacts; and a pact of every service's with no verdict (the verifier never ran) and no interaction

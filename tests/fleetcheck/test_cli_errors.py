@@ -64,3 +64,14 @@ def test_checks_lists_the_catalogue() -> None:
     code, output = _run("checks")
     assert code == 0
     assert "HEALTH-ENDPOINTS" in output
+
+
+def test_a_dashboards_folder_or_rule_file_that_cannot_be_read_exits_2_before_anything_starts(tmp_path: Path) -> None:
+    code, output = _run("verify", "--dashboards", str(tmp_path / "none"), "--area", "observability")
+    assert code == 2
+    assert "Pass an existing folder to --dashboards" in output
+    (tmp_path / "rules.yml").write_text("groups: 5\n")
+    code, output = _run("verify", "--alerts", str(tmp_path / "rules.yml"), "--area", "observability")
+    assert code == 2
+    assert "expected a Prometheus rule file, a mapping with a groups list" in output
+    assert "Traceback" not in output

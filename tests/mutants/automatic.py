@@ -34,8 +34,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MODULES = ("reference_services/kernel/health.py", "reference_services/kernel/metrics.py")
 DEFAULT_VERIFY = (
-    "--area health --area metrics --service organization --service file-storage --service import-export --service audit "
-    "--service notification"
+    "--area health --area metrics --service organization --service file-storage --service import-export "
+    "--service audit --service notification"
 )
 #: what the copy leaves out: the virtualenv, git, built Node modules, reports and caches
 _IGNORED = shutil.ignore_patterns(".venv", ".git", "node_modules", "reports", "__pycache__", "*.pyc", ".*_cache")
