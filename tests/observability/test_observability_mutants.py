@@ -30,6 +30,7 @@ pytestmark = [
     pytest.mark.skipif(not EmbeddedPrometheus.available(), reason="Debian's prometheus package is not installed"),
 ]
 SERVICES = ["auth", "master-data", "audit"]
+_CHECK_IDS = ("OBSERVABILITY-SCRAPED", "OBSERVABILITY-DASHBOARD-DATA", "OBSERVABILITY-ALERT-RULES")
 #: the RED board's first panel query, as the JSON file spells it
 _RATE_BY_ROUTE = 'sum by (route) (rate(http_requests_total{service=\\"$service\\"}'
 
@@ -73,7 +74,7 @@ def test_the_shipped_dashboards_and_rules_pass_for_each_service(observed_fleet: 
     files = ObservabilityFiles(DEFAULT_DASHBOARDS, DEFAULT_ALERTS)
     observation = observe_observability(observed_fleet, SERVICES, files)
     for service in SERVICES:
-        for check in ("OBSERVABILITY-SCRAPED", "OBSERVABILITY-DASHBOARD-DATA", "OBSERVABILITY-ALERT-RULES"):
+        for check in _CHECK_IDS:
             result = _judge(observed_fleet, check, service, observation)
             assert result.outcome is Outcome.PASSED, (check, service, [f.observed for f in result.findings])
             assert result.judged >= 1
@@ -140,3 +141,34 @@ def _wait_for_a_scrape(deployed: Any) -> ObservabilityObservation:
         if (mine and mine[0].health != "unknown") or time.monotonic() > deadline:
             return observation
         time.sleep(0.5)
+
+
+def test_a_target_file_with_its_own_prometheus_and_files_is_verified_by_area_observability(
+    observed_fleet: Target, tmp_path: Path
+) -> None:
+    import yaml
+
+    from fleetcheck.runner import verify
+    from fleetcheck.targets import TargetFile
+
+    files = _copy(tmp_path)
+    config = prometheus_config(observed_fleet, None, scrape_interval="1s")
+    prometheus = EmbeddedPrometheus.start(tmp_path, {}, config=config)
+    try:
+        document = {
+            "services": {name: {"base_url": observed_fleet.endpoints[name].base_url} for name in SERVICES},
+            "prometheus": {"url": prometheus.url},
+            "observability": {"dashboards": "dashboards", "alerts": [f"alerts/{p.name}" for p in files.alerts]},
+        }
+        (tmp_path / "target.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+        target = TargetFile.load(tmp_path / "target.yaml")
+        assert target.observability.dashboards == tmp_path / "dashboards"
+        _wait_for_a_scrape(_OwnPrometheus(observed_fleet, prometheus.url))
+        report = verify(target, areas=["observability"])
+    finally:
+        prometheus.close()
+    outcomes = {(r.check_id, r.service): r.outcome for r in report.results if r.service in SERVICES}
+    assert set(outcomes) == {(c, s) for c in _CHECK_IDS for s in SERVICES}
+    assert {r.reason for r in report.results if r.service not in SERVICES} == {"not in the target file"}
+    failed = [(r.check_id, r.service, [f.observed for f in r.findings]) for r in report.results if r.findings]
+    assert set(outcomes.values()) == {Outcome.PASSED}, failed
