@@ -334,7 +334,7 @@ def _validator_of(schema_text: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_text), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-def _schema_errors(schema: dict[str, Any], instance: object) -> list[str]:
+def schema_errors(schema: dict[str, Any], instance: object) -> list[str]:
     validator = _validator_of(json.dumps(schema, sort_keys=True))
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message[:160]}" for e in errors]
@@ -458,7 +458,7 @@ def check_envelope(ctx: CheckContext, scenario: EventScenario) -> Iterator[Findi
     schema = envelope_for(ctx.fleet.events)
     for event in own:
         envelope = event.envelope()
-        errors = ["the value is not a JSON object"] if envelope is None else _schema_errors(schema, envelope)
+        errors = ["the value is not a JSON object"] if envelope is None else schema_errors(schema, envelope)
         if envelope is not None:
             if envelope.get("source") != _source(ctx):
                 errors.append(f"source is {envelope.get('source')!r}, not {_source(ctx)!r}")
@@ -497,7 +497,7 @@ def check_payload(ctx: CheckContext, scenario: EventScenario) -> Iterator[Findin
         envelope = event.envelope()
         if envelope is None:
             continue  # EVENTS-ENVELOPE reports it
-        errors = _schema_errors(schema, envelope.get("data"))
+        errors = schema_errors(schema, envelope.get("data"))
         if errors:
             yield Finding(
                 check_id="EVENTS-PAYLOAD-SCHEMA",

@@ -33,6 +33,8 @@ class PactSummary:
     consumer: str
     provider: str
     interactions: tuple[tuple[str, str, str | None], ...]  # (description, kind, metadata topic)
+    #: each message interaction's example body (description, topic, content): what the consumer expects to read
+    examples: tuple[tuple[str, str | None, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +62,17 @@ class PactObservation:
 
 def summarize(document: Mapping[str, Any], file: str) -> PactSummary:
     """A pact document (V3/V4 JSON) as a :class:`PactSummary`."""
-    interactions = []
+    interactions, examples = [], []
     for item in document.get("interactions") or []:
         metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
-        topic = metadata.get("topic")
-        kind = str(item.get("type", "Synchronous/HTTP"))
-        interactions.append((str(item.get("description", "")), kind, str(topic) if topic is not None else None))
-    return PactSummary(file, str(document["consumer"]["name"]), str(document["provider"]["name"]), tuple(interactions))
+        topic = str(metadata["topic"]) if metadata.get("topic") is not None else None
+        kind, description = str(item.get("type", "Synchronous/HTTP")), str(item.get("description", ""))
+        interactions.append((description, kind, topic))
+        contents = item.get("contents")
+        if "Messages" in kind and isinstance(contents, dict) and "content" in contents:
+            examples.append((description, topic, contents["content"]))
+    consumer, provider = str(document["consumer"]["name"]), str(document["provider"]["name"])
+    return PactSummary(file, consumer, provider, tuple(interactions), tuple(examples))
 
 
 def _mine(ctx: CheckContext, observation: PactObservation) -> list[PactSummary]:
@@ -134,3 +140,74 @@ def check_message_topic_produced(ctx: CheckContext, observation: PactObservation
             hint="put the topic in the interaction's metadata (topic, key, x-tenant-id), and make the fleet file's "
             "topic table agree with the pact",
         )
+
+
+def _without_required(schema: Any) -> Any:
+    """The schema with every ``required`` taken out: a consumer's example names only the fields it reads."""
+    if isinstance(schema, dict):
+        return {k: _without_required(v) for k, v in schema.items() if k != "required"}
+    if isinstance(schema, list):
+        return [_without_required(v) for v in schema]
+    return schema
+
+
+@CHECKS.register(
+    "PACT-MESSAGE-FITS-SCHEMA",
+    area=AREA,
+    needs="pact",
+    claim="every message pact's example of an event the service provides fits the fleet's CloudEvents envelope and "
+    "the topic's payload schema: a field a consumer expects that the schema forbids, or of another type, could "
+    "never be provided",
+)
+def check_message_fits_schema(ctx: CheckContext, observation: PactObservation) -> Iterator[Finding | Judged]:
+    from fleetcheck.contracts.events import envelope_for, payload_schema_of, schema_errors
+
+    examples = [(p, d, t, c) for p in _mine(ctx, observation) for d, t, c in p.examples]
+    if not examples:
+        raise NotApplicable(f"no committed pact holds a message example with {ctx.service.name} as provider")
+    yield Judged(len(examples), "message examples")
+    envelope = _without_required(envelope_for(ctx.fleet.events))
+    for pact, description, topic, content in examples:
+        errors = schema_errors(envelope, content)
+        payload = payload_schema_of(ctx.fleet, topic) if topic else None
+        if payload is not None and isinstance(content, dict) and "data" in content:
+            errors += [f"data/{e}" for e in schema_errors(_without_required(payload), content["data"])]
+        if errors:
+            yield Finding(
+                check_id="PACT-MESSAGE-FITS-SCHEMA",
+                service=ctx.service.name,
+                expected=f"{pact.consumer}'s example of {topic} to fit the envelope and the topic's payload schema",
+                observed=f"{description!r} ({pact.file}): " + "; ".join(errors[:3]),
+                hint="agree the field with the schema's owner (the producer) first: the schema is what it publishes",
+            )
+
+
+@CHECKS.register(
+    "PACT-CONSUMERS-COVERED",
+    area=AREA,
+    needs="pact",
+    claim="every consumer the fleet file names for a topic the service produces holds a message pact with it",
+    applies=lambda service, fleet: bool(service.produces),
+)
+def check_consumers_covered(ctx: CheckContext, observation: PactObservation) -> Iterator[Finding | Judged]:
+    if observation.why_not:
+        raise NotApplicable(observation.why_not)
+    service = ctx.service.name
+    consumers: dict[str, list[str]] = {}
+    for topic in ctx.fleet.topics:
+        if topic.producer == service:
+            for consumer in topic.consumers:
+                consumers.setdefault(consumer, []).append(topic.name)
+    if not consumers:
+        raise NotApplicable(f"the fleet file names no consumer of {service}'s topics")
+    yield Judged(len(consumers), "consumers")
+    covered = {p.consumer for p in observation.provided_by(service) if p.examples}
+    for consumer, topics in sorted(consumers.items()):
+        if consumer not in covered:
+            yield Finding(
+                check_id="PACT-CONSUMERS-COVERED",
+                service=service,
+                expected=f"a message pact of {consumer} with {service} (it consumes {', '.join(topics[:3])})",
+                observed=f"no committed pact of {consumer} names {service} as provider of a message",
+                hint=f"write {consumer}'s consumer test for the events it reads, so a change to them is caught",
+            )

@@ -64,7 +64,7 @@ __all__ = [
 
 _REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DASHBOARDS = _REPO / "dashboards"
-DEFAULT_ALERTS = (_REPO / "alerts" / "fleet.yml",)
+DEFAULT_ALERTS = (_REPO / "alerts" / "http.yml", _REPO / "alerts" / "fleet.yml")
 PROMTOOL = "/usr/bin/promtool"
 #: Grafana's built-in interval variables, as a dashboard sees them over its default time range
 _BUILT_IN = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m", "__range_s": "300", "interval": "15s"}
@@ -353,7 +353,7 @@ def observe_observability(
     if given:
         return _observe(str(given), target, services, boards, rules, alerts, say, service_label)
     if getattr(target, "_infra", None) is None:
-        raise PrometheusUnusable("the target names no Prometheus that scrapes it (target file: prometheus.url)")
+        raise PrometheusUnusable("the target file declares no Prometheus that scrapes the fleet (prometheus.url)")
     from fleetcheck.fixtures.prometheus import EmbeddedPrometheus
     from fleetcheck.probe_exporter import prometheus_config
 

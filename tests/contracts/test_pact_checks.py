@@ -57,3 +57,42 @@ def test_another_fleet_has_no_pacts_and_says_so() -> None:
     why = "the fleet file declares no pacts (contracts/pacts/ holds the erp-bd fleet's consumer pacts)"
     result = _run("PACT-PROVIDER-VERIFIED", "auth", PactObservation((), (), why_not=why))
     assert (result.outcome, result.reason) == (Outcome.NOT_RUN, why)
+
+
+def _committed() -> list[PactSummary]:
+    import json
+
+    from fleetcheck.contracts.pact import summarize
+    from fleetcheck.pact import PACT_DIR
+
+    return [summarize(json.loads(p.read_text(encoding="utf-8")), p.name) for p in sorted(PACT_DIR.glob("*.json"))]
+
+
+def test_the_committed_message_examples_fit_the_envelope_and_their_payload_schemas() -> None:
+    observation = PactObservation(tuple(_committed()), ())
+    result = _run("PACT-MESSAGE-FITS-SCHEMA", "workflow", observation)
+    assert (result.outcome, result.judged) == (Outcome.PASSED, 5), result.findings
+
+
+def test_an_example_whose_field_has_another_type_than_the_schema_is_a_finding() -> None:
+    import dataclasses
+
+    pacts = _committed()
+    (notification,) = [p for p in pacts if p.file == "notification-workflow.json"]
+    description, topic, content = notification.examples[0]
+    broken = {**content, "data": {**content["data"], "status": 5}}
+    changed = dataclasses.replace(notification, examples=((description, topic, broken), *notification.examples[1:]))
+    observation = PactObservation(tuple(changed if p is notification else p for p in pacts), ())
+    result = _run("PACT-MESSAGE-FITS-SCHEMA", "workflow", observation)
+    assert result.outcome is Outcome.FAILED
+    assert "data/status: 5 is not one of ['completed', 'rejected']" in result.findings[0].observed
+    assert "notification-workflow.json" in result.findings[0].observed
+
+
+def test_a_consumer_of_the_providers_topics_without_a_message_pact_is_a_finding() -> None:
+    pacts = tuple(p for p in _committed() if p.file != "notification-auth.json")
+    result = _run("PACT-CONSUMERS-COVERED", "auth", PactObservation(pacts, ()))
+    assert result.outcome is Outcome.FAILED
+    assert result.findings[0].observed == "no committed pact of notification names auth as provider of a message"
+    every = _run("PACT-CONSUMERS-COVERED", "auth", PactObservation(tuple(_committed()), ()))
+    assert every.outcome is Outcome.PASSED

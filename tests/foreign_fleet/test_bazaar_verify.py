@@ -8,19 +8,26 @@ of configuration); and each of bazaar's mutants is caught by the check that shou
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.events import load_schema_baseline
+from fleetcheck.fixtures.prometheus import EmbeddedPrometheus
+from fleetcheck.probe_exporter import prometheus_config
 from fleetcheck.runner import verify
 from fleetcheck.targets import TargetFile
 from tests.foreign_fleet.fleet import FLEET_DIR
 from tests.foreign_fleet.target import write_target
 
+_REPO = Path(__file__).resolve().parents[2]
+_OBSERVABILITY = Path(__file__).resolve().parent / "observability"
+
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Iterator
 
     from conftest import MutationScore
     from fleetcheck.contracts.findings import CheckResult
@@ -56,19 +63,34 @@ INTRINSIC = {
     "METRICS-ROUTE-TEMPLATES": "declares no id route of trail",  # trail's one read takes the id in the query
     "METRICS-MISSING-ID-NOT-FOUND": "declares no id route of trail",
     "TENANCY-SPOOFED-HEADER": "declares no tenant header",  # bazaar takes the tenant from the token only
-    "TENANCY-FOREIGN-WRITES-REREAD": "answers a write method",  # users are read-only; trail has no item route
+    "TENANCY-FOREIGN-WRITES-REREAD": "answers a write",  # users are read-only; trail has no item route
     "TENANCY-LISTS-OWN-ONLY": "has a list route",  # accounts lists no users
     "TENANCY-FOREIGN-ID-NOT-FOUND": "answers a call by id",  # trail's entries are read by subject only
     "TENANCY-NO-EXISTENCE-ORACLE": "answers a call by id",
     "PACT-PROVIDER-VERIFIED": "the fleet file declares no pacts",  # the committed pacts are the erp-bd fleet's
     "PACT-MESSAGE-TOPIC-PRODUCED": "the fleet file declares no pacts",
+    "PACT-MESSAGE-FITS-SCHEMA": "the fleet file declares no pacts",
+    "PACT-CONSUMERS-COVERED": "the fleet file declares no pacts",
 }
 
 
 @pytest.fixture(scope="module")
-def target(bazaar: ForeignFleet, tmp_path_factory: pytest.TempPathFactory) -> TargetFile:
+def target(bazaar: ForeignFleet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TargetFile]:
+    """Bazaar's target file, with a Prometheus scraping it (as a deployment's would) and the shipped RED dashboards
+    and rules (``tests/foreign_fleet/observability``, ``alerts/http.yml``): bazaar follows their conventions."""
     other = bazaar.new_tenant("verify-other")
-    return TargetFile.load(write_target(bazaar, tmp_path_factory.mktemp("bazaar") / "target.yaml", other=other))
+    work = tmp_path_factory.mktemp("bazaar")
+    path = write_target(bazaar, work / "target.yaml", other=other)
+    config = prometheus_config(TargetFile.load(path), None, scrape_interval="1s")
+    prometheus = EmbeddedPrometheus.start(work, {}, config=config)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document["prometheus"] = {"url": prometheus.url}
+        document["observability"] = {"dashboards": str(_OBSERVABILITY), "alerts": [str(_REPO / "alerts" / "http.yml")]}
+        path.write_text(yaml.safe_dump(document, sort_keys=False, width=200), encoding="utf-8")
+        yield TargetFile.load(path)
+    finally:
+        prometheus.close()
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +105,7 @@ def test_every_area_runs_on_bazaar(report: VerificationReport) -> None:
             assert (service, area) in ran, (service, area)
     assert {("accounts", "events"), ("catalog", "events"), ("catalog", "flows")} <= ran
     assert {(service, "tenancy") for service in ("accounts", "catalog", "trail")} <= ran
+    assert {(service, "observability") for service in ("accounts", "catalog", "trail")} <= ran
 
 
 def test_the_only_failures_are_bazaars_real_deviations(report: VerificationReport) -> None:
