@@ -370,18 +370,21 @@ def observe_observability(
             prometheus.close()
 
 
-def _wait_scraped(url: str, expected: int, *, deadline_s: float = 20.0, scrapes: int = 3) -> None:
-    """Until every target has been scraped (or the deadline), then ``scrapes`` more scrape intervals of 1 s, so a
-    ``rate()`` over the data has samples to work on."""
+def _wait_scraped(url: str, expected: int, *, deadline_s: float = 30.0, scrapes: int = 3) -> None:
+    """Until each of the ``expected`` fleet targets has been scraped ``scrapes`` times (``count_over_time(up[1m])``),
+    or the deadline: a ``rate()`` over the data needs two samples in its window, and a loaded machine scrapes late."""
     deadline = time.monotonic() + deadline_s
+    query = f'count(count_over_time(up{{job=~"fleet.*"}}[1m]) >= {scrapes})'
     with observe_client(5.0) as client:
         prometheus = _Prometheus(url, client)
         while time.monotonic() < deadline:
-            targets = [t for t in prometheus.targets() if t.get("labels", {}).get("job", "").startswith("fleet")]
-            if len(targets) >= expected and all(t.get("health") != "unknown" for t in targets):
-                break
+            try:
+                result = prometheus._get("/api/v1/query", query=query).get("result") or []
+            except QueryFailed:
+                result = []
+            if result and float(result[0]["value"][1]) >= expected:
+                return
             time.sleep(0.5)
-    time.sleep(float(scrapes))
 
 
 def _observe(

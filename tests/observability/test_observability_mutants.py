@@ -6,6 +6,7 @@ nobody exports. The mutants are files, not services: they run on the same fleet,
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -132,8 +133,6 @@ def test_a_scrape_of_the_wrong_path_fails_scraped_with_prometheus_error(
 
 def _wait_for_a_scrape(deployed: Any) -> ObservabilityObservation:
     """The observation once Prometheus has scraped auth at least once (its health is no longer unknown)."""
-    import time
-
     deadline = time.monotonic() + 20
     while True:
         observation = observe_observability(deployed, ["auth"], ObservabilityFiles())
@@ -164,6 +163,7 @@ def test_a_target_file_with_its_own_prometheus_and_files_is_verified_by_area_obs
         target = TargetFile.load(tmp_path / "target.yaml")
         assert target.observability.dashboards == tmp_path / "dashboards"
         _wait_for_a_scrape(_OwnPrometheus(observed_fleet, prometheus.url))
+        time.sleep(3.0)  # three more scrapes (1 s apart): a rate() needs two samples in its window, as on a live one
         report = verify(target, areas=["observability"])
     finally:
         prometheus.close()
