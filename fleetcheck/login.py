@@ -139,8 +139,11 @@ class TokenSource:
         return cls(run)
 
     @classmethod
-    def login(cls, auth: AuthSpec, endpoint: Endpoint, fields: Mapping[str, str], api_base: str = "") -> TokenSource:
-        """Log in as the fleet file declares (``auth.login``), refreshing with ``auth.refresh`` where declared."""
+    def login(
+        cls, auth: AuthSpec, endpoint: Endpoint, fields: Mapping[str, str], api_base: str = "", holding: str = ""
+    ) -> TokenSource:
+        """Log in as the fleet file declares (``auth.login``), refreshing with ``auth.refresh`` where declared;
+        ``holding``: a token already obtained, used until it nears its ``exp``."""
         assert auth.login is not None
         spec, refresh = auth.login, auth.refresh
         given = {f"tenant.{k}": v for k, v in fields.items()}
@@ -153,7 +156,8 @@ class TokenSource:
                     pass  # a refused refresh (rotated, expired): log in again
             return _request(spec, endpoint, given, api_base)
 
-        return cls(obtain)
+        held = _Token(holding, _expiry(holding, None, time.time())) if holding else None
+        return cls(obtain, _current=held)
 
 
 def _request(spec: LoginSpec | RefreshSpec, endpoint: Endpoint, fields: Mapping[str, str], api_base: str) -> _Token:

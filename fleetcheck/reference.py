@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import shutil
@@ -119,6 +120,7 @@ class ReferenceFleet:
         self._endpoints: dict[str, Endpoint] = {}
         self._unavailable: dict[str, str] = {}
         self._credentials = Credentials(missing_reason="the reference fleet is not started")
+        self._token_sources: dict[str, TokenSource | None] = {}
         self._signing_key: tuple[Path, str] | None = None
         self.startup_s = 0.0
 
@@ -269,7 +271,10 @@ class ReferenceFleet:
 
     @property
     def credentials(self) -> Credentials:
-        return self._credentials
+        """The synthetic tenants' credentials, their tokens renewed by logging in again once they near expiry: a
+        session's shared fleet outlives auth's 15-minute tokens."""
+        renewed: dict[str, Any] = {n: source.token() for n, source in self._token_sources.items() if source is not None}
+        return dataclasses.replace(self._credentials, **renewed) if renewed else self._credentials
 
     @property
     def settings(self) -> CheckSettings:
@@ -298,7 +303,11 @@ class ReferenceFleet:
         if tenant_id is None:
             return Credentials(platform_admin_token=admin, missing_reason=why)
         # a second tenant, for the isolation matrix (area tenancy)
-        other_id, other_token, _fields, _why = synthetic_tenant(self._fleet, organization, auth, admin or "")
+        other_id, other_token, other_fields, _why = synthetic_tenant(self._fleet, organization, auth, admin or "")
+        self._token_sources = {
+            "tenant_token": _renewing(self._fleet, auth, fields, token),
+            "other_tenant_token": _renewing(self._fleet, auth, other_fields, other_token),
+        }
         return Credentials(
             token,
             tenant_id,
@@ -309,6 +318,13 @@ class ReferenceFleet:
             other_tenant_id=other_id,
             signing_key=self._signing_key[1] if self._signing_key else None,
         )
+
+
+def _renewing(fleet: Fleet, auth: Endpoint, fields: dict[str, str], token: str | None) -> TokenSource | None:
+    """A login source for a synthetic tenant that already holds ``token`` (renewed once it nears its ``exp``)."""
+    if not token or not fields:
+        return None
+    return TokenSource.login(fleet.auth, auth, fields, holding=token)
 
 
 def synthetic_tenant(

@@ -182,3 +182,28 @@ EXAMPLES = [*sorted(_EXAMPLES_DIR.rglob("target*.yaml")), _EXAMPLES_DIR / "deplo
 def test_every_example_target_file_loads_with_its_fleet(path: Path) -> None:
     target = TargetFile.load(path)
     assert target.endpoints  # the README's examples name services that the fleet they point at declares
+
+
+def _jwt(exp: float) -> str:
+    import base64
+    import json
+
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none'})}.{part({'exp': exp})}."
+
+
+def test_a_held_token_is_used_until_it_nears_expiry_then_renewed_by_logging_in(closed_port: int) -> None:
+    import time
+
+    from fleetcheck.contracts.fleet import load_fleet
+    from fleetcheck.login import LoginFailed, TokenSource
+
+    fleet, auth = load_fleet(), Endpoint("auth", f"http://127.0.0.1:{closed_port}", (), "/metrics")
+    fields = {"tenant_id": "t", "email": "e@example.com", "password": "p"}
+    fresh = _jwt(time.time() + 600)
+    assert TokenSource.login(fleet.auth, auth, fields, holding=fresh).token() == fresh  # no login needed
+    aged = TokenSource.login(fleet.auth, auth, fields, holding=_jwt(time.time() + 5))
+    with pytest.raises(LoginFailed):  # it logs in again (auth is not there to answer)
+        aged.token()

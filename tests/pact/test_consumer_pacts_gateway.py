@@ -58,6 +58,9 @@ PROCESS_BODY = {
     "variables": match.like({"vendor": "রহিম ট্রেডার্স"}),
     "createdAt": time_(),
 }
+#: a process of a list: any of the tenant's processes, also those of other types or still without an amount, so only
+#: the shape the gateway relays is relied on (a list on a live fleet holds processes other tests started)
+PROCESS_ITEM = {**PROCESS_BODY, "amountBdt": match.like("750000.00"), "variables": match.like({})}
 EVALUATION_BODY = {
     "id": uuid_(EVALUATION),
     "tenantId": uuid_(TENANT),
@@ -93,7 +96,7 @@ def test_api_gateway_reads_and_starts_workflow_processes(tmp_path: Path) -> None
     page = {"workflowType": None, "status": None, "limit": 100, "offset": 0}  # the gateway's defaults
     listed, processes = graphql_pact("workflow", "a processes query of the caller's tenant",
                                      "tenant T has process P", PROCESSES_DOC, page,
-                                     {"processes": match.each_like(PROCESS_BODY)}, page)  # fmt: skip
+                                     {"processes": match.each_like(PROCESS_ITEM)}, page)  # fmt: skip
     assert processes["processes"][0]["tenantId"] == TENANT
     start = {"workflowType": "purchase-order", "businessKey": from_state("PO-2026-001", "businessKey"),
              "amountBdt": "750000.00", "variables": {"vendor": "রহিম ট্রেডার্স"}}  # fmt: skip
