@@ -144,8 +144,18 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[_LOADGROUP] = node.config.option.dist == "loadgroup"
 
 
+#: Run last within their group (and the session): tests/contract's verification ends with the fault phases, which stop
+#: the embedded Kafka. Tansu keeps everything in memory, so it comes back without its producers' state and hands out
+#: producer ids again from the start; an idempotent producer that outlived the stop can share its id with one made
+#: afterwards, and then the broker fences it or drops its events as duplicates. Measured: after the verification,
+#: api-gateway's events never reached Kafka again, and organization's relay did not until it replaced its producer.
+#: The folders that read the fleet's events (tests/pact) therefore go before it.
+_LAST_IN_GROUP = {"contract"}
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marks into the nodeid's @group suffix
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_runs_last)  # stable: every other test keeps its place
     if not config.pluginmanager.hasplugin("xdist"):
         return
     counts: dict[str, int] = {}
@@ -177,6 +187,11 @@ def _refuse_broken_grouping(config: pytest.Config) -> None:
             "(xdist writes the group into Node._nodeid, which pytest 9.2 no longer reads), so folders would be split "
             "over workers and start their servers twice. Reinstall the test extras: pyproject.toml pins pytest<9.2."
         )
+
+
+def _runs_last(item: pytest.Item) -> bool:
+    parts = item.path.resolve().relative_to(_TESTS).parts if _TESTS in item.path.resolve().parents else ()
+    return bool(parts) and parts[0] in _LAST_IN_GROUP
 
 
 def _group_of(item: pytest.Item) -> str | None:

@@ -9,6 +9,7 @@ was rejected, timed out, could not be enqueued or was still pending at shutdown 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -28,6 +29,16 @@ _log = logging.getLogger("reference_services.api_gateway.events")
 NO_TENANT = uuid.UUID(int=0)
 
 
+@functools.cache
+def _broken_idempotence() -> frozenset[int]:
+    """Delivery errors after which this producer's idempotence state is lost for good (not marked ``fatal`` in
+    every librdkafka version: a fenced producer's reports say PRODUCER_FENCED, fatal=False, and it never recovers)."""
+    from confluent_kafka import KafkaError
+
+    return frozenset({KafkaError._FATAL, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH,
+                      KafkaError.UNKNOWN_PRODUCER_ID, KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER})  # fmt: skip
+
+
 class DirectPublisher:
     """An idempotent confluent-kafka producer owned by the app (``start``/``stop`` with it)."""
 
@@ -42,6 +53,7 @@ class DirectPublisher:
         self.source = source
         self.delivery_timeout_s = delivery_timeout_s
         self._producer: Any = None
+        self._replace = threading.Event()
         self._stopping = threading.Event()
         self._poller: threading.Thread | None = None
 
@@ -65,6 +77,22 @@ class DirectPublisher:
     def _poll(self) -> None:
         while not self._stopping.is_set():
             self._producer.poll(0.2)
+            if self._replace.is_set():
+                self._replace_producer()
+
+    def _replace_producer(self) -> None:
+        """Swap in a new producer; what the old one still holds is purged, so each of those events is counted.
+
+        librdkafka says a producer whose idempotence state broke must be destroyed and re-created: once fenced, or
+        unknown to a broker that lost its producer state (a restarted in-memory broker hands our producer id to the
+        next producer that asks), it fails every later event. Runs on the poll thread; ``publish`` on the event loop
+        reads ``_producer`` once per event, so an event sees either the old producer (and is counted) or the new one.
+        """
+        self._replace.clear()
+        old, self._producer = self._producer, self._make_producer()
+        _log.warning("event producer replaced after a fatal producer error")
+        old.purge()
+        old.flush(1.0)
 
     async def stop(self) -> None:
         if self._producer is None:
@@ -87,21 +115,33 @@ class DirectPublisher:
         event = cloud_event(topic=topic, key=key, data=data, tenant_id=tenant_id, source=self.source,
                             correlation_id=correlation_id)  # fmt: skip
         headers = [("x-tenant-id", str(tenant_id).encode()), ("content-type", b"application/cloudevents+json")]
+        producer = self._producer
         try:
-            if self._producer is None:
+            if producer is None:
                 raise RuntimeError("the producer is not started")
-            self._producer.produce(topic, key=key.encode(), value=json.dumps(event, separators=(",", ":")).encode(),
-                                   headers=headers, on_delivery=self._reporter(topic))  # fmt: skip
+            producer.produce(topic, key=key.encode(), value=json.dumps(event, separators=(",", ":")).encode(),
+                             headers=headers, on_delivery=self._reporter(topic, producer))  # fmt: skip
         except Exception as error:  # BufferError (queue full), KafkaException, not started: counted, not raised
             _log.warning("event %s to %s not enqueued: %s", event["id"], topic, error)
             self.metrics.delivery_failures.labels(topic=topic).inc()
+            self._replace_if_broken(producer, error.args[0] if error.args else None)
 
-    def _reporter(self, topic: str) -> Any:
+    def _replace_if_broken(self, producer: Any, error: Any) -> None:
+        """Ask the poll thread for a new producer when ``error`` says ``producer`` (still the current one) is broken
+        for good; the old producer's other failures then name a producer already replaced and ask nothing."""
+        from confluent_kafka import KafkaError
+
+        broken = isinstance(error, KafkaError) and (error.fatal() or error.code() in _broken_idempotence())
+        if broken and producer is self._producer:
+            self._replace.set()
+
+    def _reporter(self, topic: str, producer: Any) -> Any:
         def on_delivery(error: Any, _message: Any) -> None:
             if error is None:
                 self.metrics.events_published.labels(topic=topic).inc()
             else:
                 _log.warning("event delivery to %s failed: %s", topic, error)
                 self.metrics.delivery_failures.labels(topic=topic).inc()
+                self._replace_if_broken(producer, error)
 
         return on_delivery

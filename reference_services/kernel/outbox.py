@@ -242,16 +242,22 @@ class OutboxRelay:
 
             return on_delivery
 
-        for row in rows:
-            headers = [(name, value.encode()) for name, value in (row.headers or {}).items()]
-            self._producer.produce(
-                row.topic,
-                key=row.key.encode(),
-                value=json.dumps(row.value, separators=(",", ":")).encode(),
-                headers=headers,
-                on_delivery=report(row.id, row.topic),
-            )
-        await asyncio.to_thread(self._producer.flush, self.delivery_timeout_s + 1)
+        try:
+            for row in rows:
+                headers = [(name, value.encode()) for name, value in (row.headers or {}).items()]
+                self._producer.produce(
+                    row.topic,
+                    key=row.key.encode(),
+                    value=json.dumps(row.value, separators=(",", ":")).encode(),
+                    headers=headers,
+                    on_delivery=report(row.id, row.topic),
+                )
+            await asyncio.to_thread(self._producer.flush, self.delivery_timeout_s + 1)
+        except Exception:
+            # produce raises once the producer is in a fatal state (fenced, or its producer id unknown to a broker
+            # that lost its state): librdkafka says such an instance must be replaced, so the next pass makes a new one
+            self._producer = None
+            raise
         if len(delivered) < len(rows):
             # An idempotent producer whose messages timed out never recovers on a broker that lost its producer state
             # (an in-memory broker restarted): start the next batch with a new one. The rows stay pending.
