@@ -19,8 +19,10 @@ Example:
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -35,7 +37,7 @@ from fleetcheck.contracts.pact import PactObservation, PactVerdict, summarize
 from fleetcheck.events import EventCapture, kafka_bootstrap_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from pact import Verifier
     from pact.types import Message
@@ -611,11 +613,29 @@ def provider_verifier(target: Target, provider: str, endpoint: Endpoint, server:
 def run_verifier(verifier: Verifier) -> tuple[bool, str, dict[str, Any]]:
     """Run the FFI verifier: ``(verified, its output without colours, its JSON results)``."""
     try:
-        verifier.verify()
+        with _fd1_silenced():
+            verifier.verify()
         verified = True
     except RuntimeError:  # pact-python raises it for a failed verification; the results say what failed
         verified = False
     return verified, str(verifier.output(strip_ansi=True)), verifier.results
+
+
+@contextlib.contextmanager
+def _fd1_silenced() -> Iterator[None]:
+    """File descriptor 1 points at /dev/null meanwhile. The FFI verifier prints every interaction to the process's
+    standard output itself (Rust, below Python's ``sys.stdout``, so no ``redirect_stdout`` reaches it): a whole
+    ``fleetcheck verify`` printed about 600 such lines before its scorecard. ``verifier.output()`` keeps the same text
+    for the verdict."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with Path(os.devnull).open("wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def verify_pact(target: Target, pact: PactFile) -> PactVerification:
