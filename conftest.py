@@ -52,7 +52,7 @@ _COST_S: dict[str, float] = {
     # + 125 s for tests/pact (25 pacts; measured alone, -n 0, 2026-12-02, load average 4.5: 146 s with its own
     # ~20 s fleet start) and ~45 s for the area pact in the shared verification
     "reference-fleet": 490,  # + tests/observability: 55 s alone on the started fleet (-n 0, 2026-12-02, load 5)
-    "mutants/events": 180,  # 12 mutants: 323 s alone under a load of 5-11 (2026-12-02)
+    "mutants/events": 220,  # 12 mutants: 323 s alone under a load of 5-11; the 2 bad-input ones ~35 s each (2026-12-02)
     "events": 98,
     "fixtures": 98,
     "mutants/health_metrics": 100,

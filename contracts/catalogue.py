@@ -32,6 +32,7 @@ NEEDS = {
     "event-scenario": "EventScenario",
     "event-replay": "ReplayObservation",
     "event-write-fault": "WriteFaultObservation",
+    "event-bad-input": "BadInputObservation",
     "event-burst": "DeliveryObservation",
     "event-outage": "DeliveryObservation",
     "schema-change": "SchemaChange",

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TOPIC_NAME",
+    "BadInputObservation",
     "CapturedEvent",
     "DeliveryObservation",
     "EventAction",
@@ -154,6 +155,27 @@ class WriteFaultObservation:
     table: str
     events: tuple[str, ...]
     attempts: tuple[tuple[str, int], ...]
+    records: tuple[tuple[str, int], ...]
+    window_s: float
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BadInputObservation:
+    """Records the recording consumer cannot take, published on one partition (one topic and key), each followed by
+    a fresh copy of a good event: ``malformed`` records (described: not JSON, an envelope without id, ...) then the
+    good event ``after_malformed``; a ``poison`` event whose every write fails (a database fault, its writes counted
+    in ``poison_attempts``) then the good event ``after_poison``. ``records`` per event id, once both good events had
+    one or ``window_s`` had passed."""
+
+    consumer: str
+    table: str
+    topic: str
+    malformed: tuple[str, ...]
+    after_malformed: str
+    poison: str
+    poison_attempts: int
+    after_poison: str
     records: tuple[tuple[str, int], ...]
     window_s: float
     error: str = ""
@@ -790,6 +812,71 @@ def check_consumer_retry(ctx: CheckContext, fault: WriteFaultObservation) -> Ite
             hint="take a failed event again (seek back to its offset) instead of committing past it, and mark it "
             "processed only in the transaction that writes its record",
         )
+
+
+def declares_give_up(service: ServiceSpec, fleet: Fleet) -> bool:
+    """The service is the recording consumer, and the fleet file says when it gives up (``events.records.attempts``)."""
+    records = fleet.events.records
+    return records is not None and records.service == service.name and records.attempts is not None
+
+
+def _unrecorded_behind(
+    ctx: CheckContext, bad: BadInputObservation, check_id: str, event_id: str, behind: str, observed: str, hint: str
+) -> Iterator[Finding | Judged]:
+    """The good event published right after ``behind`` on its partition must end with one record."""
+    if bad.error:
+        raise NotApplicable(bad.error)
+    yield Judged(1, f"events behind {behind}")
+    count = dict(bad.records).get(event_id, 0)
+    if count != 1:
+        yield Finding(
+            check_id=check_id,
+            service=ctx.service.name,
+            expected=f"one {bad.table} record of event {event_id}, published on {bad.topic} right after {behind} "
+            f"on its partition, within {bad.window_s:.0f} s",
+            observed=f"{count} record(s) {observed}",
+            hint=hint,
+        )
+
+
+@CHECKS.register(
+    "EVENTS-CONSUMER-SKIPS-MALFORMED",
+    area=AREA,
+    needs="event-bad-input",
+    claim="a record the recording consumer cannot decode (not JSON, an envelope without id or tenant) is given up, "
+    "and the event behind it on its partition is still recorded, once",
+    applies=declares_give_up,
+)
+def check_consumer_skips_malformed(ctx: CheckContext, bad: BadInputObservation) -> Iterator[Finding | Judged]:
+    yield from _unrecorded_behind(
+        ctx, bad, "EVENTS-CONSUMER-SKIPS-MALFORMED", bad.after_malformed, f"{len(bad.malformed)} malformed records",
+        f"after the malformed records ({'; '.join(bad.malformed)})",
+        "catch every decoding error (invalid JSON, a missing or wrong attribute) for one record, log and count it, "
+        "and commit past it: retaking it cannot change it, and a crash stops the consumer for good",
+    )  # fmt: skip
+
+
+@CHECKS.register(
+    "EVENTS-CONSUMER-GIVES-UP",
+    area=AREA,
+    needs="event-bad-input",
+    claim="an event whose every write fails in the recording consumer is given up after the declared attempts "
+    "(events.records.attempts), so the event behind it on its partition is still recorded, once",
+    applies=declares_give_up,
+)
+def check_consumer_gives_up(ctx: CheckContext, bad: BadInputObservation) -> Iterator[Finding | Judged]:
+    if not bad.error and bad.poison_attempts == 0:
+        raise NotApplicable(
+            f"{bad.consumer} attempted no write of the poison event in {bad.window_s:.0f} s, so its fault never "
+            "fired (see EVENTS-NO-LOSS)"
+        )
+    yield from _unrecorded_behind(
+        ctx, bad, "EVENTS-CONSUMER-GIVES-UP", bad.after_poison,
+        "an event whose every write fails (the declared attempts x retry_s + 20 s)",
+        f"behind it; the poison event's write was attempted {bad.poison_attempts} time(s) meanwhile",
+        "count the attempts per event and give up after the declared number (log it, count it as failed, or move "
+        "it to a dead-letter topic): a partition must not stop behind one event",
+    )  # fmt: skip
 
 
 def _delivery_problems(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[str]:

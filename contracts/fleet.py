@@ -466,6 +466,14 @@ class RecordStoreSpec(_Model):
     retry_s: float = Field(
         default=1.0, gt=0, description="how long the consumer waits before it takes an event whose write failed again"
     )
+    attempts: int | None = Field(
+        default=None,
+        ge=1,
+        description="how many times the consumer takes an event whose write keeps failing before it gives up on it "
+        "(and a record it cannot decode: at once), so the events behind it are still recorded; unset: the fleet "
+        "declares no give-up policy (a consumer may deliberately stop its partition instead), and the checks of "
+        "records it cannot take are not run",
+    )
 
     @property
     def retry_window_s(self) -> float:
@@ -473,6 +481,12 @@ class RecordStoreSpec(_Model):
         for the event to be fetched and written on a loaded machine. A consumer that retries is seen well within it;
         one that lost the event is waited for this long and no longer."""
         return 5 * self.retry_s + 20.0
+
+    @property
+    def give_up_window_s(self) -> float | None:
+        """How long the event behind a poison one (every write fails) may take: ``attempts`` retry waits, plus the
+        same 20 s; ``None`` without a declared ``attempts``."""
+        return None if self.attempts is None else self.attempts * self.retry_s + 20.0
 
 
 class DeliverySpec(_Model):

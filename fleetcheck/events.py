@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
 from fleetcheck.contracts.events import (
+    BadInputObservation,
     CapturedEvent,
     DeliveryObservation,
     EventAction,
@@ -70,6 +71,7 @@ __all__ = [
     "caused_events",
     "kafka_bootstrap_of",
     "load_schema_baseline",
+    "observe_bad_input",
     "observe_burst",
     "observe_replay",
     "observe_scenario",
@@ -343,10 +345,13 @@ class PostgresAuditStore:
         )
 
     @contextmanager
-    def failing_first_write(self, events: Sequence[CapturedEvent]) -> Iterator[Callable[[], dict[str, int]]]:
-        """While open, the first write of each of ``events`` into the record table fails (a ``BEFORE INSERT``
-        trigger raises when the new row's ``match`` columns hold the event's attributes, as :meth:`counts` finds
-        it); yields a reader of the writes the trigger saw per event id. Everything is dropped on exit.
+    def failing_first_write(
+        self, events: Sequence[CapturedEvent], *, always: bool = False
+    ) -> Iterator[Callable[[], dict[str, int]]]:
+        """While open, the first write of each of ``events`` into the record table fails (with ``always``: every
+        write; a ``BEFORE INSERT`` trigger raises when the new row's ``match`` columns hold the event's attributes,
+        as :meth:`counts` finds it); yields a reader of the writes the trigger saw per event id. Everything is
+        dropped on exit.
 
         Each event counts its writes in a sequence of its own: a sequence is not rolled back with the failed
         transaction, so "the first write fails, a retry succeeds" holds whatever the consumer's transactions do.
@@ -378,8 +383,9 @@ class PostgresAuditStore:
                 )
 
             body = sql.SQL(" ").join(
-                sql.SQL("IF {match} THEN IF nextval({seq}) = 1 THEN RAISE EXCEPTION {message}; END IF; END IF;")
+                sql.SQL("IF {match} THEN IF nextval({seq}) {fails} THEN RAISE EXCEPTION {message}; END IF; END IF;")
                 .format(match=matches(event), seq=sql.Literal(f"{schema}.{name}"),
+                        fails=sql.SQL(">= 1" if always else "= 1"),
                         message=sql.Literal(f"fleetcheck: injected write fault ({tag})"))
                 for event, name in counters.values()
             )  # fmt: skip
@@ -525,6 +531,53 @@ def observe_write_fault(
         return failed(str(exc))
     return WriteFaultObservation(recorder.service, recorder.table, tuple(ids), tuple(sorted(seen.items())),
                                  tuple(sorted(records.items())), window)  # fmt: skip
+
+
+def observe_bad_input(
+    bootstrap: str,
+    events: Sequence[CapturedEvent],
+    store: AuditStore,
+    recorder: RecordStoreSpec,
+    *,
+    consumer_topics: str = "audit",
+) -> BadInputObservation:
+    """On one partition (the topic and key of one of ``events``): three records the recording consumer cannot decode,
+    a fresh copy of the event, a poison copy whose every write fails, and one more fresh copy; the records per event
+    once both good copies had one or the give-up window (``recorder.give_up_window_s``) passed."""
+    window = recorder.give_up_window_s or recorder.retry_window_s
+    source = next((e for e in events if not e.topic.startswith(consumer_topics + ".") and e.envelope()), None)
+
+    def failed(why: str) -> BadInputObservation:
+        return BadInputObservation(recorder.service, recorder.table, "", (), "", "", 0, "", (), window, error=why)
+
+    if not isinstance(store, PostgresAuditStore):
+        return failed("the record store is not a database, so no write of the consumer can be made to fail")
+    if source is None:
+        return failed("the scenario caused no event for the recording consumer to record")
+    envelope = source.envelope() or {}
+    malformed = {
+        "a value that is not JSON": b"{not json",
+        "an envelope without id": json.dumps({k: v for k, v in envelope.items() if k != "id"}).encode(),
+        "an envelope without tenantid": json.dumps({k: v for k, v in envelope.items() if k != "tenantid"}).encode(),
+    }
+    after_malformed, poison, after_poison = (_with_new_id(source) for _ in range(3))
+    ids = [str(e.attribute("id")) for e in (after_malformed, poison, after_poison)]
+    good = [ids[0], ids[2]]
+    headers: list[tuple[str, str | bytes | None]] = [(k, v.encode()) for k, v in source.headers]
+    try:
+        with store.failing_first_write([poison], always=True) as attempts:
+            producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "logger": _LOGGER})
+            values = [*malformed.values(), *(e.value for e in (after_malformed, poison, after_poison))]
+            for value in values:  # one key: one partition, in this order
+                producer.produce(source.topic, key=source.key, value=value, headers=headers)
+            producer.flush(10.0)
+            fresh = [after_malformed, poison, after_poison]
+            records = _wait_audit(store, fresh, deadline_s=window, need=lambda c: all(c.get(i, 0) >= 1 for i in good))
+            seen = attempts().get(ids[1], 0)
+    except WriteFaultNotPossible as exc:
+        return failed(str(exc))
+    return BadInputObservation(recorder.service, recorder.table, source.topic, tuple(malformed), ids[0], ids[1], seen,
+                               ids[2], tuple(sorted(records.items())), window)  # fmt: skip
 
 
 def _with_new_id(event: CapturedEvent) -> CapturedEvent:
@@ -848,9 +901,9 @@ def _service_database(admin_dsn: str, service: str) -> str | None:
 
 #: Kinds the runner gathers for EVENTS-* checks from a running fleet (``schema-change`` compares schema files).
 EVENT_KINDS = frozenset(
-    {"topics", "event-scenario", "event-replay", "event-write-fault", "event-burst", "event-outage"}
+    {"topics", "event-scenario", "event-replay", "event-write-fault", "event-bad-input", "event-burst", "event-outage"}
 )
-_SCENARIO_KINDS = frozenset({"event-scenario", "event-replay", "event-write-fault"})
+_SCENARIO_KINDS = frozenset({"event-scenario", "event-replay", "event-write-fault", "event-bad-input"})
 Observed = dict[tuple[str, str], tuple[list[Any], list[str]]]
 
 
@@ -951,6 +1004,8 @@ def _scenario_slots(target: Any, service: str, kinds: set[str], bootstrap: str, 
         if kind == "event-replay":
             observation: Any = observe_replay(bootstrap, events, store, consumer=consumer, consumer_topics=prefix,
                                               consumed_metric=recorder.consumed_metric)  # fmt: skip
+        elif kind == "event-bad-input":
+            observation = observe_bad_input(bootstrap, events, store, recorder, consumer_topics=prefix)
         else:
             observation = observe_write_fault(bootstrap, events, store, recorder, consumer_topics=prefix)
         slots[(service, kind)] = ([observation], [])

@@ -14,6 +14,7 @@ import pytest
 from fleetcheck.contracts.catalog import CatalogObservation, CatalogSnapshot, MigrationObservation
 from fleetcheck.contracts.catalogue import NEEDS
 from fleetcheck.contracts.events import (
+    BadInputObservation,
     DeliveryObservation,
     EventScenario,
     ReplayObservation,
@@ -67,6 +68,7 @@ def _empty(kind: str) -> list[object]:
         "event-scenario": [EventScenario((), ())],
         "event-replay": [ReplayObservation((), 2, ())],
         "event-write-fault": [WriteFaultObservation("audit", "audit_logs", (), (), (), 25.0)],
+        "event-bad-input": [BadInputObservation("audit", "audit_logs", "", (), "", "", 0, "", (), 25.0)],
         "event-burst": [DeliveryObservation((), (), (), ())],
         "event-outage": [DeliveryObservation((), (), (), ())],
         "schema-change": [SchemaChange("auth.user.login", {}, {})],

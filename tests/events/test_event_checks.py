@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from fleetcheck.contracts.events import (
+    BadInputObservation,
     CapturedEvent,
     EventAction,
     EventScenario,
@@ -240,3 +241,54 @@ def test_the_retry_check_applies_to_the_recording_consumer_only(fleet_model) -> 
     check = CHECKS["EVENTS-CONSUMER-RETRY"]
     applies = [s.name for s in fleet_model.services if check.applies(s, fleet_model)]
     assert applies == ["audit"]
+
+
+def _bad(records: dict[str, int], poison_attempts: int = 5, error: str = "") -> BadInputObservation:
+    malformed = ("a value that is not JSON", "an envelope without id")
+    return BadInputObservation("audit", "audit_logs", "master-data.customer.created", malformed, "m1", "p1",
+                               poison_attempts, "g1", tuple(records.items()), 25.0, error)  # fmt: skip
+
+
+def test_a_consumer_that_records_the_events_behind_bad_records_passes_both_checks(judge) -> None:
+    observation = _bad({"m1": 1, "g1": 1})
+    for check_id in ("EVENTS-CONSUMER-SKIPS-MALFORMED", "EVENTS-CONSUMER-GIVES-UP"):
+        result = judge(check_id, "audit", observation)
+        assert (result.outcome, result.judged) == (Outcome.PASSED, 1), check_id
+
+
+def test_a_consumer_stopped_by_a_malformed_record_fails_the_malformed_check_naming_the_records(judge) -> None:
+    result = judge("EVENTS-CONSUMER-SKIPS-MALFORMED", "audit", _bad({}))
+    assert result.outcome is Outcome.FAILED
+    assert "0 record(s) after the malformed records (a value that is not JSON; an envelope without id)" in (
+        result.findings[0].message()
+    )
+
+
+def test_a_consumer_that_never_gives_up_on_a_poison_event_fails_the_give_up_check(judge) -> None:
+    result = judge("EVENTS-CONSUMER-GIVES-UP", "audit", _bad({"m1": 1}, poison_attempts=19))
+    assert result.outcome is Outcome.FAILED
+    assert "the poison event's write was attempted 19 time(s)" in result.findings[0].message()
+    assert judge("EVENTS-CONSUMER-SKIPS-MALFORMED", "audit", _bad({"m1": 1})).outcome is Outcome.PASSED
+
+
+def test_bad_input_not_observed_or_never_attempted_is_not_run_with_the_reason(judge) -> None:
+    unarmed = judge("EVENTS-CONSUMER-GIVES-UP", "audit", _bad({}, error="cannot arm a write fault on audit_logs"))
+    assert (unarmed.outcome, unarmed.reason) == (Outcome.NOT_RUN, "cannot arm a write fault on audit_logs")
+    never = judge("EVENTS-CONSUMER-GIVES-UP", "audit", _bad({"m1": 1, "g1": 1}, poison_attempts=0))
+    assert never.outcome is Outcome.NOT_RUN
+    assert "its fault never fired" in never.reason
+
+
+def test_the_bad_input_checks_need_a_declared_give_up_policy(fleet_model) -> None:
+    from fleetcheck.contracts.registry import CHECKS
+
+    records = fleet_model.events.records
+    without = fleet_model.model_copy(
+        update={
+            "events": fleet_model.events.model_copy(update={"records": records.model_copy(update={"attempts": None})})
+        }
+    )
+    for check_id in ("EVENTS-CONSUMER-SKIPS-MALFORMED", "EVENTS-CONSUMER-GIVES-UP"):
+        check = CHECKS[check_id]
+        assert [s.name for s in fleet_model.services if check.applies(s, fleet_model)] == ["audit"]
+        assert [s.name for s in without.services if check.applies(s, without)] == []

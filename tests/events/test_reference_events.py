@@ -15,6 +15,7 @@ from fleetcheck.events import (
     audit_store_of,
     caused_events,
     kafka_bootstrap_of,
+    observe_bad_input,
     observe_burst,
     observe_replay,
     observe_scenario,
@@ -23,6 +24,7 @@ from fleetcheck.events import (
 )
 
 if TYPE_CHECKING:
+    from fleetcheck.contracts.fleet import RecordStoreSpec
     from fleetcheck.reference import ReferenceFleet
 
 pytestmark = pytest.mark.servers
@@ -75,13 +77,31 @@ def test_replaying_master_data_events_twice_creates_no_duplicate_audit_record(ev
     assert judge("EVENTS-CONSUMER-IDEMPOTENT", "master-data", replay).outcome is Outcome.PASSED
 
 
-def test_audit_records_events_whose_first_write_failed_once_each(event_fleet, judge) -> None:
-    topics = [t.name for t in event_fleet.fleet.topics]
-    scenario = observe_scenario(event_fleet, "audit", _bootstrap(event_fleet), topics)
-    store, recorder = audit_store_of(event_fleet), event_fleet.fleet.events.records
-    assert store is not None
+def _recorder_inputs(fleet: ReferenceFleet, service: str) -> tuple[list, PostgresAuditStore, RecordStoreSpec]:
+    """The events ``service``'s scenario caused, the record store, and the fleet file's recording consumer."""
+    topics = [t.name for t in fleet.fleet.topics]
+    scenario = observe_scenario(fleet, service, _bootstrap(fleet), topics)
+    store, recorder = audit_store_of(fleet), fleet.fleet.events.records
+    assert isinstance(store, PostgresAuditStore)
     assert recorder is not None
-    events = caused_events(event_fleet.fleet.events, scenario)
+    return caused_events(fleet.fleet.events, scenario), store, recorder
+
+
+def test_audit_skips_malformed_records_and_gives_up_on_a_poison_event(event_fleet, judge) -> None:
+    events, store, recorder = _recorder_inputs(event_fleet, "master-data")
+    bad = observe_bad_input(_bootstrap(event_fleet), events, store, recorder)
+    assert bad.error == ""
+    records = dict(bad.records)
+    # the poison event was taken the declared 5 times and never recorded; both good events behind the bad ones once
+    assert (bad.poison_attempts, records.get(bad.poison, 0)) == (recorder.attempts, 0)
+    assert (records.get(bad.after_malformed), records.get(bad.after_poison)) == (1, 1)
+    for check_id in ("EVENTS-CONSUMER-SKIPS-MALFORMED", "EVENTS-CONSUMER-GIVES-UP"):
+        result = judge(check_id, "audit", bad)
+        assert (result.outcome, result.judged) == (Outcome.PASSED, 1), result.reason
+
+
+def test_audit_records_events_whose_first_write_failed_once_each(event_fleet, judge) -> None:
+    events, store, recorder = _recorder_inputs(event_fleet, "audit")
     fault = observe_write_fault(_bootstrap(event_fleet), events, store, recorder)
     assert fault.error == ""
     # the fault failed each fresh event's first write; the consumer took it again and wrote it once

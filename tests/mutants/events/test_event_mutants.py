@@ -19,6 +19,7 @@ from fleetcheck.events import (
     audit_store_of,
     caused_events,
     kafka_bootstrap_of,
+    observe_bad_input,
     observe_burst,
     observe_replay,
     observe_scenario,
@@ -65,6 +66,21 @@ MUTANTS = [
         "event-write-fault",
         passes=("EVENTS-CONSUMER-IDEMPOTENT",),
     ),
+    Mutant(
+        "consumer_dies_on_malformed",
+        "audit",
+        "EVENTS-CONSUMER-SKIPS-MALFORMED",
+        "0 record(s) after the malformed records",
+        "event-bad-input",
+    ),
+    Mutant(
+        "consumer_never_gives_up",
+        "audit",
+        "EVENTS-CONSUMER-GIVES-UP",
+        "the poison event's write was attempted",
+        "event-bad-input",
+        passes=("EVENTS-CONSUMER-SKIPS-MALFORMED",),
+    ),
     # last: it stops the shared Kafka (re-created on restore); services of later tests start fresh producers anyway
     Mutant("relay_drops_on_error", "master-data", "EVENTS-OUTAGE-NO-LOSS", "never reached Kafka", "event-outage"),
     Mutant(
@@ -105,10 +121,14 @@ def _observe(mutant: Mutant, fleet: ReferenceFleet) -> tuple[CheckResult, list[C
             assert store is not None
             assert recorder is not None
             observed["event-write-fault"] = observe_write_fault(bootstrap, events, store, recorder)
+        if mutant.needs == "event-bad-input":
+            assert store is not None
+            assert recorder is not None
+            observed["event-bad-input"] = observe_bad_input(bootstrap, events, store, recorder)
 
     def judge(check_id: str) -> CheckResult:
         check = CHECKS[check_id]
-        service = "audit" if check.needs == "event-write-fault" else "master-data"
+        service = "audit" if check.needs in ("event-write-fault", "event-bad-input") else "master-data"
         return run_check(check, CheckContext(fleet.fleet.service(service), fleet.fleet), observed[check.needs])
 
     return judge(mutant.check_id), [judge(c) for c in mutant.passes]
@@ -121,7 +141,7 @@ def test_events_mutant_is_caught_by_its_check(
     logging.getLogger("fleetcheck.events").setLevel(logging.CRITICAL)  # librdkafka's reconnect chatter
     module = f"tests.mutants.events.variants.{mutant.name}"
     services = ["organization", "auth", "master-data"]
-    if mutant.needs in ("event-replay", "event-outage", "event-write-fault"):
+    if mutant.needs in ("event-replay", "event-outage", "event-write-fault", "event-bad-input"):
         services.append("audit")
     with ReferenceFleet(
         services=services, modules={mutant.service: module}, infrastructure=mutant_infrastructure
