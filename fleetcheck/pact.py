@@ -25,7 +25,9 @@ import os
 import sys
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +37,7 @@ import httpx
 
 from fleetcheck.contracts.pact import PactObservation, PactVerdict, summarize
 from fleetcheck.events import EventCapture, kafka_bootstrap_of
+from fleetcheck.observe import tls_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -168,7 +171,9 @@ class StateError(Exception):
 def _call(method: str, url: str, *, token: str | None = None, body: Any = None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        return httpx.request(method, url, json=body, headers=headers, timeout=_TIMEOUT_S, trust_env=False)
+        return httpx.request(
+            method, url, json=body, headers=headers, timeout=_TIMEOUT_S, trust_env=False, verify=tls_context()
+        )
     except httpx.HTTPError as exc:
         raise StateError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from None
 
@@ -263,7 +268,7 @@ class ApiStates:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/html"}
         try:
             response = httpx.post(url, params={"name": "pact.html"}, content=b"<p>pact</p>", headers=headers,
-                                  timeout=_TIMEOUT_S, trust_env=False)  # fmt: skip
+                                  timeout=_TIMEOUT_S, trust_env=False, verify=tls_context())  # fmt: skip
         except httpx.HTTPError as exc:
             raise StateError(f"POST {url} failed: {type(exc).__name__}: {exc}") from None
         return _created(response)
@@ -560,7 +565,7 @@ class EventCauses:
 
 def _reachable(endpoint: Endpoint) -> str:
     try:
-        httpx.get(endpoint.url("/"), timeout=5.0, trust_env=False)
+        httpx.get(endpoint.url("/"), timeout=5.0, trust_env=False, verify=tls_context())
     except httpx.HTTPError as exc:
         return f"{endpoint.service} at {endpoint.base_url} is unreachable ({type(exc).__name__})"
     return ""
@@ -621,21 +626,38 @@ def run_verifier(verifier: Verifier) -> tuple[bool, str, dict[str, Any]]:
     return verified, str(verifier.output(strip_ansi=True)), verifier.results
 
 
-@contextlib.contextmanager
-def _fd1_silenced() -> Iterator[None]:
-    """File descriptor 1 points at /dev/null meanwhile. The FFI verifier prints every interaction to the process's
-    standard output itself (Rust, below Python's ``sys.stdout``, so no ``redirect_stdout`` reaches it): a whole
-    ``fleetcheck verify`` printed about 600 such lines before its scorecard. ``verifier.output()`` keeps the same text
-    for the verdict."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with Path(os.devnull).open("wb") as devnull:
-            os.dup2(devnull.fileno(), 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+class _Fd1Silence:
+    """File descriptor 1 points at /dev/null while any verifier runs. The FFI verifier prints every interaction to
+    the process's standard output itself (Rust, below Python's ``sys.stdout``, so no ``redirect_stdout`` reaches it): a
+    whole ``fleetcheck verify`` printed about 600 such lines before its scorecard. ``verifier.output()`` keeps the
+    same text for the verdict. Counted, because verifiers run in several threads at once: the first to start points
+    fd 1 away, the last to finish points it back."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = -1
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                sys.stdout.flush()
+                self._saved = os.dup(1)
+                with Path(os.devnull).open("wb") as devnull:
+                    os.dup2(devnull.fileno(), 1)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    os.dup2(self._saved, 1)
+                    os.close(self._saved)
+
+
+_fd1_silenced = _Fd1Silence()
 
 
 def verify_pact(target: Target, pact: PactFile) -> PactVerification:
@@ -675,9 +697,15 @@ def _states_unavailable(states: ApiStates, pact: PactFile) -> str:
     return ""
 
 
+#: pact files verified at once: each mostly waits on its provider and on Kafka (a message's trip through an outbox),
+#: and each has its own verifier, state server and captures; their events are told apart by what each caused
+PARALLEL_PACTS = 4
+
+
 def verify_pacts(target: Target, pacts: Sequence[PactFile]) -> list[PactVerification]:
-    """Verify every pact file against ``target``, in file order."""
-    return [verify_pact(target, pact) for pact in pacts]
+    """Verify every pact file against ``target``, up to :data:`PARALLEL_PACTS` at once; results in file order."""
+    with ThreadPoolExecutor(max_workers=PARALLEL_PACTS, thread_name_prefix="fleetcheck-pact") as pool:
+        return list(pool.map(partial(verify_pact, target), pacts))
 
 
 def observe_pacts(target: Target, services: Sequence[str], say: Callable[[str], None]) -> PactObservation:

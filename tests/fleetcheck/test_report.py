@@ -46,7 +46,12 @@ def report() -> VerificationReport:
         _result("HEALTH-SHAPE", "master-data", Outcome.PASSED),
         _result("METRICS-PARSE", "master-data", Outcome.NOT_RUN, area="metrics", reason="not in the target file"),
     )
-    phases = (PhaseTime("start", 12.5, 0.4), PhaseTime("read", 0.8, 0.2), PhaseTime("judge", 0.1, 0.1))
+    phases = (
+        PhaseTime("start", 12.5, 0.4),
+        PhaseTime("read", 0.8, 0.2),
+        PhaseTime("migrations", 9.0, 3.0, concurrent=True),
+        PhaseTime("judge", 0.1, 0.1),
+    )
     return VerificationReport(
         "target file t.yaml", "erp-bd", ("health", "metrics"), ("auth", "master-data"), results, phases=phases
     )
@@ -109,7 +114,10 @@ def test_json_round_trips_every_result_and_finding(report: VerificationReport) -
 def test_the_json_report_and_the_profile_table_give_each_phase_its_wall_and_cpu_seconds(
     report: VerificationReport,
 ) -> None:
-    assert json.loads(to_json(report))["phases"][0] == {"phase": "start", "wall_s": 12.5, "cpu_s": 0.4}
+    """A phase that ran beside the others is listed after the total and is no share of it."""
+    phases = json.loads(to_json(report))["phases"]
+    assert phases[0] == {"phase": "start", "wall_s": 12.5, "cpu_s": 0.4, "concurrent": False}
+    assert phases[2] == {"phase": "migrations", "wall_s": 9.0, "cpu_s": 3.0, "concurrent": True}
     buffer = io.StringIO()
     Console(file=buffer, width=100, color_system=None).print(profile_table(report))
     rows = [line.split("│")[1:-1] for line in buffer.getvalue().splitlines() if line.count("│") == 5]
@@ -119,4 +127,5 @@ def test_the_json_report_and_the_profile_table_give_each_phase_its_wall_and_cpu_
         ["read", "0.8", "6%", "0.2"],
         ["judge", "0.1", "1%", "0.1"],
         ["total", "13.4", "100%", "0.7"],
+        ["migrations (beside the others)", "9.0", "", "3.0"],
     ]
