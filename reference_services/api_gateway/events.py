@@ -16,7 +16,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from reference_services.kernel.outbox import cloud_event
+from reference_services.kernel.outbox import cloud_event, producer_settings
 
 if TYPE_CHECKING:
     from .metrics import GatewayMetrics
@@ -60,13 +60,7 @@ class DirectPublisher:
     def _make_producer(self) -> Any:
         from confluent_kafka import Producer
 
-        return Producer({
-            "bootstrap.servers": self.bootstrap,
-            "enable.idempotence": True,
-            "acks": "all",
-            "message.timeout.ms": int(self.delivery_timeout_s * 1000),
-            "linger.ms": 5,
-        })  # fmt: skip
+        return Producer(producer_settings(self.bootstrap, self.delivery_timeout_s))
 
     async def start(self) -> None:
         self._producer = await asyncio.to_thread(self._make_producer)

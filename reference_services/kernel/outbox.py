@@ -118,6 +118,18 @@ def add_event(
     return event
 
 
+def producer_settings(bootstrap: str, delivery_timeout_s: float) -> dict[str, Any]:
+    """librdkafka settings of an idempotent producer whose delivery attempt gives up after ``delivery_timeout_s``
+    (the outbox relay's, and the api-gateway's direct publisher)."""
+    return {
+        "bootstrap.servers": bootstrap,
+        "enable.idempotence": True,
+        "acks": "all",
+        "message.timeout.ms": int(delivery_timeout_s * 1000),
+        "linger.ms": 5,
+    }
+
+
 class OutboxRelay:
     """Background task: publishes pending outbox rows in batches, marking them only after a successful delivery.
 
@@ -153,13 +165,7 @@ class OutboxRelay:
 
     def producer_config(self) -> dict[str, Any]:
         """librdkafka settings of the relay's idempotent producer."""
-        return {
-            "bootstrap.servers": self.bootstrap,
-            "enable.idempotence": True,
-            "acks": "all",
-            "message.timeout.ms": int(self.delivery_timeout_s * 1000),
-            "linger.ms": 5,
-        }
+        return producer_settings(self.bootstrap, self.delivery_timeout_s)
 
     def _make_producer(self) -> Any:
         from confluent_kafka import Producer
