@@ -21,7 +21,9 @@ import contextlib
 import json
 import re
 import secrets
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -113,14 +115,18 @@ class _Matrix:
     client: httpx.Client
     canaries: dict[str, list[str]] = field(default_factory=dict)
     created: list[tuple[str, _Created]] = field(default_factory=list)
+    #: services' matrices run in threads at once; the canaries are read while others are planted
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def canary(self, tenant: Tenant) -> str:
         value = canary_for(tenant.id, secrets.token_hex(6))
-        self.canaries.setdefault(tenant.id, []).append(value)
+        with self.lock:
+            self.canaries.setdefault(tenant.id, []).append(value)
         return value
 
     def frozen_canaries(self) -> dict[str, tuple[str, ...]]:
-        return {t: tuple(cs) for t, cs in self.canaries.items()}
+        with self.lock:
+            return {t: tuple(cs) for t, cs in self.canaries.items()}
 
 
 # ---- OpenAPI: which methods and sub-resources an item path has --------------------------------------------------
@@ -656,29 +662,64 @@ def _layers(matrix: _Matrix, endpoint: Endpoint, service: str, created: list[_Cr
 # ---- the runner's hook --------------------------------------------------------------------------------------------
 
 
+#: services whose matrices run at once: each mostly waits on its service (and argon2 in auth for the tokens)
+PARALLEL_SERVICES = 3
+
+
 def observe_target(
     target: Target, services: Sequence[str], say: Callable[[str], None]
 ) -> tuple[Observed, dict[str, str]]:
     """Every tenancy observation of ``services`` (both kinds each), as the runner's slots, and the services whose
-    observation failed (service -> the error: a bug in fleetcheck or a target it cannot read)."""
+    observation failed (service -> the error: a bug in fleetcheck or a target it cannot read).
+
+    The matrices of up to :data:`PARALLEL_SERVICES` services run at once, the gateways' (GraphQL, with every other
+    service's ids) after the rest; then, one service at a time, the reads with RLS off (defence in depth): such a read
+    may leave what it saw in a service's cache (bazaar's Redis keeps it 60 s), and a table with RLS off for a moment
+    must not be what another service's cell reads through it (import-export reads master-data), so no cell of the
+    matrix runs meanwhile or after.
+    """
     tenants = tenants_of(target.credentials)
     if isinstance(tenants, str):
         return {(s, k): ([], [tenants]) for s in services for k in TENANCY_KINDS}, {}
     observed: Observed = {}
     failed: dict[str, str] = {}
+    staged: dict[str, _Cells] = {}
     with observe_client(15.0) as client:
         matrix = _Matrix(target, *tenants, client)
         gateways = [s for s in services if target.fleet.service(s).tenancy.graphql]
-        for service in [s for s in services if s not in gateways] + gateways:
+
+        def cells(service: str) -> None:
             say(f"sending the isolation matrix to {service}")
             try:
-                observed.update(_observe_service(matrix, service))
+                staged[service] = _matrix_cells(matrix, service)
             except Exception as exc:  # one service's observer failure must not hide the others' results
                 failed[service] = f"fleetcheck could not observe the tenancy of {service}: {exc!r}"
+
+        for group in ([s for s in services if s not in gateways], gateways):
+            with ThreadPoolExecutor(max_workers=PARALLEL_SERVICES, thread_name_prefix="fleetcheck-tenancy") as pool:
+                list(pool.map(cells, group))
+        for service in services:
+            if service in staged:
+                try:
+                    observed.update(_slots(matrix, staged[service]))
+                except Exception as exc:  # see above
+                    failed[service] = f"fleetcheck could not observe the tenancy of {service}: {exc!r}"
     return observed, failed
 
 
-def _observe_service(matrix: _Matrix, service: str) -> Observed:
+@dataclass(slots=True)
+class _Cells:
+    """One service's matrix cells, before the reads with RLS off."""
+
+    service: str
+    probes: list[Probe]
+    not_created: list[tuple[str, str]]
+    made: list[_Created]
+    missing: list[str]
+    tokens: TokenObservation | None
+
+
+def _matrix_cells(matrix: _Matrix, service: str) -> _Cells:
     target, spec = matrix.target, matrix.target.fleet.service(service)
     endpoint = target.endpoints[service]
     document = _openapi(matrix.client, endpoint, spec)
@@ -705,27 +746,38 @@ def _observe_service(matrix: _Matrix, service: str) -> Observed:
                 f"declare its item path (services[{service}].tenancy.resources[].item)"
             )
         probes += cells
-    # last: the read with RLS off may leave what it saw in the service's cache (bazaar's Redis keeps it 60 s), and
-    # no cell of the matrix may see that
-    layers = _layers(matrix, endpoint, service, made)
     if spec.tenancy.graphql:
         graphql, why = _graphql_cells(matrix, endpoint, spec.route(spec.tenancy.graphql))
         probes += graphql
         missing += why
+    route = _probe_route(spec, made)
+    tokens = None if route is None else _token_cells(matrix, endpoint, spec, route)
+    return _Cells(service, probes, not_created, made, missing, tokens)
+
+
+def _slots(matrix: _Matrix, cells: _Cells) -> Observed:
+    """The service's slots, once its reads with RLS off are done (the last requests of the matrix)."""
+    service = cells.service
+    spec = matrix.target.fleet.service(service)
+    layers = _layers(matrix, matrix.target.endpoints[service], service, cells.made)
     consumed = tuple((r.name, r.consumed_from) for r in spec.tenancy.resources if r.consumed_from)
     slots: Observed = {}
-    if probes or not_created:
+    if cells.probes or cells.not_created:
         observation = TenancyObservation(
-            service, matrix.frozen_canaries(), tuple(probes), tuple(not_created), consumed, tuple(layers)
+            service,
+            matrix.frozen_canaries(),
+            tuple(cells.probes),
+            tuple(cells.not_created),
+            consumed,
+            tuple(layers),
         )
-        slots[(service, "tenancy")] = ([observation], missing)
+        slots[(service, "tenancy")] = ([observation], cells.missing)
     else:
         slots[(service, "tenancy")] = ([], [spec.tenancy.none_reason or _no_resources(service)])
-    route = _probe_route(spec, made)
-    if route is None:
+    if cells.tokens is None:
         slots[(service, "tenancy-tokens")] = ([], [_no_probe(service)])
     else:
-        slots[(service, "tenancy-tokens")] = ([_token_cells(matrix, endpoint, spec, route)], [])
+        slots[(service, "tenancy-tokens")] = ([cells.tokens], [])
     return slots
 
 
