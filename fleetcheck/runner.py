@@ -59,6 +59,8 @@ Progress = Callable[[str], None]
 #: to add.
 UNBROKEN_BY_DEFAULT = frozenset({"service", "storage"})
 FAULT_MODES = ("stop", "freeze")
+#: flows run at once in the flows phase
+PARALLEL_FLOWS = 4
 #: observation kinds gathered without the service running: fresh-database migrations, a catalog read by DSN, schemas
 _OFFLINE_NEEDS = frozenset({"migrations", "catalog", "schema-change"})
 
@@ -443,26 +445,37 @@ class _Run:
         for service in wanting:
             self.observed[(service, "observability")] = ([observation], [])
 
-    # ---- area "flows": the seed's system flows, one at a time (fleetcheck.flows) ----
+    # ---- area "flows": the seed's system flows and the declared ones, several at once (fleetcheck.flows) ----
 
     def _flows_phase(self, services: list[str]) -> None:
-        from fleetcheck.flows import FLOW_KINDS, FlowNotRunnable, observe_declared_flow, observe_flow
+        """Every flow at once, up to :data:`PARALLEL_FLOWS`: each judges only what its own requests caused (its own
+        keys, ids and correlation ids), and mostly waits on the fleet's events and its settle times."""
+        from fleetcheck.flows import FLOW_KINDS
 
-        for service in services:
-            for kind in sorted(self.plan.needs(service) & set(FLOW_KINDS)):
-                self.say(f"running the {kind} flow from {service}")
-                try:
-                    self.observed[(service, kind)] = ([observe_flow(self.target, kind)], [])
-                except FlowNotRunnable as why:
-                    self.observed[(service, kind)] = ([], [str(why)])
-                except Exception as exc:  # see _observe
-                    self.errors[(service, kind)] = f"fleetcheck could not run the {kind} flow: {exc!r}"
-            if "flow-declared" in self.plan.needs(service):
-                flows = [f for f in self.target.fleet.flows if f.entry == service]
-                self.say(f"running {len(flows)} declared flow(s) from {service}")
-                self._observe_each(
-                    service, "flow-declared", [partial(observe_declared_flow, self.target, f) for f in flows]
-                )
+        jobs = [
+            partial(self._seed_flow, s, kind) for s in services for kind in sorted(self.plan.needs(s) & set(FLOW_KINDS))
+        ]
+        jobs += [partial(self._declared_flows, s) for s in services if "flow-declared" in self.plan.needs(s)]
+        with ThreadPoolExecutor(max_workers=PARALLEL_FLOWS, thread_name_prefix="fleetcheck-flow") as pool:
+            list(pool.map(lambda job: job(), jobs))
+
+    def _seed_flow(self, service: str, kind: str) -> None:
+        from fleetcheck.flows import FlowNotRunnable, observe_flow
+
+        self.say(f"running the {kind} flow from {service}")
+        try:
+            self.observed[(service, kind)] = ([observe_flow(self.target, kind)], [])
+        except FlowNotRunnable as why:
+            self.observed[(service, kind)] = ([], [str(why)])
+        except Exception as exc:  # see _observe
+            self.errors[(service, kind)] = f"fleetcheck could not run the {kind} flow: {exc!r}"
+
+    def _declared_flows(self, service: str) -> None:
+        from fleetcheck.flows import observe_declared_flow
+
+        flows = [f for f in self.target.fleet.flows if f.entry == service]
+        self.say(f"running {len(flows)} declared flow(s) from {service}")
+        self._observe_each(service, "flow-declared", [partial(observe_declared_flow, self.target, f) for f in flows])
 
     def _observe_each(self, service: str, kind: str, observers: list[Callable[[], Any]]) -> None:
         try:
