@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from fleetcheck.contracts.fleet import load_fleet
-from fleetcheck.reference import ReferenceFleet, reference_module
+from fleetcheck.login import TokenSource
+from fleetcheck.reference import ReferenceFleet, synthetic_tenant
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from fleetcheck.targets import Target
 
 OPENAPI_PATH = "/schema/openapi.json"
-# Reference services that exist now, in start order: parametrizing by these keeps test ids stable and readable.
-SERVICES = [name for name in load_fleet().start_order() if reference_module(name) is not None]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,12 +31,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @dataclass(frozen=True, slots=True)
 class LiveFleet:
-    """What the conformance tests need from the running reference fleet."""
+    """What the conformance tests need from the running reference fleet: a tenant of their own, whose token is
+    renewed as it nears expiry."""
 
     urls: dict[str, str]
-    tenant_token: str
+    tokens: TokenSource
     tenant_id: str
     admin_token: str
+
+    @property
+    def tenant_token(self) -> str:
+        return self.tokens.token()
 
     def url(self, service: str) -> str:
         if service not in self.urls:
@@ -56,14 +59,22 @@ def live_fleet(fleet_target: Target, close_with_group: Callable[[str, Callable[[
     if not isinstance(fleet_target, ReferenceFleet):
         pytest.skip("the conformance suite writes bad data on purpose: it runs only against the reference fleet")
     close_with_group(__file__, fleet_target.close)  # shared with tests/contract: stopped after their last test
-    credentials = fleet_target.credentials
-    if not credentials.tenant_token or not credentials.tenant_id or not credentials.platform_admin_token:
-        pytest.fail(f"the reference fleet has no synthetic tenant: {credentials.missing_reason}")
+    admin = fleet_target.credentials.platform_admin_token
+    if not admin:
+        pytest.fail(f"the reference fleet has no platform admin: {fleet_target.credentials.missing_reason}")
+    # A tenant of its own: the fuzzed data stays out of the synthetic tenant that tests/contract and tests/pact judge
+    # the same fleet with (a generated approval rule without a decide action, say, which every purchase order of
+    # that tenant would then match: seen in CI, where it failed the workflow flows, events and pacts after this folder).
+    endpoints = fleet_target.endpoints
+    auth = endpoints["auth"]
+    tenant_id, token, fields, why = synthetic_tenant(fleet_target.fleet, endpoints["organization"], auth, admin)
+    if tenant_id is None or token is None:
+        pytest.fail(f"could not create the conformance suite's own tenant: {why}")
     return LiveFleet(
-        urls={name: endpoint.base_url.rstrip("/") for name, endpoint in fleet_target.endpoints.items()},
-        tenant_token=credentials.tenant_token,
-        tenant_id=credentials.tenant_id,
-        admin_token=credentials.platform_admin_token,
+        urls={name: endpoint.base_url.rstrip("/") for name, endpoint in endpoints.items()},
+        tokens=TokenSource.login(fleet_target.fleet.auth, auth, fields, holding=token),
+        tenant_id=tenant_id,
+        admin_token=admin,
     )
 
 
