@@ -114,7 +114,7 @@ def _describe(exc: Exception) -> str:
 
 
 @functools.cache
-def tls_context() -> ssl.SSLContext:
+def _tls_context() -> ssl.SSLContext:
     """httpx's default verification (certifi's CA bundle), built once per process and shared by every client.
 
     httpx builds a new context for each client it creates, loading the CA bundle: about 25 ms of CPU (measured),
@@ -126,7 +126,7 @@ def tls_context() -> ssl.SSLContext:
 
 def observe_client(timeout: float = DEFAULT_TIMEOUT_S) -> httpx.Client:
     # No redirects: a health endpoint that redirects is itself something the checks should see.
-    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=tls_context())
+    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls_context())
 
 
 def observe_health(endpoint: Endpoint, *, timeout: float = DEFAULT_TIMEOUT_S) -> HealthSnapshot:

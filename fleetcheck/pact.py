@@ -37,7 +37,7 @@ import httpx
 
 from fleetcheck.contracts.pact import PactObservation, PactVerdict, summarize
 from fleetcheck.events import EventCapture, kafka_bootstrap_of
-from fleetcheck.observe import tls_context
+from fleetcheck.observe import observe_client
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -171,9 +171,8 @@ class StateError(Exception):
 def _call(method: str, url: str, *, token: str | None = None, body: Any = None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        return httpx.request(
-            method, url, json=body, headers=headers, timeout=_TIMEOUT_S, trust_env=False, verify=tls_context()
-        )
+        with observe_client(_TIMEOUT_S) as client:
+            return client.request(method, url, json=body, headers=headers)
     except httpx.HTTPError as exc:
         raise StateError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from None
 
@@ -267,8 +266,8 @@ class ApiStates:
         url = self._endpoint("file-storage").url("/files")
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/html"}
         try:
-            response = httpx.post(url, params={"name": "pact.html"}, content=b"<p>pact</p>", headers=headers,
-                                  timeout=_TIMEOUT_S, trust_env=False, verify=tls_context())  # fmt: skip
+            with observe_client(_TIMEOUT_S) as client:
+                response = client.post(url, params={"name": "pact.html"}, content=b"<p>pact</p>", headers=headers)
         except httpx.HTTPError as exc:
             raise StateError(f"POST {url} failed: {type(exc).__name__}: {exc}") from None
         return _created(response)
@@ -475,7 +474,6 @@ class EventCauses:
         spec = producer
 
         def cause() -> tuple[str, Callable[[CapturedEvent], bool]]:
-            from fleetcheck.observe import observe_client
             from fleetcheck.steps import StepContext, StepsNotPossible, event_actions, run_sequence
 
             assert spec.scenario is not None
@@ -565,7 +563,8 @@ class EventCauses:
 
 def _reachable(endpoint: Endpoint) -> str:
     try:
-        httpx.get(endpoint.url("/"), timeout=5.0, trust_env=False, verify=tls_context())
+        with observe_client(5.0) as client:
+            client.get(endpoint.url("/"))
     except httpx.HTTPError as exc:
         return f"{endpoint.service} at {endpoint.base_url} is unreachable ({type(exc).__name__})"
     return ""

@@ -259,28 +259,23 @@ class _Run:
             # The migration runs use PostgreSQL of their own (or the target's scratch server) and no service: they
             # run beside the live-fleet phases, which mostly wait on the fleet, instead of adding their time to it.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleetcheck-migrations") as beside:
-                migrations = beside.submit(self._concurrent, "migrations", partial(self._migrations_phase, services))
+                run_migrations = partial(self._migrations_phase, services)
+                migrations = beside.submit(self._timed, "migrations", run_migrations, concurrent=True)
                 for name, phase in phases:
                     self._timed(name, partial(phase, services))
                 self._timed("waiting for the migrations", migrations.result)
         self._timed("judge", lambda: results.extend(self._judge(s, c) for s in services for c in self.plan.checks[s]))
         return sorted(results, key=self._order)
 
-    def _timed(self, name: str, work: Callable[[], None]) -> None:
-        """Run one phase; a phase that had nothing to do (under a millisecond) is left out of the profile."""
-        wall, cpu = time.perf_counter(), time.process_time()
+    def _timed(self, name: str, work: Callable[[], None], *, concurrent: bool = False) -> None:
+        """Run one phase; a phase that had nothing to do (under a millisecond) is left out of the profile. A phase
+        run ``concurrent`` in its own thread beside the others counts that thread's CPU, not the process's."""
+        clock = time.thread_time if concurrent else time.process_time
+        wall, cpu = time.perf_counter(), clock()
         work()
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        wall, cpu = time.perf_counter() - wall, clock() - cpu
         if wall >= 0.001:
-            self.phases.append(PhaseTime(name, wall, cpu))
-
-    def _concurrent(self, name: str, work: Callable[[], None]) -> None:
-        """Run one phase in its own thread beside the others; its CPU is that thread's."""
-        wall, cpu = time.perf_counter(), time.thread_time()
-        work()
-        wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-        if wall >= 0.001:
-            self.phases.append(PhaseTime(name, wall, cpu, concurrent=True))
+            self.phases.append(PhaseTime(name, wall, cpu, concurrent))
 
     def _order(self, result: CheckResult) -> tuple[int, str, str]:
         names = self.target.fleet.names()
