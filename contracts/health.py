@@ -25,6 +25,8 @@ if TYPE_CHECKING:
         FaultObservation,
         HealthSnapshot,
         HttpExchange,
+        StatsReads,
+        TrafficObservation,
     )
 
 __all__ = ["READY_HINTS", "dependency_hint"]
@@ -382,6 +384,88 @@ def check_stats(ctx: CheckContext, snapshot: HealthSnapshot) -> Iterator[Finding
             )
 
 
+#: the stats' own rounding (the reference rounds uptime to the millisecond) on each of two readings
+_UPTIME_ROUNDING_S = 0.002
+
+
+@CHECKS.register(
+    "HEALTH-STATS-MOVE",
+    area=AREA,
+    needs="traffic",
+    claim="/health/stats moves with the process: uptime_seconds by the time between two reads, requests_total by "
+    "the requests answered between them",
+)
+def check_stats_move(ctx: CheckContext, traffic: TrafficObservation) -> Iterator[Finding | Judged]:
+    reads = traffic.stats
+    if reads is None:
+        raise NotApplicable(f"the fleet file declares no stats endpoint for {ctx.service.name}")
+    first, second = reads.first.exchange, reads.second.exchange
+    if first is None or second is None or first.error or second.error or 200 not in (first.status, second.status):
+        raise NotApplicable(f"GET {reads.first.path} did not answer both reads (HEALTH-ENDPOINTS reports why)")
+    profile = _profile(ctx, reads.first)
+    was, now = (profile.normalize("stats", e.body).statistics for e in (first, second))
+    yield from _judge_uptime(ctx, reads, was, now)
+    yield from _judge_requests_total(ctx, traffic, (first, second), was, now)
+
+
+def _stat(statistics: Mapping[str, object], key: str) -> float | None:
+    value = statistics.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _judge_uptime(
+    ctx: CheckContext, reads: StatsReads, was: Mapping[str, object], now: Mapping[str, object]
+) -> Iterator[Finding | Judged]:
+    before, after = _stat(was, "uptime_seconds"), _stat(now, "uptime_seconds")
+    if before is None or after is None:
+        return  # HEALTH-STATS reports a missing or non-numeric uptime
+    yield Judged(1, "uptime readings")
+    shortest, longest = reads.between_s
+    # whole seconds (a service that truncates) can move by one more or one less than the time that passed
+    slack = 1.0 if before.is_integer() and after.is_integer() else _UPTIME_ROUNDING_S
+    moved = after - before
+    if shortest - slack <= moved <= longest + slack:
+        return
+    yield _finding(
+        ctx,
+        "HEALTH-STATS-MOVE",
+        observed=f"GET {reads.second.path}: statistics.uptime_seconds moved from {before:g} to {after:g} "
+        f"({moved:+.3f} s) between two reads {shortest:.3f}-{longest:.3f} s apart",
+        expected=f"a move of {shortest:.3f}-{longest:.3f} s (the time between the reads, ±{slack:g} s of rounding)",
+        hint="Report the seconds since the process started (a monotonic clock's now minus its start), not a ratio, "
+        "a timestamp or another unit.",
+        exchange=reads.second.exchange,
+    )
+
+
+def _judge_requests_total(
+    ctx: CheckContext,
+    traffic: TrafficObservation,
+    reads: tuple[HttpExchange, HttpExchange],
+    was: Mapping[str, object],
+    now: Mapping[str, object],
+) -> Iterator[Finding | Judged]:
+    before, after = _stat(was, "requests_total"), _stat(now, "requests_total")
+    answered = [e for e in traffic.sent if not e.error and e.status]
+    if before is None or after is None or not answered:
+        return  # HEALTH-STATS reports a missing count; with nothing answered there is nothing to count
+    yield Judged(len(answered), "requests answered between the stats reads")
+    # fleetcheck's own requests in between (the first stats read, both scrapes) may be counted or not
+    own = sum(1 for e in (reads[0], traffic.before, traffic.after) if not e.error and e.status)
+    moved = after - before
+    if len(answered) <= moved <= len(answered) + own:
+        return
+    yield _finding(
+        ctx,
+        "HEALTH-STATS-MOVE",
+        observed=f"{reads[1].request_line()}: statistics.requests_total moved by {moved:g} while "
+        f"{len(answered)} requests were answered between the two reads (and {own} of fleetcheck's own reads)",
+        expected=f"a move of {len(answered)} to {len(answered) + own}: every answered request counted once",
+        hint="Count each request once, where the RED metrics count it (the same middleware), and report that count.",
+        exchange=reads[1],
+    )
+
+
 @CHECKS.register(
     "HEALTH-LATENCY",
     area=AREA,
@@ -537,6 +621,55 @@ def check_ready_bounded(ctx: CheckContext, fault: FaultObservation) -> Iterator[
         raise NotApplicable("judged when a dependency is frozen; this observation stopped it")
     yield Judged(1, f"{fault.dependency} frozen")
     yield from _judge_ready_during_fault(ctx, fault, "HEALTH-READY-BOUNDED")
+
+
+#: an answer slower than this is slow because of the hung dependency (the ready bound's checks take milliseconds)
+_SLOW_ANSWER_S = 1.0
+
+
+@CHECKS.register(
+    "HEALTH-READY-LATENCY-MS",
+    area=AREA,
+    needs="fault",
+    claim="every dependency latency a ready body reports is in milliseconds: never negative, also for a check "
+    "still pending, and a hung dependency's accounts for a slow answer",
+)
+def check_ready_latency_ms(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding | Judged]:
+    profile = ctx.fleet.profile(fault.profile)
+    if not profile.lists_dependencies or not profile.reports_latency:
+        raise NotApplicable(f"the {fault.profile} profile's ready body reports no dependency latency")
+    moments = (
+        ("before the fault", fault.baseline_ready),
+        (f"while {fault.dependency} was {_action(fault)}", fault.during_ready),
+        (f"again at once while {fault.dependency} was {_action(fault)}", fault.during_ready_again),
+        (f"after {fault.dependency} came back", fault.recovered_ready),
+    )
+    read = [(when, e) for when, e in moments if e is not None and not e.error and e.status]
+    if not read:
+        raise NotApplicable("no ready read around the fault got an answer (HEALTH-READY-BOUNDED reports why)")
+    yield Judged(len(read), "ready answers around the fault")
+    spec = _fault_dependency(ctx, fault)
+    for when, answer in read:
+        state = profile.normalize("ready", answer.body)
+        hung = dependency_state(state, spec) if spec is not None else state.dependencies.get(fault.dependency)
+        for name, dep in sorted(state.dependencies.items()):
+            latency = dep.latency_ms
+            if latency is None:
+                continue  # HEALTH-READY-LISTS-DEPS judges a missing latency where one is due
+            slow = fault.mode == "freeze" and dep is hung and answer.elapsed_s >= _SLOW_ANSWER_S
+            if latency >= 0 and not (slow and latency < answer.elapsed_s * 1000 / 2):
+                continue
+            problem = "negative" if latency < 0 else f"under half of the {answer.elapsed_s * 1000:.0f} ms it waited"
+            yield _finding(
+                ctx,
+                "HEALTH-READY-LATENCY-MS",
+                observed=f"{answer.request_line()} {when} reports {name} with latency_ms {latency:g}: {problem}",
+                expected="latency_ms from 0 up, in milliseconds of the check's own time (a timed-out check's is "
+                "about its timeout)",
+                hint="Measure each check with a monotonic clock and report milliseconds (* 1000 from seconds); for "
+                "a check still pending report the time it has waited, never a sentinel such as -1.",
+                exchange=answer,
+            )
 
 
 def _judge_independent(

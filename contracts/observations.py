@@ -15,6 +15,7 @@ __all__ = [
     "HttpExchange",
     "MetricsSnapshot",
     "OperationObservation",
+    "StatsReads",
     "TrafficObservation",
 ]
 
@@ -118,6 +119,19 @@ class TrafficObservation:
     id_paths: tuple[str, ...]
     #: whether the id requests carried a tenant's token (then a missing id reaches the handler)
     authorized: bool = False
+    #: the stats endpoint read before the first scrape and after the last; ``None`` when none is declared
+    stats: StatsReads | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReads:
+    """Two reads of a stats endpoint around known traffic. ``between_s`` bounds the time that passed between the
+    moments the service computed the two bodies: (end of the first read to start of the second, start of the first
+    to end of the second), from the observer's monotonic clock."""
+
+    first: EndpointRead
+    second: EndpointRead
+    between_s: tuple[float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +170,8 @@ class FaultObservation:
     profile: str = "fleet"
     #: the cheap health endpoint read during the fault (it must not call dependencies); ``None``: not declared
     during_health: HttpExchange | None = None
+    #: ready read again as soon as ``during_ready`` answered (a hung check of the first may still be pending)
+    during_ready_again: HttpExchange | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from fleetcheck.contracts.observations import (
     HealthSnapshot,
     HttpExchange,
     MetricsSnapshot,
+    StatsReads,
     TrafficObservation,
 )
 
@@ -167,7 +168,7 @@ def observe_traffic(
     timeout: float = DEFAULT_TIMEOUT_S,
     token: str | None = None,
 ) -> TrafficObservation:
-    """Scrape, send known traffic, scrape again.
+    """Read the stats endpoint, scrape, send known traffic, scrape again, read the stats endpoint again.
 
     The traffic is ``health_requests`` GETs of the cheapest health endpoint plus ``ids_per_route`` GETs per id route
     (full paths: the service's ``api_base`` already applied), each with a fresh uuid, so a counter that moves by
@@ -178,7 +179,13 @@ def observe_traffic(
     """
     bearer = {"Authorization": f"Bearer {token}"} if token else None
     cheap = endpoint.health_path("health") or endpoint.health_path("live") or endpoint.metrics_path
+    stats_path = endpoint.health_path("stats")
     with observe_client(timeout) as client:
+        # the stats endpoint is read outside the scrapes, so the request counters the metrics checks judge exactly
+        # see only the known traffic; the clock readings bound the time between the two reads
+        stats_started = time.monotonic()
+        stats_before = exchange(client, "GET", endpoint.url(stats_path)) if stats_path else None
+        stats_answered = time.monotonic()
         before = scrape(client, endpoint)
         sent = [exchange(client, "GET", endpoint.url(cheap)) for _ in range(health_requests)]
         id_paths: list[str] = []
@@ -188,8 +195,19 @@ def observe_traffic(
                 id_paths.append(path)
                 sent.append(exchange(client, "GET", endpoint.url(path), headers=bearer))
         after = scrape(client, endpoint)
+        stats_asked = time.monotonic()
+        stats_after = exchange(client, "GET", endpoint.url(stats_path)) if stats_path else None
+        stats_ended = time.monotonic()
+    stats = None
+    if stats_path is not None and stats_before is not None and stats_after is not None:
+        profile = endpoint.health_profile("stats")
+        stats = StatsReads(
+            EndpointRead("stats", stats_path, profile, stats_before),
+            EndpointRead("stats", stats_path, profile, stats_after),
+            between_s=(stats_asked - stats_answered, stats_ended - stats_started),
+        )
     return TrafficObservation(
-        before=before, sent=tuple(sent), after=after, id_paths=tuple(id_paths), authorized=bool(token)
+        before=before, sent=tuple(sent), after=after, id_paths=tuple(id_paths), authorized=bool(token), stats=stats
     )
 
 
@@ -206,7 +224,7 @@ def process_start_time(scrape: HttpExchange) -> float | None:
         return None
 
 
-_During = tuple[HttpExchange, HttpExchange | None, HttpExchange | None]
+_During = tuple[tuple[HttpExchange, HttpExchange], HttpExchange | None, HttpExchange | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,10 +245,10 @@ def observe_faults(
 ) -> dict[str, FaultObservation]:
     """Break ``dependency`` once (``mode`` "stop" or "freeze") and record how every given service's health behaved.
 
-    Order: baseline ready and process start time of each service; inject; ready (timed) and live of all services
-    concurrently; restore (always, in ``finally``); poll ready until it is up again (``recovered(service, answer)``,
-    by default a 200; an exporter's readiness stays 200 and says "up" in its body) or ``recovery_bound_s``; start
-    time again.
+    Order: baseline ready and process start time of each service; inject; ready (timed, twice in a row) and live of
+    all services concurrently; restore (always, in ``finally``); poll ready until it is up again (``recovered(service,
+    answer)``, by default a 200; an exporter's readiness stays 200 and says "up" in its body) or
+    ``recovery_bound_s``; start time again.
     ``timeout`` bounds each HTTP call and must exceed the ready bound the checks judge, so a slow answer is measured
     rather than cut off.
 
@@ -259,7 +277,8 @@ def observe_faults(
             dependency=dependency,
             mode=mode,
             baseline_ready=before[name].baseline_ready,
-            during_ready=during[name][0],
+            during_ready=during[name][0][0],
+            during_ready_again=during[name][0][1],
             during_live=during[name][1],
             during_health=during[name][2],
             recovered_ready=after[name][0],
@@ -303,10 +322,16 @@ def _read_during(pool: ThreadPoolExecutor, services: Mapping[str, Endpoint], tim
         with observe_client(timeout) as client:
             return exchange(client, "GET", endpoint.url(path))
 
-    ready = {n: pool.submit(read, e, _ready_path(e)) for n, e in services.items()}
+    def ready_twice(endpoint: Endpoint) -> tuple[HttpExchange, HttpExchange]:
+        # the second read comes while the first one's checks may still hang: a service must answer it as it did
+        with observe_client(timeout) as client:
+            path = endpoint.url(_ready_path(endpoint))
+            return exchange(client, "GET", path), exchange(client, "GET", path)
+
+    ready = {n: pool.submit(ready_twice, e) for n, e in services.items()}
     live = {n: pool.submit(read, e, e.health_path("live")) for n, e in services.items()}
     health = {n: pool.submit(read, e, e.health_path("health")) for n, e in services.items()}
-    return {n: (ready[n].result(), live[n].result(), health[n].result()) for n in services}  # type: ignore[misc]
+    return {n: (ready[n].result(), live[n].result(), health[n].result()) for n in services}
 
 
 def read_recovery(

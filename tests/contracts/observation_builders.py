@@ -113,9 +113,14 @@ def health_snapshot(
     return HealthSnapshot(reads, observed_at=observed_at)
 
 
-def ready_down(service: ServiceSpec, dependency: str, **kwargs: Any) -> HttpExchange:
+def ready_down(
+    service: ServiceSpec, dependency: str, *, latency_ms: float | None = None, **kwargs: Any
+) -> HttpExchange:
+    """Ready 503 with ``dependency`` down (with ``latency_ms`` when given: the time its check took)."""
     checks: dict[str, Any] = {d.name: {"status": "up", "latency_ms": 1.0} for d in service.depends_on}
     checks[dependency] = {"status": "down", "error": "connection refused"}
+    if latency_ms is not None:
+        checks[dependency]["latency_ms"] = latency_ms
     body = {"status": "error", "checks": checks, "timestamp": stamp()}
     return exchange("/health/ready", status=kwargs.pop("status", 503), body=body, headers=JSON_HEADERS, **kwargs)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -11,6 +12,7 @@ from observation_builders import (
     boot,
     exchange,
     fault,
+    fleet_bodies,
     health_snapshot,
     ready_down,
     ready_up,
@@ -19,6 +21,7 @@ from observation_builders import (
 )
 
 from fleetcheck.contracts.findings import Outcome
+from fleetcheck.contracts.observations import EndpointRead, StatsReads, TrafficObservation
 
 if TYPE_CHECKING:
     from fleetcheck.contracts.fleet import Fleet
@@ -40,6 +43,7 @@ FAULT_CHECKS = [
     "HEALTH-LIVE-INDEPENDENT",
     "HEALTH-CHEAP-INDEPENDENT",
     "HEALTH-READY-RECOVERS",
+    "HEALTH-READY-LATENCY-MS",
 ]
 
 
@@ -410,3 +414,102 @@ def test_health_json_content_type_is_required_for_that_profile(run: Any, fleet: 
     assert run("HEALTH-READY-LISTS-DEPS", "auth", ok).outcome is Outcome.PASSED
     plain = health_snapshot(svc, profile="health+json", bodies=bodies)
     assert "expected: Content-Type application/health+json" in _failing(run, "HEALTH-CONTENT-TYPE", "auth", plain)[0]
+
+
+# --- stats around known traffic (HEALTH-STATS-MOVE) -----------------------------------------------------------------
+
+
+def _stats_traffic(
+    fleet: Fleet,
+    *,
+    uptimes: tuple[float, float] = (12.5, 12.62),
+    counts: tuple[int, int] = (40, 47),
+    between_s: tuple[float, float] = (0.1, 0.13),
+    sent: int = 5,
+) -> TrafficObservation:
+    def read(uptime: float, count: int) -> EndpointRead:
+        body = fleet_bodies(fleet.service("auth"))["stats"]
+        body["statistics"] |= {"uptime_seconds": uptime, "requests_total": count}
+        return EndpointRead("stats", "/health/stats", "fleet", exchange("/health/stats", body=body))
+
+    scrape = exchange("/metrics", body=b"")
+    return TrafficObservation(
+        before=scrape,
+        sent=tuple(exchange("/health") for _ in range(sent)),
+        after=scrape,
+        id_paths=(),
+        stats=StatsReads(read(uptimes[0], counts[0]), read(uptimes[1], counts[1]), between_s=between_s),
+    )
+
+
+def test_stats_move_passes_when_uptime_and_count_follow_the_traffic(run: Any, fleet: Fleet) -> None:
+    # 5 answered requests, plus up to 3 of fleetcheck's own reads (the first stats read, both scrapes)
+    for counts in ((40, 45), (40, 48)):
+        result = run("HEALTH-STATS-MOVE", "auth", _stats_traffic(fleet, counts=counts))
+        assert result.outcome is Outcome.PASSED, [f.message() for f in result.findings]
+
+
+def test_stats_move_allows_an_uptime_in_whole_seconds(run: Any, fleet: Fleet) -> None:
+    result = run("HEALTH-STATS-MOVE", "auth", _stats_traffic(fleet, uptimes=(12, 13)))
+    assert result.outcome is Outcome.PASSED, [f.message() for f in result.findings]
+
+
+def test_stats_move_fails_on_an_uptime_that_does_not_follow_the_clock(run: Any, fleet: Fleet) -> None:
+    # now / started instead of now - started: it barely moves over a tenth of a second
+    (message,) = _failing(run, "HEALTH-STATS-MOVE", "auth", _stats_traffic(fleet, uptimes=(1.0001, 1.0001)))
+    assert "statistics.uptime_seconds moved from 1.0001 to 1.0001" in message
+    assert "0.100-0.130 s apart" in message
+
+
+@pytest.mark.parametrize(("counts", "moved"), [((40, 40), "by 0"), ((40, 56), "by 16")])
+def test_stats_move_fails_on_a_count_that_misses_or_doubles_requests(
+    run: Any, fleet: Fleet, counts: tuple[int, int], moved: str
+) -> None:
+    (message,) = _failing(run, "HEALTH-STATS-MOVE", "auth", _stats_traffic(fleet, counts=counts))
+    assert f"statistics.requests_total moved {moved} while 5 requests were answered" in message
+
+
+def test_stats_move_is_not_run_without_a_stats_endpoint(run: Any, fleet: Fleet) -> None:
+    traffic = dataclasses.replace(_stats_traffic(fleet), stats=None)
+    result = run("HEALTH-STATS-MOVE", "auth", traffic)
+    assert result.outcome is Outcome.NOT_RUN
+    assert "declares no stats endpoint" in result.reason
+
+
+# --- latencies in ready bodies around a fault (HEALTH-READY-LATENCY-MS) ---------------------------------------------
+
+
+def _frozen(fleet: Fleet, latency_ms: float, *, again: float | None = 0.0) -> Any:
+    service = fleet.service("master-data")
+    return fault(
+        service,
+        mode="freeze",
+        during_ready=ready_down(service, "postgres", latency_ms=latency_ms, elapsed_s=2.05),
+        during_ready_again=None if again is None else ready_down(service, "postgres", latency_ms=again),
+    )
+
+
+def test_ready_latency_ms_passes_on_a_timed_out_check_reported_in_milliseconds(run: Any, fleet: Fleet) -> None:
+    result = run("HEALTH-READY-LATENCY-MS", "master-data", _frozen(fleet, 2001.4))
+    assert result.outcome is Outcome.PASSED, [f.message() for f in result.findings]
+    assert result.judged == 4
+
+
+def test_ready_latency_ms_fails_on_seconds_under_a_millisecond_name(run: Any, fleet: Fleet) -> None:
+    (message,) = _failing(run, "HEALTH-READY-LATENCY-MS", "master-data", _frozen(fleet, 2.001))
+    assert "while postgres was frozen" in message
+    assert "latency_ms 2.001: under half of the 2050 ms it waited" in message
+
+
+def test_ready_latency_ms_fails_on_a_sentinel_for_a_pending_check(run: Any, fleet: Fleet) -> None:
+    (message,) = _failing(run, "HEALTH-READY-LATENCY-MS", "master-data", _frozen(fleet, 2001.4, again=-1.0))
+    assert "again at once while postgres was frozen" in message
+    assert "latency_ms -1: negative" in message
+
+
+def test_ready_latency_ms_does_not_bound_a_stopped_dependency_from_below(run: Any, fleet: Fleet) -> None:
+    service = fleet.service("master-data")
+    # a refused connection is reported in 0.3 ms of a slow answer: nothing hung, so no lower bound applies
+    stopped = fault(service, during_ready=ready_down(service, "postgres", latency_ms=0.3, elapsed_s=1.5))
+    result = run("HEALTH-READY-LATENCY-MS", "master-data", stopped)
+    assert result.outcome is Outcome.PASSED, [f.message() for f in result.findings]

@@ -54,6 +54,12 @@ MUTANTS = [
     # judged on the scrape after the declared operations: at rest the family has no sample
     Mutant("phone_label_after_create", "master-data", "METRICS-NO-PII", "label phone holds a Bangladeshi mobile"),
     Mutant("duration_is_a_clock_reading", "organization", "METRICS-DURATION-PLAUSIBLE", "_sum moved by"),
+    # found by the automatic mutation run (README: "Automatic mutants"), each caught by the check built for it
+    Mutant("stats_uptime_is_a_ratio", "organization", "HEALTH-STATS-MOVE", "statistics.uptime_seconds moved"),
+    Mutant("stats_requests_counted_twice", "master-data", "HEALTH-STATS-MOVE", "statistics.requests_total moved"),
+    Mutant("stats_requests_never_counted", "auth", "HEALTH-STATS-MOVE", "statistics.requests_total moved by 0"),
+    Mutant("ready_latency_in_seconds", "organization", "HEALTH-READY-LATENCY-MS", "under half of the"),
+    Mutant("pending_check_latency_sentinel", "master-data", "HEALTH-READY-LATENCY-MS", "again at once while"),
 ]
 
 
