@@ -73,7 +73,7 @@ __all__ = [
     "load_schema_baseline",
     "observe_bad_input",
     "observe_burst",
-    "observe_replay",
+    "observe_replays",
     "observe_scenario",
     "observe_schema_changes",
     "observe_topics",
@@ -455,9 +455,9 @@ def _consumed(consumer: Endpoint | None, metric: str | None) -> float | None:
     return sum(float(v) for v in pattern.findall(answer.body.decode("utf-8", "replace")))
 
 
-def observe_replay(
+def observe_replays(
     bootstrap: str,
-    events: Sequence[CapturedEvent],
+    batches: Mapping[str, Sequence[CapturedEvent]],
     store: AuditStore,
     *,
     consumer: Endpoint | None = None,
@@ -465,33 +465,51 @@ def observe_replay(
     consumed_metric: str | None = "events_consumed_total",
     times: int = 2,
     deadline_s: float = 60.0,
-) -> ReplayObservation:
-    """Wait until ``events`` are recorded, re-publish each ``times`` times (same key, value, headers), wait until the
-    recording consumer consumed them all (its ``consumed_metric``), and count its records per event id.
+) -> dict[str, ReplayObservation]:
+    """For each batch (a service's events, by name): wait until its events are recorded, then re-publish every
+    recorded batch's events ``times`` times each (same key, value, headers) at once, wait until the recording
+    consumer consumed them all (its ``consumed_metric``), and count its records per event id.
 
-    ``consumer_topics`` is the recording consumer's own topic prefix: it never records its own events.
+    One replay for all batches: the consumer's wait is paid once, not once per service. ``consumer_topics`` is the
+    recording consumer's own topic prefix: it never records its own events.
     """
-    events = [e for e in events if not e.topic.startswith(consumer_topics + ".")]
-    ids = sorted({i for e in events if (i := e.attribute("id"))})
-    if not ids:
-        return ReplayObservation((), times, (), error="no event to replay (the scenario captured none)")
-    first = _wait_audit(store, events, deadline_s=deadline_s, need=lambda c: all(c.get(i, 0) >= 1 for i in ids))
-    if not all(first.get(i, 0) >= 1 for i in ids):
-        missing = [i for i in ids if not first.get(i)]
-        return ReplayObservation(tuple(ids), times, tuple(first.items()),
-                                 error=f"{len(missing)} of {len(ids)} events were never audited before the replay, "
-                                       f"so idempotency cannot be judged (see EVENTS-NO-LOSS)")  # fmt: skip
+    wanted = {name: [e for e in events if not e.topic.startswith(consumer_topics + ".")]
+              for name, events in batches.items()}  # fmt: skip
+    ids = {name: sorted({i for e in events if (i := e.attribute("id"))}) for name, events in wanted.items()}
+    every = [e for events in wanted.values() for e in events]
+    every_id = {i for batch in ids.values() for i in batch}
+    first = _wait_audit(store, every, deadline_s=deadline_s, need=lambda c: all(c.get(i, 0) >= 1 for i in every_id))
+    observed: dict[str, ReplayObservation] = {}
+    replayed: dict[str, list[CapturedEvent]] = {}
+    for name, batch in ids.items():
+        missing = [i for i in batch if not first.get(i)]
+        if not batch:
+            observed[name] = ReplayObservation((), times, (), error="no event to replay (the scenario captured none)")
+        elif missing:
+            observed[name] = ReplayObservation(
+                tuple(batch), times, tuple((i, first.get(i, 0)) for i in batch),
+                error=f"{len(missing)} of {len(batch)} events were never audited before the replay, so idempotency "
+                "cannot be judged (see EVENTS-NO-LOSS)",
+            )  # fmt: skip
+        else:
+            replayed[name] = [e for e in wanted[name] if e.attribute("id") in set(batch)]
+    if not replayed:
+        return observed
     consumed_before = _consumed(consumer, consumed_metric)
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "logger": _LOGGER})
-    replayed = [e for e in events if e.attribute("id") in set(ids)]
     for _ in range(times):
-        for event in replayed:
+        for event in (e for events in replayed.values() for e in events):
             headers: list[tuple[str, str | bytes | None]] = [(k, v.encode()) for k, v in event.headers]
             producer.produce(event.topic, key=event.key, value=event.value, headers=headers)
     producer.flush(10.0)
-    _wait_consumed(consumer, consumed_metric, consumed_before, len(replayed) * times, deadline_s)
-    counts = store.counts(replayed)
-    return ReplayObservation(tuple(ids), times, tuple(sorted(counts.items())))
+    total = sum(len(events) for events in replayed.values())
+    _wait_consumed(consumer, consumed_metric, consumed_before, total * times, deadline_s)
+    counts = store.counts([e for events in replayed.values() for e in events])
+    for name, events in replayed.items():
+        mine = {str(e.attribute("id")) for e in events}
+        observed[name] = ReplayObservation(tuple(ids[name]), times, tuple(sorted(
+            (i, n) for i, n in counts.items() if i in mine)))  # fmt: skip
+    return observed
 
 
 def observe_write_fault(
@@ -981,12 +999,17 @@ def observe_target(target: Any, wanting: Mapping[str, set[str]], say: Callable[[
     say("reading the broker's topics")
     topics = observe_topics(bootstrap)
     store = audit_store_of(target)
+    replays: dict[str, list[CapturedEvent]] = {}
     for service, kinds in wanting.items():
         if "topics" in kinds:
             observed[(service, "topics")] = ([topics], [])
         if kinds & _SCENARIO_KINDS:
             say(f"running the event scenario of {service}")
-            observed.update(_scenario_slots(target, service, kinds, bootstrap, store))
+            observed.update(_scenario_slots(target, service, kinds, bootstrap, store, replays))
+    recorder = target.fleet.events.records
+    if replays and store is not None and recorder is not None:  # _scenario_slots queues replays only then
+        say(f"replaying the events of {len(replays)} service(s) into {recorder.service}")
+        observed.update(_replay_slots(target, recorder, bootstrap, store, replays))
     for kind, outage in (("event-burst", None), ("event-outage", target.fault_hooks.get(kafka_hook(target.fleet)))):
         services = [s for s, kinds in wanting.items() if kind in kinds]
         if services:
@@ -995,7 +1018,16 @@ def observe_target(target: Any, wanting: Mapping[str, set[str]], say: Callable[[
     return observed
 
 
-def _scenario_slots(target: Any, service: str, kinds: set[str], bootstrap: str, store: AuditStore | None) -> Observed:
+def _scenario_slots(
+    target: Any,
+    service: str,
+    kinds: set[str],
+    bootstrap: str,
+    store: AuditStore | None,
+    replays: dict[str, list[CapturedEvent]],
+) -> Observed:
+    """The service's scenario and the recording consumer's observations on its events; the events to replay go
+    to ``replays`` (one replay for every service, after the scenarios: :func:`_replay_slots`)."""
     wanted = kinds & _SCENARIO_KINDS
     try:
         scenario = observe_scenario(target, service, bootstrap, [t.name for t in target.fleet.topics])
@@ -1011,14 +1043,27 @@ def _scenario_slots(target: Any, service: str, kinds: set[str], bootstrap: str, 
         events = caused_events(target.fleet.events, scenario)
         prefix = target.fleet.service(recorder.service).topic_prefix
         if kind == "event-replay":
-            observation: Any = observe_replay(bootstrap, events, store, consumer=consumer, consumer_topics=prefix,
-                                              consumed_metric=recorder.consumed_metric)  # fmt: skip
-        elif kind == "event-bad-input":
-            observation = observe_bad_input(bootstrap, events, store, recorder, consumer_topics=prefix)
+            replays[service] = events
+            continue
+        if kind == "event-bad-input":
+            observation: Any = observe_bad_input(bootstrap, events, store, recorder, consumer_topics=prefix)
         else:
             observation = observe_write_fault(bootstrap, events, store, recorder, consumer_topics=prefix)
         slots[(service, kind)] = ([observation], [])
     return slots
+
+
+def _replay_slots(
+    target: Any,
+    recorder: RecordStoreSpec,
+    bootstrap: str,
+    store: AuditStore,
+    replays: Mapping[str, list[CapturedEvent]],
+) -> Observed:
+    replayed = observe_replays(bootstrap, replays, store, consumer=target.endpoints.get(recorder.service),
+                               consumer_topics=target.fleet.service(recorder.service).topic_prefix,
+                               consumed_metric=recorder.consumed_metric)  # fmt: skip
+    return {(service, "event-replay"): ([observation], []) for service, observation in replayed.items()}
 
 
 def _no_record_store(target: Any) -> str:

@@ -9,7 +9,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 
 from .outbox import ProcessedEvent
@@ -182,11 +182,3 @@ class IdempotentConsumer:
             _log.exception("consumer %s failed on %s@%s", self.group_id, message.topic(), message.offset())
             return "retry"
         return "processed"
-
-    async def already_processed(self, session: AsyncSession, event_id: uuid.UUID) -> bool:
-        found = await session.scalar(
-            select(ProcessedEvent.id).where(
-                ProcessedEvent.event_id == event_id, ProcessedEvent.consumer == self.consumer_name
-            )
-        )
-        return found is not None

@@ -17,7 +17,7 @@ from fleetcheck.events import (
     kafka_bootstrap_of,
     observe_bad_input,
     observe_burst,
-    observe_replay,
+    observe_replays,
     observe_scenario,
     observe_topics,
     observe_write_fault,
@@ -64,17 +64,22 @@ def test_declared_topics_exist_with_their_partitions_and_names(event_fleet, judg
     assert _failures(results) == []
 
 
-def test_replaying_master_data_events_twice_creates_no_duplicate_audit_record(event_fleet, judge) -> None:
-    topics = [t.name for t in event_fleet.fleet.topics]
-    scenario = observe_scenario(event_fleet, "master-data", _bootstrap(event_fleet), topics)
+def test_replaying_two_services_events_at_once_creates_no_duplicate_audit_record(event_fleet, judge) -> None:
+    topics, bootstrap = [t.name for t in event_fleet.fleet.topics], _bootstrap(event_fleet)
     store = audit_store_of(event_fleet)
     assert store is not None
-    events = caused_events(event_fleet.fleet.events, scenario)
-    replay = observe_replay(_bootstrap(event_fleet), events, store, consumer=event_fleet.endpoints["audit"])
-    assert replay.error == ""
+    scenarios = {s: observe_scenario(event_fleet, s, bootstrap, topics) for s in ("master-data", "organization")}
+    batches = {s: caused_events(event_fleet.fleet.events, scenario) for s, scenario in scenarios.items()}
+    replays = observe_replays(bootstrap, batches | {"none": []}, store, consumer=event_fleet.endpoints["audit"])
+    assert replays["none"].error == "no event to replay (the scenario captured none)"
     # one event per accepted action: created, updated, deleted of a customer, a vendor, a product and an account
-    assert len(replay.replayed) == len([a for a in scenario.actions if expects_event(a)]) == 12
-    assert judge("EVENTS-CONSUMER-IDEMPOTENT", "master-data", replay).outcome is Outcome.PASSED
+    wanted = [a for a in scenarios["master-data"].actions if expects_event(a)]
+    assert len(replays["master-data"].replayed) == len(wanted) == 12
+    for service in scenarios:
+        replay = replays[service]
+        assert replay.error == ""
+        assert {event_id for event_id, _count in replay.audit_counts} == set(replay.replayed)  # its own events only
+        assert judge("EVENTS-CONSUMER-IDEMPOTENT", service, replay).outcome is Outcome.PASSED
 
 
 def _recorder_inputs(fleet: ReferenceFleet, service: str) -> tuple[list, PostgresAuditStore, RecordStoreSpec]:

@@ -21,7 +21,7 @@ from fleetcheck.events import (
     kafka_bootstrap_of,
     observe_bad_input,
     observe_burst,
-    observe_replay,
+    observe_replays,
     observe_scenario,
     observe_write_fault,
 )
@@ -116,7 +116,8 @@ def _observe(mutant: Mutant, fleet: ReferenceFleet) -> tuple[CheckResult, list[C
         events = caused_events(fleet.fleet.events, scenario)
         if mutant.needs == "event-write-fault" or "EVENTS-CONSUMER-IDEMPOTENT" in (mutant.check_id, *mutant.passes):
             assert store is not None
-            observed["event-replay"] = observe_replay(bootstrap, events, store, consumer=fleet.endpoints["audit"])
+            replays = observe_replays(bootstrap, {"master-data": events}, store, consumer=fleet.endpoints["audit"])
+            observed["event-replay"] = replays["master-data"]
         if mutant.needs == "event-write-fault":
             assert store is not None
             assert recorder is not None
