@@ -870,13 +870,27 @@ def check_consumer_gives_up(ctx: CheckContext, bad: BadInputObservation) -> Iter
             f"{bad.consumer} attempted no write of the poison event in {bad.window_s:.0f} s, so its fault never "
             "fired (see EVENTS-NO-LOSS)"
         )
-    yield from _unrecorded_behind(
+    hint = ("count the attempts per event and give up after the declared number (log it, count it as failed, or "
+            "move it to a dead-letter topic): a partition must not stop behind one event")  # fmt: skip
+    behind = list(_unrecorded_behind(
         ctx, bad, "EVENTS-CONSUMER-GIVES-UP", bad.after_poison,
         "an event whose every write fails (the declared attempts x retry_s + 20 s)",
-        f"behind it; the poison event's write was attempted {bad.poison_attempts} time(s) meanwhile",
-        "count the attempts per event and give up after the declared number (log it, count it as failed, or move "
-        "it to a dead-letter topic): a partition must not stop behind one event",
-    )  # fmt: skip
+        f"behind it; the poison event's write was attempted {bad.poison_attempts} time(s) meanwhile", hint,
+    ))  # fmt: skip
+    yield from behind
+    declared = ctx.fleet.events.records.attempts if ctx.fleet.events.records is not None else None
+    given_up = not any(isinstance(f, Finding) for f in behind)  # the event behind it was recorded: it moved on
+    if given_up and declared is not None and bad.poison_attempts != declared:
+        yield Finding(
+            check_id="EVENTS-CONSUMER-GIVES-UP",
+            service=ctx.service.name,
+            expected=f"the poison event's write attempted {declared} time(s) (events.records.attempts) before "
+            "the consumer gave up on it",
+            observed=f"it gave up on the poison event {bad.poison} on {bad.topic} after {bad.poison_attempts} "
+            "attempt(s)",
+            hint=f"{hint}; fewer attempts lose events a short fault would have let through, more hold the "
+            "partition longer than the fleet file says",
+        )
 
 
 def _delivery_problems(ctx: CheckContext, delivery: DeliveryObservation) -> Iterator[str]:

@@ -22,7 +22,7 @@ import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -182,6 +182,11 @@ class EventCapture:
                 break
         return list(self.events)
 
+    def drain(self) -> None:
+        """Read whatever the client has already fetched, without waiting for more."""
+        while messages := self._consumer.consume(num_messages=500, timeout=0):
+            self.events.extend(_captured(m) for m in messages if m.error() is None)
+
     def close(self) -> None:
         self._consumer.close()
 
@@ -230,10 +235,14 @@ def observe_scenario(
     topics: Sequence[str],
     *,
     deadline_s: float = 20.0,
+    capture: EventCapture | None = None,
 ) -> EventScenario:
     """Run the service's declared event scenario (fleet file ``scenario``) and capture every event on ``topics``
     (all fleet topics, so a wrong topic is seen too). Waits until each accepted action's event was seen (by
     correlation id, or by key on its topic), then a short settle.
+
+    With ``capture`` (open on ``topics``, kept open by the caller) the scenario reads on from where that capture
+    stands and holds the events read from then on; without one it opens its own.
 
     Raises:
         ScenarioNotPossible: the fleet file declares no scenario for the service, or the target lacks a credential
@@ -244,13 +253,18 @@ def observe_scenario(
         raise ScenarioNotPossible(f"the fleet file declares no event scenario for {service} (services[].scenario)")
     started = time.monotonic()
     conventions = target.fleet.events
-    with EventCapture(bootstrap, topics) as capture, observe_client(10.0) as client:
+    with ExitStack() as stack:
+        if capture is None:
+            capture = stack.enter_context(EventCapture(bootstrap, topics))
+        client = stack.enter_context(observe_client(10.0))
+        capture.drain()  # what arrived since the capture's last read belongs to no action of this scenario
+        first = len(capture.events)
         ctx = StepContext(client, target, spec)
         runs = run_sequence(spec.scenario, ctx)
         actions = event_actions(runs, ctx.bindings)
         wanted = [a for a in actions if expects_event(a)]
-        events = capture.read(until=lambda seen: all(_seen(conventions, a, seen) for a in wanted),
-                              deadline_s=deadline_s, settle_s=1.0)  # fmt: skip
+        events = capture.read(until=lambda seen: all(_seen(conventions, a, seen[first:]) for a in wanted),
+                              deadline_s=deadline_s, settle_s=1.0)[first:]  # fmt: skip
     return EventScenario(tuple(actions), tuple(events), time.monotonic() - started, notes=not_as_declared(runs))
 
 
@@ -1000,12 +1014,13 @@ def observe_target(target: Any, wanting: Mapping[str, set[str]], say: Callable[[
     topics = observe_topics(bootstrap)
     store = audit_store_of(target)
     replays: dict[str, list[CapturedEvent]] = {}
-    for service, kinds in wanting.items():
-        if "topics" in kinds:
-            observed[(service, "topics")] = ([topics], [])
-        if kinds & _SCENARIO_KINDS:
-            say(f"running the event scenario of {service}")
-            observed.update(_scenario_slots(target, service, kinds, bootstrap, store, replays))
+    with _Captures(bootstrap, [t.name for t in target.fleet.topics]) as captures:
+        for service, kinds in wanting.items():
+            if "topics" in kinds:
+                observed[(service, "topics")] = ([topics], [])
+            if kinds & _SCENARIO_KINDS:
+                say(f"running the event scenario of {service}")
+                observed.update(_scenario_slots(target, service, kinds, bootstrap, store, replays, captures))
     recorder = target.fleet.events.records
     if replays and store is not None and recorder is not None:  # _scenario_slots queues replays only then
         say(f"replaying the events of {len(replays)} service(s) into {recorder.service}")
@@ -1025,12 +1040,13 @@ def _scenario_slots(
     bootstrap: str,
     store: AuditStore | None,
     replays: dict[str, list[CapturedEvent]],
+    captures: _Captures,
 ) -> Observed:
     """The service's scenario and the recording consumer's observations on its events; the events to replay go
     to ``replays`` (one replay for every service, after the scenarios: :func:`_replay_slots`)."""
     wanted = kinds & _SCENARIO_KINDS
     try:
-        scenario = observe_scenario(target, service, bootstrap, [t.name for t in target.fleet.topics])
+        scenario = observe_scenario(target, service, bootstrap, captures.topics, capture=captures.current())
     except ScenarioNotPossible as exc:
         return {(service, k): ([], [str(exc)]) for k in wanted}
     slots: Observed = {(service, "event-scenario"): ([scenario], [])}
@@ -1045,12 +1061,42 @@ def _scenario_slots(
         if kind == "event-replay":
             replays[service] = events
             continue
+        captures.renew()  # the records published next are no scenario's events
         if kind == "event-bad-input":
             observation: Any = observe_bad_input(bootstrap, events, store, recorder, consumer_topics=prefix)
         else:
             observation = observe_write_fault(bootstrap, events, store, recorder, consumer_topics=prefix)
         slots[(service, kind)] = ([observation], [])
     return slots
+
+
+class _Captures:
+    """One capture that the scenarios read on from, one after the other: opening a capture costs a metadata
+    request, a watermark request per partition and a quiet wait (:meth:`EventCapture._skip_to_end`), about half a
+    second each time. A new one is opened after records that belong to no scenario were published (:meth:`renew`),
+    and for every scenario while a fleet topic is missing on the broker (a service may create it)."""
+
+    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+        self.bootstrap, self.topics = bootstrap, topics
+        self._capture: EventCapture | None = None
+
+    def current(self) -> EventCapture:
+        if self._capture is not None and self._capture.missing:
+            self.renew()
+        if self._capture is None:
+            self._capture = EventCapture(self.bootstrap, self.topics)
+        return self._capture
+
+    def renew(self) -> None:
+        if self._capture is not None:
+            self._capture.close()
+            self._capture = None
+
+    def __enter__(self) -> _Captures:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.renew()
 
 
 def _replay_slots(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from fleetcheck.contracts.events import (
     BadInputObservation,
     CapturedEvent,
@@ -269,6 +271,20 @@ def test_a_consumer_that_never_gives_up_on_a_poison_event_fails_the_give_up_chec
     assert result.outcome is Outcome.FAILED
     assert "the poison event's write was attempted 19 time(s)" in result.findings[0].message()
     assert judge("EVENTS-CONSUMER-SKIPS-MALFORMED", "audit", _bad({"m1": 1})).outcome is Outcome.PASSED
+
+
+@pytest.mark.parametrize("attempts", [1, 6])
+def test_a_consumer_that_gives_up_after_other_than_the_declared_attempts_fails_the_give_up_check(
+    judge, attempts: int
+) -> None:
+    # the event behind the poison one was recorded: the partition moved on, but not after the declared 5 attempts
+    result = judge("EVENTS-CONSUMER-GIVES-UP", "audit", _bad({"m1": 1, "g1": 1}, poison_attempts=attempts))
+    assert result.outcome is Outcome.FAILED
+    (finding,) = result.findings
+    assert f"gave up on the poison event p1 on master-data.customer.created after {attempts} attempt(s)" in (
+        finding.message()
+    )
+    assert "attempted 5 time(s) (events.records.attempts)" in finding.message()
 
 
 def test_bad_input_not_observed_or_never_attempted_is_not_run_with_the_reason(judge) -> None:

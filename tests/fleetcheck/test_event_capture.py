@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -46,3 +47,20 @@ def test_a_capture_made_after_a_batch_reads_only_the_records_sent_after_it(boots
         _produce(bootstrap, ["new"], linger_ms=0)
         events = capture.read(until=lambda seen: len(seen) >= 1, deadline_s=10, settle_s=0.5)
     assert [e.value for e in events] == [b"new"], f"the broker reported the end at offset {high} of 5"
+
+
+def test_one_capture_serves_consecutive_reads_each_from_where_the_last_stopped(bootstrap: str) -> None:
+    # the events area's scenarios share one capture: each keeps the events read after its own start
+    with EventCapture(bootstrap, [TOPIC]) as capture:
+        _produce(bootstrap, ["first"], linger_ms=0)
+        capture.read(until=lambda seen: len(seen) >= 1, deadline_s=10, settle_s=0.2)
+        _produce(bootstrap, ["late"], linger_ms=0)  # arrives after the first read settled
+        deadline = time.monotonic() + 10
+        while len(capture.events) < 2 and time.monotonic() < deadline:
+            capture.drain()  # takes what the client fetched in the background, without waiting for more
+            time.sleep(0.05)
+        start = len(capture.events)
+        _produce(bootstrap, ["second"], linger_ms=0)
+        events = capture.read(until=lambda seen: len(seen) > start, deadline_s=10, settle_s=0.2)[start:]
+    assert [e.value for e in events] == [b"second"]
+    assert [e.value for e in capture.events] == [b"first", b"late", b"second"]

@@ -81,6 +81,14 @@ MUTANTS = [
         "event-bad-input",
         passes=("EVENTS-CONSUMER-SKIPS-MALFORMED",),
     ),
+    Mutant(
+        "consumer_gives_up_one_attempt_late",
+        "audit",
+        "EVENTS-CONSUMER-GIVES-UP",
+        "after 6 attempt(s)",
+        "event-bad-input",
+        passes=("EVENTS-CONSUMER-SKIPS-MALFORMED",),
+    ),
     # last: it stops the shared Kafka (re-created on restore); services of later tests start fresh producers anyway
     Mutant("relay_drops_on_error", "master-data", "EVENTS-OUTAGE-NO-LOSS", "never reached Kafka", "event-outage"),
     Mutant(
