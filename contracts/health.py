@@ -637,7 +637,7 @@ _SLOW_ANSWER_S = 1.0
 def check_ready_latency_ms(ctx: CheckContext, fault: FaultObservation) -> Iterator[Finding | Judged]:
     profile = ctx.fleet.profile(fault.profile)
     if not profile.lists_dependencies or not profile.reports_latency:
-        raise NotApplicable(f"the {fault.profile} profile's ready body reports no dependency latency")
+        raise NotApplicable(f"the {fault.profile} profile's ready bodies carry no dependency latency")
     moments = (
         ("before the fault", fault.baseline_ready),
         (f"while {fault.dependency} was {_action(fault)}", fault.during_ready),

@@ -52,6 +52,8 @@ INTRINSIC = {
     "HEALTH-SERVICE-NAME": "bodies carry no service field",  # Terminus and a plain {"status":"UP"}
     "HEALTH-TIMESTAMP": "bodies carry no timestamp field",
     "HEALTH-STATS": "declares no stats endpoint",  # SPEC.md's own endpoints, not Terminus's
+    "HEALTH-STATS-MOVE": "declares no stats endpoint",
+    "HEALTH-READY-LATENCY-MS": "bodies carry no dependency latency",  # Terminus reports up/down only
     "HEALTH-DEPENDENCIES-MATCH": "declares no dependencies endpoint",
     "HEALTH-CHEAP-INDEPENDENT": "declares no health endpoint apart from live and ready",  # Terminus: two endpoints
     "MIGRATIONS-SINGLE-HEAD": "driven by the service's own commands",  # TypeORM's revision list is its own
