@@ -641,7 +641,7 @@ def check_ready_latency_ms(ctx: CheckContext, fault: FaultObservation) -> Iterat
     moments = (
         ("before the fault", fault.baseline_ready),
         (f"while {fault.dependency} was {_action(fault)}", fault.during_ready),
-        (f"again at once while {fault.dependency} was {_action(fault)}", fault.during_ready_again),
+        (f"again 0.2 s after the first read, while {fault.dependency} was {_action(fault)}", fault.during_ready_again),
         (f"after {fault.dependency} came back", fault.recovered_ready),
     )
     read = [(when, e) for when, e in moments if e is not None and not e.error and e.status]

@@ -170,7 +170,7 @@ class FaultObservation:
     profile: str = "fleet"
     #: the cheap health endpoint read during the fault (it must not call dependencies); ``None``: not declared
     during_health: HttpExchange | None = None
-    #: ready read again as soon as ``during_ready`` answered (a hung check of the first may still be pending)
+    #: ready read again 0.2 s after ``during_ready`` was asked, while a hung check of the first still runs
     during_ready_again: HttpExchange | None = None
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import ssl
     from collections.abc import Callable, Mapping, Sequence
 
+    from fleetcheck.contracts.health_profiles import HealthProfile
     from fleetcheck.fixtures.faults import FaultHook
     from fleetcheck.targets import Endpoint
 
@@ -62,6 +63,10 @@ _BODY_LIMIT = 4 * 1024 * 1024  # a scrape is rarely above 1 MiB; cap memory if a
 _PLACEHOLDER = re.compile(r"\{[^{}/]+\}")
 _START_TIME = re.compile(r"^process_start_time_seconds(?:\{[^}]*\})?\s+(\S+)", re.MULTILINE)
 _POLL_S = 0.1
+#: the least time between two stats reads whose uptimes are whole seconds (so that at least one second passes)
+_WHOLE_SECONDS_GAP_S = 1.2
+#: the second ready read under a fault starts this long after the first, while a hung check of the first still runs
+_AGAIN_AFTER_S = 0.2
 
 
 class FaultHookFailed(RuntimeError):
@@ -167,8 +172,12 @@ def observe_traffic(
     ids_per_route: int = 2,
     timeout: float = DEFAULT_TIMEOUT_S,
     token: str | None = None,
+    stats_profile: HealthProfile | None = None,
 ) -> TrafficObservation:
     """Read the stats endpoint, scrape, send known traffic, scrape again, read the stats endpoint again.
+
+    A stats endpoint whose uptime reads as whole seconds both times (read with ``stats_profile``) cannot show the
+    tenth of a second the traffic took: the second read then waits until more than a second has passed.
 
     The traffic is ``health_requests`` GETs of the cheapest health endpoint plus ``ids_per_route`` GETs per id route
     (full paths: the service's ``api_base`` already applied), each with a fresh uuid, so a counter that moves by
@@ -198,6 +207,11 @@ def observe_traffic(
         stats_asked = time.monotonic()
         stats_after = exchange(client, "GET", endpoint.url(stats_path)) if stats_path else None
         stats_ended = time.monotonic()
+        if stats_path and stats_profile and _whole_uptimes(stats_profile, stats_before, stats_after):
+            time.sleep(max(0.0, stats_answered + _WHOLE_SECONDS_GAP_S - time.monotonic()))
+            stats_asked = time.monotonic()
+            stats_after = exchange(client, "GET", endpoint.url(stats_path))
+            stats_ended = time.monotonic()
     stats = None
     if stats_path is not None and stats_before is not None and stats_after is not None:
         profile = endpoint.health_profile("stats")
@@ -209,6 +223,13 @@ def observe_traffic(
     return TrafficObservation(
         before=before, sent=tuple(sent), after=after, id_paths=tuple(id_paths), authorized=bool(token), stats=stats
     )
+
+
+def _whole_uptimes(profile: HealthProfile, *reads: HttpExchange | None) -> bool:
+    """Every read's ``uptime_seconds`` is a whole number (a service that reports seconds truncated, or a number
+    that only looks like one)."""
+    uptimes = [profile.normalize("stats", r.body).statistics.get("uptime_seconds") if r else None for r in reads]
+    return all(isinstance(u, int | float) and not isinstance(u, bool) and float(u).is_integer() for u in uptimes)
 
 
 def process_start_time(scrape: HttpExchange) -> float | None:
@@ -245,10 +266,10 @@ def observe_faults(
 ) -> dict[str, FaultObservation]:
     """Break ``dependency`` once (``mode`` "stop" or "freeze") and record how every given service's health behaved.
 
-    Order: baseline ready and process start time of each service; inject; ready (timed, twice in a row) and live of
-    all services concurrently; restore (always, in ``finally``); poll ready until it is up again (``recovered(service,
-    answer)``, by default a 200; an exporter's readiness stays 200 and says "up" in its body) or
-    ``recovery_bound_s``; start time again.
+    Order: baseline ready and process start time of each service; inject; ready (timed, and again 0.2 s later while
+    the first may still wait), live and health of all services concurrently; restore (always, in ``finally``); poll
+    ready until it is up again (``recovered(service, answer)``, by default a 200; an exporter's readiness stays 200
+    and says "up" in its body) or ``recovery_bound_s``; start time again.
     ``timeout`` bounds each HTTP call and must exceed the ready bound the checks judge, so a slow answer is measured
     rather than cut off.
 
@@ -257,7 +278,7 @@ def observe_faults(
     """
     names = list(services)
     up = recovered or (lambda _service, answer: answer.status == 200)
-    with ThreadPoolExecutor(max_workers=max(2, min(32, 2 * len(names)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(4, min(64, 4 * len(names)))) as pool:  # 4 reads per service at once
         before = dict(zip(names, pool.map(lambda n: _read_before(services[n], timeout), names), strict=True))
         call_hook(hook.inject, dependency, mode, "inject")
         try:
@@ -322,16 +343,18 @@ def _read_during(pool: ThreadPoolExecutor, services: Mapping[str, Endpoint], tim
         with observe_client(timeout) as client:
             return exchange(client, "GET", endpoint.url(path))
 
-    def ready_twice(endpoint: Endpoint) -> tuple[HttpExchange, HttpExchange]:
-        # the second read comes while the first one's checks may still hang: a service must answer it as it did
+    def read_ready(endpoint: Endpoint) -> HttpExchange:
         with observe_client(timeout) as client:
-            path = endpoint.url(_ready_path(endpoint))
-            return exchange(client, "GET", path), exchange(client, "GET", path)
+            return exchange(client, "GET", endpoint.url(_ready_path(endpoint)))
 
-    ready = {n: pool.submit(ready_twice, e) for n, e in services.items()}
+    ready = {n: pool.submit(read_ready, e) for n, e in services.items()}
     live = {n: pool.submit(read, e, e.health_path("live")) for n, e in services.items()}
     health = {n: pool.submit(read, e, e.health_path("health")) for n, e in services.items()}
-    return {n: (ready[n].result(), live[n].result(), health[n].result()) for n in services}
+    # ready once more while the first read's checks still run (a hung one takes its whole timeout): the service must
+    # answer it as it answers the first, without waiting behind it or reporting the pending check as nonsense
+    time.sleep(_AGAIN_AFTER_S)
+    again = {n: pool.submit(read_ready, e) for n, e in services.items()}
+    return {n: ((ready[n].result(), again[n].result()), live[n].result(), health[n].result()) for n in services}
 
 
 def read_recovery(

@@ -332,7 +332,9 @@ class _Run:
                 self.say(f"sending known traffic to {service}")
                 endpoint, routes = self._endpoint(service), [spec.route(r) for r in spec.id_routes]
                 token = self.target.credentials.tenant_token
-                self._observe(service, "traffic", partial(observe_traffic, endpoint, routes, token=token))
+                profile = self.target.fleet.profile(endpoint.health_profile("stats"))
+                observe = partial(observe_traffic, endpoint, routes, token=token, stats_profile=profile)
+                self._observe(service, "traffic", observe)
             if needs & {"operation", "metrics"}:
                 # also for the metrics checks alone: their second scrape must follow real business traffic
                 self.say(f"running the declared operations of {service}")

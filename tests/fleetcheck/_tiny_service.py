@@ -1,7 +1,8 @@
 """A tiny real HTTP service (Litestar on uvicorn, loopback, free port) for observer and runner tests.
 
-It speaks the fleet health profile, counts requests in a Prometheus registry by route template, echoes what it was
-sent, and has a switch that makes ready answer 503 (what a real service does when its dependency is down).
+It speaks the fleet health profile (its stats' uptime in whole seconds), counts requests in a Prometheus registry
+by route template, echoes what it was sent, and has a switch that makes ready answer 503 (what a real service does
+when its dependency is down).
 """
 
 from __future__ import annotations
@@ -79,11 +80,20 @@ def _app(service: TinyService) -> Litestar:
         body = await request.json()
         return Response({"value": value, "json": body, "authorization": request.headers.get("authorization")})
 
+    started = time.monotonic()
+
+    @get("/health/stats")
+    async def stats(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        count(request, 200)
+        # uptime in whole seconds, as a service that truncates reports it
+        statistics = {"uptime_seconds": int(time.monotonic() - started), "requests_total": 0, "rss_bytes": 1}
+        return Response({"service": service.name, "statistics": statistics, "timestamp": _now()}, headers=headers)
+
     @get("/metrics")
     async def metrics() -> Response[bytes]:
         return Response(generate_latest(registry), media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    return Litestar([health, live, ready, thing, echo, metrics])
+    return Litestar([health, live, ready, stats, thing, echo, metrics])
 
 
 def _free_port() -> int:

@@ -90,6 +90,17 @@ def test_traffic_moves_the_counter_by_exactly_the_requests_sent(tiny: TinyServic
     assert len(observed.sent) == 6
 
 
+def test_stats_in_whole_seconds_are_read_again_more_than_a_second_apart(tiny: TinyService) -> None:
+    plain = observe_traffic(_at(tiny.base_url), [], health_requests=2)
+    assert plain.stats is not None
+    assert plain.stats.between_s[1] < 1.0  # without the profile the observer cannot tell: the reads stay close
+    stretched = observe_traffic(_at(tiny.base_url), [], health_requests=2, stats_profile=FLEET.profile("fleet"))
+    assert stretched.stats is not None
+    shortest, longest = stretched.stats.between_s
+    assert 1.2 <= shortest <= longest  # so a whole-second uptime has a second to move by
+    assert [r.exchange.status for r in (stretched.stats.first, stretched.stats.second) if r.exchange] == [200, 200]
+
+
 def _operation(auth: str) -> OperationSpec:
     return OperationSpec.model_validate(
         {
