@@ -55,7 +55,7 @@ _COST_S: dict[str, float] = {
     "mutants/events": 220,  # 12 mutants: 323 s alone under a load of 5-11; the 2 bad-input ones ~35 s each (2026-12-02)
     "events": 98,
     "fixtures": 98,
-    "mutants/health_metrics": 100,
+    "mutants/health_metrics": 155,  # 23 mutants: 152 s alone (-n 0, 2026-12-03, nothing else running)
     "third_party": 90,
     "migrations": 67,
     "reference_services/workflow": 45,
