@@ -58,7 +58,7 @@ MUTANTS = [
     Mutant("stats_uptime_is_a_ratio", "organization", "HEALTH-STATS-MOVE", "statistics.uptime_seconds moved"),
     Mutant("stats_requests_counted_twice", "master-data", "HEALTH-STATS-MOVE", "statistics.requests_total moved"),
     Mutant("stats_requests_never_counted", "auth", "HEALTH-STATS-MOVE", "statistics.requests_total moved by 0"),
-    Mutant("ready_latency_in_seconds", "organization", "HEALTH-READY-LATENCY-MS", "under half of the"),
+    Mutant("ready_latency_in_seconds", "organization", "HEALTH-READY-LATENCY-MS", "under a tenth of the"),
     Mutant(
         "pending_check_latency_sentinel", "master-data", "HEALTH-READY-LATENCY-MS", "again 0.2 s after the first read"
     ),
