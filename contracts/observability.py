@@ -9,7 +9,9 @@ fleet refer only to data that exists.
   metric, the label or the label's value is what nobody exports.
 - ``OBSERVABILITY-ALERT-RULES``: the alert rule files pass ``promtool check rules`` and their unit tests
   (``promtool test rules``), and every series selector of every rule that can fire for the service selects series
-  that exist: an alert on a misspelt metric can never fire, and says so here rather than in an outage.
+  that exist: an alert on a misspelt metric can never fire, and says so here rather than in an outage; and every
+  range of a rate-like function (``rate``, ``increase``, ``irate``, ``delta``, ``deriv``) spans at least two scrape
+  intervals of the service's targets, or the rule sees one sample and rarely or never fires.
 
 The observation is pure data; ``fleetcheck.observability`` reads the files and asks Prometheus.
 """
@@ -59,6 +61,8 @@ class ScrapeTarget:
     scrape_url: str
     health: str  # up, down, unknown
     last_error: str = ""
+    #: how often Prometheus scrapes it (``scrapeInterval``), 0 when Prometheus does not say
+    scrape_interval_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,8 @@ class RuleQuery:
     expr: str
     selectors: tuple[Selected, ...]
     error: str = ""
+    #: the ranges (seconds) of the expression's rate-like functions (``rate``, ``increase``, ...: two samples each)
+    windows: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +193,12 @@ def check_dashboard_data(ctx: CheckContext, observation: ObservabilityObservatio
             )
 
 
+_UNSELECTED_HINT = "an alert on a series nobody exports can never fire: use the metric and label names /metrics shows"
+_WINDOW_HINT = (
+    "widen the range to several scrape intervals (Prometheus's docs suggest at least four), or scrape more often"
+)
+
+
 @CHECKS.register(
     "OBSERVABILITY-ALERT-RULES",
     area=AREA,
@@ -205,19 +217,32 @@ def check_alert_rules(ctx: CheckContext, observation: ObservabilityObservation) 
             yield _rule_finding(service, f"promtool check rules to accept {file.file}", file.output)
         if not file.tests_passed:
             yield _rule_finding(service, f"the unit tests {file.tests} of {file.file} to pass", file.output)
+    interval = max((t.scrape_interval_s for t in observation.targets if t.service == service), default=0.0)
     for rule in mine:
         problems = [rule.error] if rule.error else _selection_problems(rule.selectors)
         if problems:
             yield _rule_finding(
                 service, f"rule {rule.rule!r} of {rule.file} to select series that exist", "; ".join(problems[:_SHOWN])
             )
+        short = sorted({w for w in rule.windows if w < 2 * interval})
+        if short:
+            ranges = ", ".join(f"{w:g} s" for w in short)
+            yield _rule_finding(
+                service,
+                f"rule {rule.rule!r} of {rule.file} to range over at least two scrapes of {service} "
+                f"(every {interval:g} s)",
+                f"its rate-like range of {ranges} holds fewer than two samples of a series scraped every {interval:g} "
+                f"s most of the time, and rate() or increase() of one sample is no value: the rule rarely or never "
+                f"fires (query {rule.expr.strip()})",
+                _WINDOW_HINT,
+            )
 
 
-def _rule_finding(service: str, expected: str, observed: str) -> Finding:
+def _rule_finding(service: str, expected: str, observed: str, hint: str = _UNSELECTED_HINT) -> Finding:
     return Finding(
         check_id="OBSERVABILITY-ALERT-RULES",
         service=service,
         expected=expected,
         observed=observed.strip()[:600] or "(no output)",
-        hint="an alert on a series nobody exports can never fire: use the metric and label names /metrics shows",
+        hint=hint,
     )

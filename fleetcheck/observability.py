@@ -69,6 +69,8 @@ PROMTOOL = "/usr/bin/promtool"
 #: Grafana's built-in interval variables, as a dashboard sees them over its default time range
 _BUILT_IN = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m", "__range_s": "300", "interval": "15s"}
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)")
+#: functions of a range vector that are no value with fewer than two samples in the range
+_TWO_SAMPLES = frozenset({"rate", "irate", "increase", "delta", "idelta", "deriv", "predict_linear"})
 _OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
 
 
@@ -207,6 +209,7 @@ class _Prometheus:
     def __init__(self, url: str, client: httpx.Client) -> None:
         self.url, self.client = url.rstrip("/"), client
         self._names: set[str] | None = None
+        self._unlabelled: dict[tuple[str, str], bool] = {}
 
     def _get(self, path: str, **params: Any) -> Any:
         import httpx
@@ -230,6 +233,17 @@ class _Prometheus:
 
     def series(self, selector: str) -> list[dict[str, str]]:
         return list(self._get("/api/v1/series", **{"match[]": selector}))
+
+    def unlabelled(self, selector: str, label: str) -> bool:
+        """The selector has series and none carries ``label`` (asked once per selector and label)."""
+        key = (selector, label)
+        if key not in self._unlabelled:
+            try:
+                rows = self.series(selector)
+            except QueryFailed:
+                rows = []
+            self._unlabelled[key] = bool(rows) and not any(label in row for row in rows)
+        return self._unlabelled[key]
 
     def samples(self, expr: str) -> int:
         data = self._get("/api/v1/query", query=expr)
@@ -271,9 +285,17 @@ def _selected(
     return Selected(text, 0, f"no series of {name} has {', '.join(f'{a}{o}{v!r}' for a, o, v in matchers)}")
 
 
-def _scoped(found: list[tuple[str | None, list[tuple[str, str, str]]]], service: str, label: str) -> list[Any]:
-    """The selectors with ``label="service"`` added where they have no matcher on that label."""
-    return [(n, m if any(x[0] == label for x in m) else [*m, (label, "=", service)]) for n, m in found]
+def _scoped(
+    prometheus: _Prometheus, found: list[tuple[str | None, list[tuple[str, str, str]]]], service: str, label: str
+) -> list[Any]:
+    """The selectors with ``label="service"`` added where they have no matcher on that label, except a selector
+    whose series exist and none of them carries the label: it watches something that is no service of the fleet
+    (``up{job="fleetcheck-prober"}``, the prober's own scrape), so it is judged as written."""
+    return [
+        (n, m if any(x[0] == label for x in m) or prometheus.unlabelled(_selector_text(n, m), label) else
+         [*m, (label, "=", service)])
+        for n, m in found
+    ]  # fmt: skip
 
 
 def _speaks_for(
@@ -374,7 +396,7 @@ def _wait_scraped(url: str, expected: int, *, deadline_s: float = 30.0, scrapes:
     """Until each of the ``expected`` fleet targets has been scraped ``scrapes`` times (``count_over_time(up[1m])``),
     or the deadline: a ``rate()`` over the data needs two samples in its window, and a loaded machine scrapes late."""
     deadline = time.monotonic() + deadline_s
-    query = f'count(count_over_time(up{{job=~"fleet.*"}}[1m]) >= {scrapes})'
+    query = f'count(count_over_time(up{{job=~"fleet(-[0-9]+)?"}}[1m]) >= {scrapes})'
     with observe_client(5.0) as client:
         prometheus = _Prometheus(url, client)
         while time.monotonic() < deadline:
@@ -424,7 +446,32 @@ def _scrape_targets(prometheus: _Prometheus, target: Target, label: str) -> list
         scrape_url = str(row.get("scrapeUrl", ""))
         named = row.get("labels", {}).get(label)
         service = named if named in target.endpoints else by_address.get(_address(scrape_url))
-        found.append(ScrapeTarget(service, scrape_url, str(row.get("health")), str(row.get("lastError") or "")))
+        health, error = str(row.get("health")), str(row.get("lastError") or "")
+        found.append(ScrapeTarget(service, scrape_url, health, error, _seconds(row.get("scrapeInterval"))))
+    return found
+
+
+def _seconds(duration: object) -> float:
+    """A Prometheus duration (``15s``, ``1m30s``) in seconds; 0 when absent or not one (an older Prometheus)."""
+    try:
+        return float(promql_parser.parse_duration(str(duration)).total_seconds()) if duration else 0.0
+    except ValueError:
+        return 0.0
+
+
+def rate_windows(expr: str) -> list[float]:
+    """The ranges (seconds) of the expression's rate-like functions: those that need two samples in their range.
+
+    Raises:
+        ValueError: the expression is not PromQL.
+    """
+    found: list[float] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, promql_parser.Call) and node.func.name in _TWO_SAMPLES:
+            found.extend(a.range.total_seconds() for a in node.args if isinstance(a, promql_parser.MatrixSelector))
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
     return found
 
 
@@ -468,7 +515,7 @@ def _panels(
 
 def _panel(prometheus: _Prometheus, board: Dashboard, panel: str, expr: str, service: str, label: str) -> PanelQuery:
     try:
-        found = _scoped(selectors(expr), service, label)
+        found = _scoped(prometheus, selectors(expr), service, label)
         samples = prometheus.samples(expr)
     except (ValueError, QueryFailed) as exc:
         return PanelQuery(board.title, panel, service, expr, 0, (), f"the query failed: {exc}")
@@ -482,13 +529,13 @@ def _rules(
     exported = owners[0]
     for rule in rules:
         try:
-            found = selectors(rule.expr)
+            found, windows = selectors(rule.expr), tuple(rate_windows(rule.expr))
         except ValueError as exc:
             yield from (RuleQuery(rule.file, rule.name, s, rule.expr, (), f"not PromQL: {exc}") for s in exported)
             continue
         for service in _speaks_for(found, *owners, label):
-            chosen = tuple(_selected(prometheus, n, m, label) for n, m in _scoped(found, service, label))
-            yield RuleQuery(rule.file, rule.name, service, rule.expr, chosen)
+            chosen = tuple(_selected(prometheus, n, m, label) for n, m in _scoped(prometheus, found, service, label))
+            yield RuleQuery(rule.file, rule.name, service, rule.expr, chosen, windows=windows)
 
 
 def _rule_file(path: Path) -> RuleFile:

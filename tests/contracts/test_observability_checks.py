@@ -111,3 +111,26 @@ def test_a_rule_on_a_misspelt_metric_fails_the_rules_check_naming_the_rule() -> 
 def test_no_rule_file_is_not_run_with_the_reason() -> None:
     result = _judge("OBSERVABILITY-ALERT-RULES", _observation(rule_files=(), alerts_reason="no alert rule files"))
     assert (result.outcome, result.reason) == (Outcome.NOT_RUN, "no alert rule files")
+
+
+@pytest.mark.parametrize(("window_s", "fails"), [(20.0, True), (30.0, False), (300.0, False)])
+def test_a_rate_over_fewer_than_two_scrapes_fails_the_rules_check(window_s: float, fails: bool) -> None:
+    """Scraped every 15 s, ``rate(x[20s])`` mostly holds one sample, which is no rate: the rule seldom or never
+    fires. Two intervals (30 s) is the least that holds two samples."""
+    target = ScrapeTarget("auth", "http://127.0.0.1:3001/metrics", "up", scrape_interval_s=15.0)
+    expr = f"sum(rate(auth_account_lockouts_total[{window_s:g}s])) > 1"
+    rule = RuleQuery("fleet.yml", "FleetLockoutSpike", "auth", expr, (_SELECTED,), windows=(window_s,))
+    result = _judge("OBSERVABILITY-ALERT-RULES", _observation(targets=(target,), rules=(rule,)))
+    assert (result.outcome is Outcome.FAILED) is fails, [f.observed for f in result.findings]
+    if fails:
+        (finding,) = result.findings
+        assert "to range over at least two scrapes of auth (every 15 s)" in finding.expected
+        assert "range of 20 s holds fewer than two samples" in finding.observed
+        assert "widen the range" in finding.hint
+
+
+def test_the_rate_windows_are_those_of_functions_that_need_two_samples() -> None:
+    from fleetcheck.observability import rate_windows
+
+    expr = "sum(rate(a[5m])) > 0 and increase(b[90s]) > 1 and max_over_time(c[10s]) > 0 and deriv(d[1m:10s]) > 0"
+    assert rate_windows(expr) == [300.0, 90.0]  # max_over_time is a value of one sample; a subquery has its own step

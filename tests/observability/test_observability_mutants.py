@@ -56,6 +56,9 @@ MUTANTS = [
     Mutant("alert_on_a_misspelt_metric", "alerts/fleet.yml", "expr: outbox_pending_events > 100",
            "expr: outbox_pending_event > 100", "OBSERVABILITY-ALERT-RULES",
            "no metric named outbox_pending_event is scraped"),
+    Mutant("alert_range_of_one_scrape", "alerts/fleet.yml", "increase(auth_account_lockouts_total[10m])",
+           "increase(auth_account_lockouts_total[1s])", "OBSERVABILITY-ALERT-RULES",
+           "range of 1 s holds fewer than two samples of a series scraped every 1 s"),
     Mutant("alert_test_expects_another_summary", "alerts/fleet.test.yml", '{summary: "30 accounts locked',
            '{summary: "3 accounts locked', "OBSERVABILITY-ALERT-RULES", "fleet.test.yml of fleet.yml to pass"),
 ]  # fmt: skip

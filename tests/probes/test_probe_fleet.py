@@ -1,7 +1,9 @@
 """The prober in the loop, on the real reference fleet: ``fleetcheck probe --listen`` as a process, Debian's
 Prometheus scraping it and the fleet with the configuration ``fleetcheck prometheus-config`` wrote, and PostgreSQL
-frozen through the fleet's own fault hook. What Prometheus stores is what is asserted (queried with
-prometheus-api-client), so the whole path is real: service -> prober -> exposition -> scrape -> query.
+(or one service) frozen through the fleet's own hooks. What Prometheus stores is what is asserted (queried with
+prometheus-api-client, its alerts read from ``/api/v1/alerts``), so the whole path is real: service -> prober ->
+exposition -> scrape -> query -> rule -> alert. The probes dashboard (``dashboards/prober/``) and the shipped alert
+rules are judged by ``fleetcheck verify --area observability`` against that Prometheus, as a user would judge theirs.
 
 The fleet is the session's shared reference fleet (the plugin's ``fleet_target``, also used by tests/contract and
 tests/conformance: conftest.py puts the three folders in one xdist group), so this starts no fleet of its own.
@@ -9,6 +11,7 @@ tests/conformance: conftest.py puts the three folders in one xdist group), so th
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.servers
 
+_REPO = Path(__file__).resolve().parents[2]
 READINESS_INTERVAL_S = 5.0
 SCRAPE_INTERVAL_S = 1.0
 _PROBES = f"""
@@ -184,4 +188,98 @@ def test_readiness_probes_turn_0_when_postgres_freezes_and_1_after(
     finally:
         if frozen:
             hook.restore("freeze")
+        server.close()
+
+
+def _prometheus_of(address: str, target: Path, tmp_path: Path, *rule_files: Path) -> dict[str, object]:
+    """The configuration ``fleetcheck prometheus-config`` writes for the prober and the fleet."""
+    config_file = tmp_path / "prometheus.yml"
+    rules = [arg for path in rule_files for arg in ("--rule-file", str(path))]
+    written = CliRunner().invoke(app, ["prometheus-config", "--prober", address, "--target", str(target),
+                                       "--scrape-interval", f"{SCRAPE_INTERVAL_S:g}s", *rules,
+                                       "--out", str(config_file)])  # fmt: skip
+    assert written.exit_code == 0, written.output
+    loaded: dict[str, object] = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _alerts(url: str) -> dict[tuple[str, str], str]:
+    """Prometheus's pending and firing alerts: (alert name, service) -> state (a resolved alert is not listed)."""
+    body = httpx.get(f"{url}/api/v1/alerts", timeout=5.0).json()
+    assert body["status"] == "success", body
+    return {(a["labels"]["alertname"], a["labels"].get("service", "")): a["state"] for a in body["data"]["alerts"]}
+
+
+#: frozen to make alerts fire: it produces events but consumes none, and no other service calls it, so a minute
+#: without it disturbs no other service of the shared fleet
+_FROZEN = "configuration"
+_FIRING = {("FleetServiceDown", _FROZEN), ("FleetcheckProbeFailing", _FROZEN)}
+
+
+def test_the_probes_dashboard_has_data_and_alerts_fire_when_a_service_is_frozen_and_resolve_after(
+    reference: ReferenceFleet, prober: tuple[str, Path], tmp_path: Path
+) -> None:
+    from prometheus_api_client import PrometheusConnect
+
+    address, target = prober
+    rule_files = (_REPO / "alerts" / "http.yml", _REPO / "alerts" / "probes.yml")
+    config = _prometheus_of(address, target, tmp_path, *rule_files)
+    services = sorted(reference.endpoints)
+    server = EmbeddedPrometheus.start(tmp_path, {}, config=config)
+    process = reference.running.process(_FROZEN)
+    frozen = False
+    try:
+        prometheus = PrometheusConnect(url=server.url, disable_ssl=True)
+        _wait_for(
+            lambda: _readiness(prometheus) == dict.fromkeys(services, 1.0),
+            3 * READINESS_INTERVAL_S + 30.0,
+            "every readiness probe to pass in Prometheus",
+        )
+        # a rate over the board's 1m window needs two samples of it: a Prometheus of a few seconds has fewer
+        scraped = 'count_over_time(up{job="fleetcheck-prober"}[1m]) >= 3'
+        _wait_for(lambda: prometheus.custom_query(scraped), 30.0, "three scrapes of the prober")
+        # the dashboard and rules, judged the way a user judges theirs: a target file naming this Prometheus
+        judged = tmp_path / "observed.yaml"
+        observed = yaml.safe_load(target.read_text(encoding="utf-8")) | {"prometheus": {"url": server.url}}
+        judged.write_text(yaml.safe_dump(observed), encoding="utf-8")
+        report = tmp_path / "report.json"
+        verified = CliRunner().invoke(app, ["verify", "--target", str(judged), "--area", "observability",
+                                            "--dashboards", str(_REPO / "dashboards" / "prober"),
+                                            *[a for p in rule_files for a in ("--alerts", str(p))],
+                                            "--json", str(report), "--report-dir", str(tmp_path)])  # fmt: skip
+        results = json.loads(report.read_text(encoding="utf-8"))["results"]
+        outcomes = {(r["check_id"], r["service"]): r["outcome"] for r in results}
+        failed = {
+            (r["check_id"], r["service"]): [f["observed"] for f in r["findings"]] or r["reason"]
+            for r in results
+            if r["outcome"] != "passed"
+        }
+        assert verified.exit_code == 0, (verified.output[-300:], failed)
+        for check in ("OBSERVABILITY-DASHBOARD-DATA", "OBSERVABILITY-ALERT-RULES"):
+            assert {s: outcomes.get((check, s)) for s in services} == dict.fromkeys(services, "passed"), failed
+        panels = {r["service"]: r["judged"] for r in results if r["check_id"] == "OBSERVABILITY-DASHBOARD-DATA"}
+        assert set(panels.values()) == {7}, panels  # the board's seven panel queries, for each service
+
+        assert not _FIRING & set(_alerts(server.url)), _alerts(server.url)
+        process.freeze()
+        frozen = True
+        # each alert's for: 1m, plus two probe intervals, scrapes, rule evaluations and the scrape time-out
+        fire_s = 60.0 + 2 * READINESS_INTERVAL_S + 10 * SCRAPE_INTERVAL_S + 15.0
+        states: dict[tuple[str, str], str] = {}
+
+        def firing() -> bool:
+            states.update(_alerts(server.url))
+            return all(states.get(a) == "firing" for a in _FIRING)
+
+        _wait_for(firing, fire_s, f"{' and '.join(a for a, _ in sorted(_FIRING))} to fire for {_FROZEN}")
+        # only the frozen service is down: no other service's FleetServiceDown, and not the prober's
+        down = sorted(s for (a, s), _state in states.items() if a == "FleetServiceDown")
+        assert down == [_FROZEN], states
+        process.thaw()
+        frozen = False
+        resolve_s = reference.settings.recovery_bound_s + 2 * READINESS_INTERVAL_S + 10 * SCRAPE_INTERVAL_S
+        _wait_for(lambda: not _FIRING & set(_alerts(server.url)), resolve_s, f"the alerts of {_FROZEN} to resolve")
+    finally:
+        if frozen:
+            process.thaw()
         server.close()
