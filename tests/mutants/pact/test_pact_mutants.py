@@ -44,6 +44,22 @@ MUTANTS = [
         "a customer query for a customer of the caller's tenant",
         "$.data.customer.tin",
     ),
+    Mutant(
+        "md_customer_code_renamed",
+        "master-data",
+        "tests.mutants.pact.variants.md_customer_code_renamed",
+        "import-export-master-data.json",
+        "a page of the tenant's customers",
+        "Actual map is missing the following keys: code",
+    ),
+    Mutant(
+        "md_duplicate_code_is_400",
+        "master-data",
+        "tests.mutants.pact.variants.md_duplicate_code_is_400",
+        "import-export-master-data.json",
+        "a customer row whose code the tenant has",
+        "expected 409 but was 400",
+    ),
     # the events area's mutant, reused: master-data's events carry no tenant (attribute and header)
     Mutant(
         "md_events_without_tenant",
