@@ -5,7 +5,9 @@ A **probe** is a named group of catalogue checks whose observation is a plain re
 interval and its time-out. The runner gathers exactly that observation for one service, calls
 :func:`~fleetcheck.contracts.registry.run_check` for each check and merges the verdicts into one
 :class:`ProbeResult`; it never judges on its own. Checks that need traffic, writes or faults are refused by the probe
-file loader: a prober must not change what it watches.
+file loader: a prober must not change what it watches. The one exception says so in the probe file: a probe with a
+``journey:`` key runs that journey (``fleetcheck.journeys``), which writes as the target's synthetic tenant, deletes
+what it made, and is judged by the FLOWS-* checks the probe names; it runs once per interval, at the service it enters.
 
 An unreachable service, a 500 or a service that never answers is a failed probe with a bounded ``reason``
 (:data:`REASONS`), never a crashed prober: every request is bounded by the probe's time-out, and every probe runs on a
@@ -14,7 +16,7 @@ worker of a pool of ``concurrency`` threads under a deadline, so a hanging servi
 Example:
     >>> spec = default_probe_file()
     >>> [p.name for p in spec.probes], spec.probe("readiness").interval_s
-    (['health', 'readiness', 'metrics-lint'], 15.0)
+    (['health', 'readiness', 'metrics-lint', 'journey-customer', 'journey-workflow'], 15.0)
 """
 
 from __future__ import annotations
