@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fleetcheck.contracts.flow_observations import (
@@ -42,7 +43,8 @@ from fleetcheck.contracts.flows import (
 from fleetcheck.observe import exchange, observe_client
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from contextlib import AbstractContextManager
 
     import httpx
 
@@ -52,7 +54,16 @@ if TYPE_CHECKING:
     from fleetcheck.events import EventCapture
     from fleetcheck.targets import Endpoint, Target
 
-__all__ = ["FLOW_KINDS", "FlowDeadlines", "FlowNotRunnable", "observe_declared_flow", "observe_flow"]
+__all__ = [
+    "FLOW_KINDS",
+    "FlowDeadlines",
+    "FlowNotRunnable",
+    "FlowSession",
+    "StepTimes",
+    "flow_session",
+    "observe_declared_flow",
+    "observe_flow",
+]
 
 FLOW_KINDS = tuple(FLOWS)
 _POLL_S = 0.3
@@ -75,8 +86,24 @@ class FlowDeadlines:
 
 
 @dataclass(slots=True)
-class _Flow:
-    """What every flow needs: the target's endpoints, the tenant's token and id, a client, Kafka if any."""
+class StepTimes:
+    """The named steps of a flow run as a journey (``fleetcheck.journeys``), in order, with how long each took."""
+
+    steps: list[tuple[str, float]] = field(default_factory=list)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:  # a step that raised took its time too
+            self.steps.append((name, time.perf_counter() - started))
+
+
+@dataclass(slots=True)
+class FlowSession:
+    """What every flow needs: the target's endpoints, the tenant's token and id, a client, Kafka if any; ``times``
+    records the flow's steps when it runs as a journey."""
 
     target: Target
     client: httpx.Client
@@ -84,6 +111,10 @@ class _Flow:
     tenant_id: str
     bootstrap: str | None
     deadlines: FlowDeadlines
+    times: StepTimes | None = None
+
+    def step(self, name: str) -> AbstractContextManager[None]:
+        return self.times.step(name) if self.times is not None else nullcontext()
 
     def url(self, service: str, path: str) -> str:
         return self.endpoint(service).url(path)
@@ -107,25 +138,41 @@ def observe_flow(target: Target, kind: str, *, deadlines: FlowDeadlines | None =
         FlowNotRunnable: the target lacks a service, the tenant credentials or the Kafka bootstrap the flow needs.
         KeyError: ``kind`` is not a known flow.
     """
-    spec = FLOWS[kind]
-    missing = [s for s in spec.requires if s not in target.endpoints]
-    if missing:
-        why = "; ".join(f"{s}: {target.unavailable.get(s, 'not in the target')}" for s in missing)
-        raise FlowNotRunnable(f"{spec.check_id} needs {', '.join(missing)}, which the target lacks ({why})")
+    with flow_session(target, (kind,), deadlines=deadlines) as flow:
+        return _OBSERVERS[kind](flow)
+
+
+@contextmanager
+def flow_session(
+    target: Target, kinds: Sequence[str], *, deadlines: FlowDeadlines | None = None, times: StepTimes | None = None
+) -> Iterator[FlowSession]:
+    """The session the flows ``kinds`` run in (one flow, or a journey made of several), its client closed after.
+
+    Raises:
+        FlowNotRunnable: before anything is sent, when the target lacks a service, the tenant credentials or the
+            Kafka bootstrap one of the flows needs.
+        KeyError: a kind is not a known flow.
+    """
+    specs = [FLOWS[kind] for kind in kinds]
+    for spec in specs:
+        missing = [s for s in spec.requires if s not in target.endpoints]
+        if missing:
+            why = "; ".join(f"{s}: {target.unavailable.get(s, 'not in the target')}" for s in missing)
+            raise FlowNotRunnable(f"{spec.check_id} needs {', '.join(missing)}, which the target lacks ({why})")
     credentials = target.credentials
     if not credentials.tenant_token or not credentials.tenant_id:
         reason = credentials.missing_reason or "the target gives no tenant token"
-        raise FlowNotRunnable(f"{spec.check_id} needs the synthetic tenant's token and id; {reason}")
+        raise FlowNotRunnable(f"{specs[0].check_id} needs the synthetic tenant's token and id; {reason}")
     from fleetcheck.events import kafka_bootstrap_of
 
     bootstrap = kafka_bootstrap_of(target)
-    if spec.needs_kafka and not bootstrap:
-        raise FlowNotRunnable(f"{spec.check_id} matches audit records to event ids read from Kafka; the target "
-                              "gives no Kafka bootstrap (add kafka.bootstrap to the target file)")  # fmt: skip
+    for spec in specs:
+        if spec.needs_kafka and not bootstrap:
+            raise FlowNotRunnable(f"{spec.check_id} matches audit records to event ids read from Kafka; the target "
+                                  "gives no Kafka bootstrap (add kafka.bootstrap to the target file)")  # fmt: skip
     with observe_client(10.0) as client:
-        flow = _Flow(target, client, credentials.tenant_token, credentials.tenant_id, bootstrap,
-                     deadlines or FlowDeadlines())  # fmt: skip
-        return _OBSERVERS[kind](flow)
+        yield FlowSession(target, client, credentials.tenant_token, credentials.tenant_id, bootstrap,
+                          deadlines or FlowDeadlines(), times)  # fmt: skip
 
 
 # ---- flows the fleet file declares (FLOWS-DECLARED) -----------------------------------------------------------------
@@ -189,7 +236,7 @@ def _capture_from(bootstrap: str | None, topics: Sequence[str]) -> EventCapture 
 # ---- events --------------------------------------------------------------------------------------------------------
 
 
-def _capture(flow: _Flow, topics: Sequence[str]) -> EventCapture | None:
+def _capture(flow: FlowSession, topics: Sequence[str]) -> EventCapture | None:
     """A capture from the current end offsets of ``topics``, or ``None`` when the target has no Kafka."""
     if not flow.bootstrap:
         return None
@@ -241,20 +288,26 @@ _CREATE = "mutation CreateCustomer($input: CustomerInput!) { createCustomer(inpu
 _LIST = "query Customers($limit: Int!) { customers(limit: $limit) { id code } }"
 
 
-def _register_and_login(flow: _Flow, tenant_id: str) -> tuple[HttpExchange | None, str | None, str]:
+def _register_and_login(flow: FlowSession, tenant_id: str) -> tuple[HttpExchange | None, str | None, str]:
     """Register a fresh user in ``tenant_id`` and log in: ``(login answer, token, why not)``."""
     email, password = f"flow-{uuid.uuid4().hex[:10]}@example.com", f"Flow-{uuid.uuid4().hex}-Aa1!"
     body = {"tenant_id": tenant_id, "email": email, "password": password, "first_name": "Flow", "last_name": "User"}
     registered = exchange(flow.client, "POST", flow.url("auth", "/auth/register"), json_body=body)
     if registered.status != 201:
         return None, None, f"registering a flow user at auth answered {registered.status} {registered.error}"
+    login, token = _login(flow, tenant_id, email, password)
+    return login, token, ""
+
+
+def _login(flow: FlowSession, tenant_id: str, email: str, password: str) -> tuple[HttpExchange, str | None]:
+    """Log in at auth: ``(the answer, its access token or None)``."""
     login = exchange(flow.client, "POST", flow.url("auth", "/auth/login"),
                      json_body={"tenant_id": tenant_id, "email": email, "password": password})  # fmt: skip
     token = json_body(login)
-    return login, (str(token["access_token"]) if isinstance(token, dict) and token.get("access_token") else None), ""
+    return login, (str(token["access_token"]) if isinstance(token, dict) and token.get("access_token") else None)
 
 
-def _foreign_token(flow: _Flow) -> tuple[str | None, str]:
+def _foreign_token(flow: FlowSession) -> tuple[str | None, str]:
     """A token of a second, fresh tenant (needs organization and the platform-admin token)."""
     admin = flow.target.credentials.platform_admin_token
     if not admin or "organization" not in flow.target.endpoints:
@@ -267,7 +320,7 @@ def _foreign_token(flow: _Flow) -> tuple[str | None, str]:
     return token, why or ("" if token else "no second tenant: its user could not log in")
 
 
-def _observe_login_gateway(flow: _Flow) -> LoginGatewayObservation:
+def _observe_login_gateway(flow: FlowSession) -> LoginGatewayObservation:
     code = f"FL-{uuid.uuid4().hex[:10]}"
     login, token, note = _register_and_login(flow, flow.tenant_id)
     if login is not None and token is None:  # the login itself failed: the check judges it, nothing else can run
@@ -295,7 +348,7 @@ _AUDITED_TOPICS = ("master-data.customer.created", "master-data.customer.updated
                    "auth.user.registered")  # fmt: skip
 
 
-def _audit_writes(flow: _Flow) -> list[FlowAction]:
+def _audit_writes(flow: FlowSession) -> list[FlowAction]:
     """Create, update and delete a customer at master-data, and register a user at auth (a second producer)."""
     actions: list[FlowAction] = []
 
@@ -326,7 +379,7 @@ def _caused(events: Iterable[FlowEvent], actions: Sequence[FlowAction]) -> list[
     return [e for e in events if e.correlation_id in correlations or (e.topic, e.subject) in aggregates]
 
 
-def _observe_audit(flow: _Flow) -> AuditFlowObservation:
+def _observe_audit(flow: FlowSession) -> AuditFlowObservation:
     started = time.monotonic()
     capture = _capture(flow, _AUDITED_TOPICS)
     assert capture is not None  # observe_flow refused the flow without Kafka
@@ -344,7 +397,7 @@ def _observe_audit(flow: _Flow) -> AuditFlowObservation:
                                 time.monotonic() - started)  # fmt: skip
 
 
-def _audit_lookups(flow: _Flow, events: Sequence[FlowEvent]) -> tuple[AuditLookup, ...]:
+def _audit_lookups(flow: FlowSession, events: Sequence[FlowEvent]) -> tuple[AuditLookup, ...]:
     """Poll each event's audit records until every one has at least one (or the deadline), then settle and re-read:
     a second record written late is what this flow exists to see."""
     deadline = time.monotonic() + flow.deadlines.audit_s
@@ -364,14 +417,14 @@ def _audit_lookups(flow: _Flow, events: Sequence[FlowEvent]) -> tuple[AuditLooku
 # ---- workflow processes ----------------------------------------------------------------------------------------------
 
 
-def _start_order(flow: _Flow, amount: str, prefix: str) -> tuple[str, HttpExchange]:
+def _start_order(flow: FlowSession, amount: str, prefix: str) -> tuple[str, HttpExchange]:
     key = f"{prefix}-{uuid.uuid4().hex[:10]}"
     body = {"workflow_type": "purchase-order", "business_key": key, "amount_bdt": amount,
             "variables": {"started_by": "fleetcheck flows"}}  # fmt: skip
     return key, flow.call("workflow", "POST", "/processes", body, correlation=str(uuid.uuid4()))
 
 
-def _read_process(flow: _Flow, process_id: str) -> HttpExchange:
+def _read_process(flow: FlowSession, process_id: str) -> HttpExchange:
     return flow.call("workflow", "GET", f"/processes/{process_id}")
 
 
@@ -383,13 +436,13 @@ def _status(answer: HttpExchange) -> str | None:
 _UNDECIDED = (None, "new", "pending_rules")
 
 
-def _wait_decided(flow: _Flow, process_id: str) -> HttpExchange:
+def _wait_decided(flow: FlowSession, process_id: str) -> HttpExchange:
     """Until the process left ``pending_rules`` (rules-engine's decision arrived) or the deadline."""
     return _poll(lambda: _read_process(flow, process_id), lambda a: _status(a) not in _UNDECIDED,
                  flow.deadlines.process_s)  # fmt: skip
 
 
-def _wait_all_decided(flow: _Flow, process_ids: Sequence[str]) -> None:
+def _wait_all_decided(flow: FlowSession, process_ids: Sequence[str]) -> None:
     """Until every process left ``pending_rules``, under one deadline for all of them."""
     deadline = time.monotonic() + flow.deadlines.process_s
     pending = [i for i in process_ids if i]
@@ -402,20 +455,24 @@ def _wait_all_decided(flow: _Flow, process_ids: Sequence[str]) -> None:
 # ---- FLOWS-WORKFLOW-NOTIFIES -----------------------------------------------------------------------------------------
 
 
-def _observe_notifies(flow: _Flow) -> WorkflowNotifyObservation:
+def _observe_notifies(flow: FlowSession, prefix: str = "FLOW-NOTIFY") -> WorkflowNotifyObservation:
+    """Steps (timed when run as a journey): ``start`` the process, until it is ``complete`` (and its completion
+    event seen), until its ``notification`` arrived (and a settle, for a late duplicate)."""
     started = time.monotonic()
     capture = _capture(flow, ["workflow.process.completed"])
     try:
-        key, start = _start_order(flow, "125000.00", "FLOW-NOTIFY")
+        with flow.step("start"):
+            key, start = _start_order(flow, "125000.00", prefix)
         process_id = _id_of(start)
         if not process_id:
             return WorkflowNotifyObservation(key, start, None, None, (), flow.deadlines.process_s, 0.0)
-        process = _wait_decided(flow, process_id)
-        completed: list[FlowEvent] = []
-        if capture is not None and _status(process) == "completed":
-            seen = capture.read(until=lambda s: any(e.subject == process_id for e in _flow_events(s)),
-                                deadline_s=flow.deadlines.events_s)  # fmt: skip
-            completed = [e for e in _flow_events(seen) if e.subject == process_id]
+        with flow.step("complete"):
+            process = _wait_decided(flow, process_id)
+            completed: list[FlowEvent] = []
+            if capture is not None and _status(process) == "completed":
+                seen = capture.read(until=lambda s: any(e.subject == process_id for e in _flow_events(s)),
+                                    deadline_s=flow.deadlines.events_s)  # fmt: skip
+                completed = [e for e in _flow_events(seen) if e.subject == process_id]
     finally:
         if capture is not None:
             capture.close()
@@ -426,10 +483,11 @@ def _observe_notifies(flow: _Flow) -> WorkflowNotifyObservation:
         def listed() -> HttpExchange:
             return flow.call("notification", "GET", "/notifications?limit=500")
 
-        notifications = _poll(listed, lambda a: bool(notifications_for(a, process_id, key, ids)),
-                              flow.deadlines.notification_s)  # fmt: skip
-        time.sleep(flow.deadlines.settle_s)  # a duplicate message shows up late
-        notifications = listed()
+        with flow.step("notification"):
+            notifications = _poll(listed, lambda a: bool(notifications_for(a, process_id, key, ids)),
+                                  flow.deadlines.notification_s)  # fmt: skip
+            time.sleep(flow.deadlines.settle_s)  # a duplicate message shows up late
+            notifications = listed()
     return WorkflowNotifyObservation(key, start, process, notifications, tuple(completed),
                                      flow.deadlines.process_s + flow.deadlines.notification_s,
                                      time.monotonic() - started)  # fmt: skip
@@ -447,7 +505,7 @@ def _task_ids(answer: HttpExchange | None) -> set[str]:
     return {str(t.get("id")) for t in tasks or [] if isinstance(t, dict)}
 
 
-def _observe_rules(flow: _Flow) -> RulesSteerObservation:
+def _observe_rules(flow: FlowSession) -> RulesSteerObservation:
     started = time.monotonic()
     capture = _capture(flow, ["rules.evaluation.completed"])
     try:
@@ -493,7 +551,7 @@ def _evaluated(events: Iterable[FlowEvent]) -> set[str]:
     return ids
 
 
-_OBSERVERS: dict[str, Callable[[_Flow], object]] = {
+_OBSERVERS: dict[str, Callable[[FlowSession], object]] = {
     "flow-login-gateway": _observe_login_gateway,
     "flow-audit": _observe_audit,
     "flow-workflow-notifies": _observe_notifies,

@@ -3,7 +3,8 @@
 ``/metrics`` exports the scheduler's latest result of every (service, probe), labelled ``service`` and ``check`` (the
 probe's name): ``probe_success``, ``probe_duration_seconds``, ``probe_http_status_code``, and
 ``fleetcheck_probe_last_success_timestamp_seconds``, ``fleetcheck_probe_reason`` (a state set over the bounded
-:data:`~fleetcheck.probes.REASONS`: exactly one is 1) and ``fleetcheck_probe_runs_total``.
+:data:`~fleetcheck.probes.REASONS`: exactly one is 1) and ``fleetcheck_probe_runs_total``. A journey's steps are
+``probe_duration_seconds`` series with one more label, ``step``, beside the run's own series (which has none).
 ``/probe?target=<service>&module=<probe or check id>`` runs one probe now and answers with the same families
 unlabelled, as blackbox_exporter does, so a Prometheus job written for it works by changing the exporter address.
 Exposition is prometheus_client's (a custom collector over the results; nothing is kept in global registries).
@@ -39,7 +40,9 @@ def _families(labels: list[str]) -> dict[str, GaugeMetricFamily]:
     return {
         "success": GaugeMetricFamily("probe_success", "Whether the probe passed on evidence it judged", labels=labels),
         "duration": GaugeMetricFamily(
-            "probe_duration_seconds", "How long the probe took, observation and checks", labels=labels
+            "probe_duration_seconds",
+            "How long the probe took, observation and checks; a journey's steps each also with a step label",
+            labels=labels,
         ),
         "status": GaugeMetricFamily(
             "probe_http_status_code",
@@ -49,9 +52,15 @@ def _families(labels: list[str]) -> dict[str, GaugeMetricFamily]:
     }
 
 
-def _add(families: dict[str, GaugeMetricFamily], values: list[str], result: ProbeResult) -> None:
+def _add(families: dict[str, GaugeMetricFamily], labels: list[str], values: list[str], result: ProbeResult) -> None:
     families["success"].add_metric(values, 1.0 if result.success else 0.0)
-    families["duration"].add_metric(values, result.duration_s)
+    duration = families["duration"]
+    duration.add_metric(values, result.duration_s)
+    # a journey's steps: the same family, one more label. The series without it stays the whole run's, so a query
+    # written for blackbox (one probe_duration_seconds per target and module) reads it with {step=""}
+    for step in result.steps:
+        duration.add_sample(duration.name, {**dict(zip(labels, values, strict=True)), "step": step.name},
+                            step.duration_s)  # fmt: skip
     families["status"].add_metric(values, float(result.status_code))
 
 
@@ -78,7 +87,7 @@ class _StoreCollector:
         latest.sort(key=lambda r: (r.service, r.probe))
         families = _families(_LABELS)
         for result in latest:
-            _add(families, [result.service, result.probe], result)
+            _add(families, _LABELS, [result.service, result.probe], result)
         yield from families.values()
         stamp = GaugeMetricFamily(
             "fleetcheck_probe_last_success_timestamp_seconds",
@@ -103,7 +112,7 @@ class _OneResult:
 
     def collect(self) -> Iterator[Metric]:
         families = _families([])
-        _add(families, [], self._result)
+        _add(families, [], [], self._result)
         yield from families.values()
         yield _reasons([], [([], self._result)])
 

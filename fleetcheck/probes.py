@@ -5,7 +5,9 @@ A **probe** is a named group of catalogue checks whose observation is a plain re
 interval and its time-out. The runner gathers exactly that observation for one service, calls
 :func:`~fleetcheck.contracts.registry.run_check` for each check and merges the verdicts into one
 :class:`ProbeResult`; it never judges on its own. Checks that need traffic, writes or faults are refused by the probe
-file loader: a prober must not change what it watches.
+file loader: a prober must not change what it watches. The one exception says so in the probe file: a probe with a
+``journey:`` key runs that journey (``fleetcheck.journeys``), which writes as the target's synthetic tenant, deletes
+what it made, and is judged by the FLOWS-* checks the probe names; it runs once per interval, at the service it enters.
 
 An unreachable service, a 500 or a service that never answers is a failed probe with a bounded ``reason``
 (:data:`REASONS`), never a crashed prober: every request is bounded by the probe's time-out, and every probe runs on a
@@ -14,11 +16,12 @@ worker of a pool of ``concurrency`` threads under a deadline, so a hanging servi
 Example:
     >>> spec = default_probe_file()
     >>> [p.name for p in spec.probes], spec.probe("readiness").interval_s
-    (['health', 'readiness', 'metrics-lint'], 15.0)
+    (['health', 'readiness', 'metrics-lint', 'journey-customer', 'journey-workflow'], 15.0)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
@@ -33,9 +36,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleetcheck.contracts.findings import CheckResult, Outcome
 from fleetcheck.contracts.fleet import describe_validation_error
+from fleetcheck.contracts.flows import FLOWS
 from fleetcheck.contracts.observations import EndpointRead, HealthSnapshot, HttpExchange, MetricsSnapshot
 from fleetcheck.contracts.registry import CheckContext, merge_results, run_check
 from fleetcheck.contracts.yamlfile import read_yaml_mapping
+from fleetcheck.journeys import JOURNEYS, JourneyRun, JourneyStep, deadlines_within, run_journey
 from fleetcheck.observe import OPENMETRICS_ACCEPT, exchange, observe_client
 from fleetcheck.runner import load_catalogue
 
@@ -63,7 +68,8 @@ __all__ = [
 #: observation kinds a probe may gather: reads that change nothing on the service
 PROBEABLE_NEEDS = frozenset({"health", "metrics"})
 #: the bounded values of the ``reason`` label: why a probe did not pass (``ok`` when it did)
-REASONS = ("ok", "finding", "http_status", "connect_error", "dns", "tls", "timeout", "not_run", "prober_error")
+REASONS = ("ok", "finding", "http_status", "connect_error", "dns", "tls", "timeout", "not_run", "prober_error",
+           "cleanup_failed")  # fmt: skip
 _HEALTH_ENDPOINTS = ("health", "live", "ready", "stats", "dependencies")
 
 
@@ -80,6 +86,7 @@ class _Model(BaseModel):
 
 class _ProbeModel(_Model):
     checks: list[str] = Field(min_length=1)
+    journey: str | None = Field(default=None, description="opts in to writing: the journey these FLOWS-* checks judge")
     endpoints: list[str] | None = None
     interval_s: float | None = Field(default=None, gt=0)
     timeout_s: float | None = Field(default=None, gt=0)
@@ -108,6 +115,8 @@ class Probe:
     timeout_s: float
     #: the health endpoints read (``needs == "health"``); empty: every endpoint the service declares
     endpoints: tuple[str, ...] = ()
+    #: a journey (``needs == "journey"``, a key of ``fleetcheck.journeys.JOURNEYS``): it writes as the synthetic tenant
+    journey: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +170,25 @@ _DEFAULT_PROBES: dict[str, Any] = {
             "interval_s": 15.0,
         },
         "metrics-lint": {"checks": ["METRICS-PARSE", "METRICS-LINT"], "interval_s": 60.0},
+        "journey-customer": {
+            "journey": "customer",
+            "checks": ["FLOWS-LOGIN-GATEWAY-MASTER-DATA", "FLOWS-AUDIT-EVERY-OPERATION"],
+            "interval_s": 300.0,
+            "timeout_s": 150.0,
+        },
+        "journey-workflow": {
+            "journey": "workflow",
+            "checks": ["FLOWS-WORKFLOW-NOTIFIES"],
+            "interval_s": 300.0,
+            "timeout_s": 150.0,
+        },
     },
 }
 
 
 def default_probe_file() -> ProbeFile:
-    """health and readiness every 15 s, metrics lint every 60 s (``probes/fleet.yaml`` says the same)."""
+    """health and readiness every 15 s, metrics lint every 60 s, the two journeys every 5 minutes (``probes/fleet.yaml``
+    says the same)."""
     return _build(_ProbeFileModel.model_validate(_DEFAULT_PROBES), "the default probes", _DEFAULT_PROBES)
 
 
@@ -193,26 +215,7 @@ def _build(model: _ProbeFileModel, source: str, raw: Any) -> ProbeFile:
     probes = []
     for name, given in model.probes.items():
         where = f"{source}: probes.{name}"
-        needs = set()
-        for index, check_id in enumerate(given.checks):
-            check = catalogue.get(check_id)
-            if check is None:
-                raise ProbeFileError(
-                    f"{where}.checks[{index}]: unknown check id {check_id!r}; `fleetcheck checks` lists the "
-                    f"{len(catalogue)} known ids (a probe takes those whose needs is health or metrics)"
-                )
-            if check.needs not in PROBEABLE_NEEDS:
-                raise ProbeFileError(
-                    f"{where}.checks[{index}]: {check_id} needs a {check.needs!r} observation; a probe runs only "
-                    f"checks whose observation is a read that changes nothing (needs: health or metrics)"
-                )
-            needs.add(check.needs)
-        if len(needs) > 1:
-            raise ProbeFileError(
-                f"{where}.checks: mixes health and metrics checks; a probe gathers one observation, so make one "
-                "probe for each"
-            )
-        (kind,) = needs
+        kind = _probe_kind(where, given, catalogue)
         endpoints = tuple(given.endpoints or ())
         bad = [e for e in endpoints if e not in _HEALTH_ENDPOINTS]
         if bad:
@@ -228,9 +231,52 @@ def _build(model: _ProbeFileModel, source: str, raw: Any) -> ProbeFile:
                 f"{where}.timeout_s: {timeout:g} s is longer than its interval_s ({interval:g} s); expected at most "
                 "the interval, so one run of a probe ends before the next is due"
             )
-        probes.append(Probe(name, tuple(given.checks), kind, interval, timeout, endpoints))
+        probes.append(Probe(name, tuple(given.checks), kind, interval, timeout, endpoints, given.journey or ""))
     defaults = model.defaults
     return ProbeFile(tuple(probes), defaults.jitter, defaults.concurrency, source)
+
+
+def _probe_kind(where: str, given: _ProbeModel, catalogue: dict[str, Check]) -> str:
+    """The observation the probe's checks need (one kind), ``journey`` for a journey's; refuses what it cannot run."""
+    journey = JOURNEYS.get(given.journey or "")
+    if given.journey is not None and journey is None:
+        raise ProbeFileError(f"{where}.journey: unknown journey {given.journey!r}; allowed: {', '.join(JOURNEYS)}")
+    needs = set()
+    for index, check_id in enumerate(given.checks):
+        check = catalogue.get(check_id)
+        if check is None:
+            raise ProbeFileError(
+                f"{where}.checks[{index}]: unknown check id {check_id!r}; `fleetcheck checks` lists the "
+                f"{len(catalogue)} known ids (a probe takes those whose needs is health or metrics)"
+            )
+        if journey is not None:
+            if check.needs not in journey.kinds:
+                judged = ", ".join(c.id for c in catalogue.values() if c.needs in journey.kinds)
+                raise ProbeFileError(f"{where}.checks[{index}]: {check_id} does not judge journey {journey.name}; "
+                                     f"its checks are {judged}")  # fmt: skip
+            continue
+        if check.needs not in PROBEABLE_NEEDS:
+            raise ProbeFileError(f"{where}.checks[{index}]: {check_id} needs a {check.needs!r} observation; a probe "
+                                 "runs only checks whose observation is a read that changes nothing (needs: health or "
+                                 f"metrics){_journey_hint(check.needs)}")  # fmt: skip
+        needs.add(check.needs)
+    if journey is not None:
+        return "journey"
+    if len(needs) > 1:
+        raise ProbeFileError(
+            f"{where}.checks: mixes health and metrics checks; a probe gathers one observation, so make one "
+            "probe for each"
+        )
+    (kind,) = needs
+    return kind
+
+
+def _journey_hint(needs: str) -> str:
+    journey = next((j for j in JOURNEYS.values() if needs in j.kinds), None)
+    if journey is None:
+        return ""
+    return (f". It writes, so it runs only in a journey, which writes as the target's synthetic tenant and deletes "
+            f"what it made: add `journey: {journey.name}` to this probe to opt in")  # fmt: skip
 
 
 # ---- one probe of one service -------------------------------------------------------------------------------------
@@ -249,6 +295,11 @@ class ProbeResult:
     duration_s: float
     finished_at: float
     checks: tuple[CheckResult, ...] = ()
+    #: a journey's timed steps, in order (empty for a plain probe)
+    steps: tuple[JourneyStep, ...] = ()
+    #: a journey's clean-up: what it could not delete (each a sentence), and the earlier runs' leftovers it deleted
+    cleanup_failures: tuple[str, ...] = ()
+    cleaned: tuple[str, ...] = ()
 
     @property
     def success(self) -> bool:
@@ -276,6 +327,16 @@ class ProbeResult:
                 }
                 for r in self.checks
             ],
+            **self._journey_json(),
+        }
+
+    def _journey_json(self) -> dict[str, Any]:
+        if not (self.steps or self.cleanup_failures or self.cleaned):
+            return {}  # a plain probe's line stays as it was
+        return {
+            "steps": [{"step": s.name, "duration_s": round(s.duration_s, 4)} for s in self.steps],
+            "cleanup_failures": list(self.cleanup_failures),
+            "cleaned": list(self.cleaned),
         }
 
 
@@ -307,6 +368,25 @@ def _observe_metrics(
         return MetricsSnapshot(text, skipped), [text]
     openmetrics = exchange(client, "GET", url, headers=headers, timeout=_deadline_timeout(deadline))
     return MetricsSnapshot(text, openmetrics), [text, openmetrics]
+
+
+def _exchanges_of(run: JourneyRun) -> list[HttpExchange]:
+    """Every answer a journey's observations hold, in order (for the reason and blackbox's status code)."""
+    found: list[HttpExchange] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, HttpExchange):
+            found.append(value)
+        elif isinstance(value, tuple):
+            for item in value:
+                walk(item)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name))
+
+    for _kind, observation in run.observations:
+        walk(observation)
+    return found
 
 
 def _transport_reason(error: str) -> str:
@@ -372,7 +452,7 @@ class ProbeRunner:
     def _client(self) -> httpx.Client:
         client: httpx.Client | None = getattr(self._local, "client", None)
         if client is None:
-            client = observe_client(max(p.timeout_s for p in self.spec.probes))
+            client = observe_client(max((p.timeout_s for p in self.spec.probes if not p.journey), default=5.0))
             self._local.client = client
             with self._clients_lock:
                 self._clients.append(client)
@@ -394,6 +474,21 @@ class ProbeRunner:
 
     def services(self) -> list[str]:
         return [n for n in self.target.fleet.names() if n in self._endpoints]
+
+    def runs(self, services: Sequence[str] | None = None) -> list[tuple[str, Probe]]:
+        """What one cycle runs: every plain probe of every service, then each journey once, at the service it enters.
+
+        A journey runs when every service it needs is probed (``services``, default: every service the target
+        gives); one whose service is missing is left out, as that service's own probes are. Without the tenant's
+        credentials or Kafka it runs and comes back not run, with why.
+        """
+        names = list(services) if services else self.services()
+        runs = [(s, p) for s in names for p in self.spec.probes if not p.journey]
+        for probe in self.spec.probes:
+            journey = JOURNEYS.get(probe.journey)
+            if journey is not None and set(journey.requires) <= set(names):
+                runs.append((journey.entry, probe))
+        return runs
 
     def submit(self, service: str, probe: Probe) -> Future[ProbeResult]:
         return self._pool.submit(self.run, service, probe)
@@ -427,6 +522,8 @@ class ProbeRunner:
         if endpoint is None:
             why = self.target.unavailable.get(service, "the target gives no endpoint for it")
             return self._not_run(service, probe, started, why)
+        if probe.journey:
+            return self._run_journey(service, probe, started)
         spec = self.target.fleet.service(service)
         checks = [self._checks[c] for c in probe.checks]
         applicable = [c for c in checks if c.applies_to(spec, self.target.fleet)]
@@ -455,6 +552,43 @@ class ProbeRunner:
             checks=results,
         )
 
+    def _run_journey(self, service: str, probe: Probe, started: float) -> ProbeResult:
+        """Run the journey (it writes, as the synthetic tenant) and judge each observation with its FLOWS-* check,
+        in the context of the service the flow enters at; a clean-up that left something behind fails the run."""
+        journey = JOURNEYS[probe.journey]
+        if service != journey.entry:
+            return self._not_run(service, probe, started, f"journey {journey.name} runs once, at {journey.entry}")
+        fleet = self.target.fleet
+        checks = [self._checks[c] for c in probe.checks]
+        contexts = {c.id: CheckContext(fleet.service(FLOWS[c.needs].entry), fleet, self._settings) for c in checks
+                    if FLOWS[c.needs].entry in fleet.names()}  # fmt: skip
+        applicable = [c for c in checks if c.id in contexts and c.applies_to(contexts[c.id].service, fleet)]
+        if not applicable:  # before anything is written
+            why = f"none of {', '.join(probe.checks)} applies: the fleet file lists none of their seed flows"
+            return self._not_run(service, probe, started, why)
+        run = run_journey(self.target, journey.name, deadlines=deadlines_within(journey.name, probe.timeout_s),
+                          in_flight_s=probe.timeout_s)  # fmt: skip
+        if run.not_run:
+            return self._not_run(service, probe, started, run.not_run)
+        results = tuple(
+            run_check(c, contexts[c.id], observation)
+            for c in applicable
+            if (observation := run.observation(c.needs)) is not None
+        )
+        outcome, exchanges = merge_results(results).outcome, _exchanges_of(run)
+        reason, detail = _classify(outcome, exchanges), _detail(outcome, results)
+        if run.error:
+            outcome, reason, detail = Outcome.FAILED, "prober_error", "; ".join(filter(None, (run.error, detail)))
+        elif run.cleanup_failures:
+            outcome, reason = Outcome.FAILED, "cleanup_failed"
+            detail = "; ".join(filter(None, (*run.cleanup_failures, detail)))
+        elif not results:
+            outcome, reason = Outcome.NOT_RUN, "not_run"
+        return ProbeResult(
+            service, probe.name, outcome, reason, detail[:2000], _status_code(exchanges),
+            time.perf_counter() - started, time.time(), results, run.steps, run.cleanup_failures, run.cleaned,
+        )  # fmt: skip
+
     def _not_run(self, service: str, probe: Probe, started: float, why: str) -> ProbeResult:
         elapsed = time.perf_counter() - started
         return ProbeResult(service, probe.name, Outcome.NOT_RUN, "not_run", why, 0, elapsed, time.time())
@@ -466,12 +600,11 @@ class ProbeRunner:
         for as long as the pool needs to work through the queue: one longest time-out per wave of ``concurrency``
         runs. A run still not done then (a starved pool) is a timeout result, never a hung cycle.
         """
-        names = list(services) if services else self.services()
-        runs = [(s, p) for s in names for p in self.spec.probes]
+        runs = self.runs(services)
         started = time.perf_counter()
         futures = [self._pool.submit(self.run, s, p) for s, p in runs]
         waves = -(-len(runs) // self.spec.concurrency)
-        budget = waves * max((p.timeout_s for p in self.spec.probes), default=0.0) + 1.0
+        budget = waves * max((p.timeout_s for _s, p in runs), default=0.0) + 1.0
         wait(futures, timeout=budget)
         results = []
         for (service, probe), future in zip(runs, futures, strict=True):
@@ -547,12 +680,9 @@ class ProbeScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         now = time.monotonic()
-        names = list(services) if services else runner.services()
         jitter = runner.spec.jitter
         # the first runs are spread over the jitter window, not fired all in one instant
-        self._slots = [
-            _Slot(s, p, now + self._rng.uniform(0, jitter * p.interval_s)) for s in names for p in runner.spec.probes
-        ]
+        self._slots = [_Slot(s, p, now + self._rng.uniform(0, jitter * p.interval_s)) for s, p in runner.runs(services)]
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="probe-scheduler", daemon=True)

@@ -46,7 +46,13 @@ def test_the_shipped_probe_file_is_the_default() -> None:
     assert shipped.probes == default_probe_file().probes
     assert (shipped.jitter, shipped.concurrency) == (default_probe_file().jitter, default_probe_file().concurrency)
     intervals = {p.name: p.interval_s for p in shipped.probes}
-    assert intervals == {"health": 15.0, "readiness": 15.0, "metrics-lint": 60.0}
+    assert intervals == {
+        "health": 15.0,
+        "readiness": 15.0,
+        "metrics-lint": 60.0,
+        "journey-customer": 300.0,
+        "journey-workflow": 300.0,
+    }
 
 
 def test_a_healthy_service_passes_every_probe_on_judged_evidence(
