@@ -49,10 +49,13 @@ FAILURES: list[str] = []  # the probes that did not pass, with the reason the pr
 
 
 def _probe_file() -> dict[str, object]:
-    """The default probes (probes/fleet.yaml) and a plain ``http`` probe, each due every hour: the scheduler's own
-    first cycle (at start, the warm-up) is its only one during the runs; every measured cycle is asked of /probe."""
+    """The default read probes (probes/fleet.yaml, without its journeys: they write, and take seconds of Kafka
+    waits that would load the machine during the runs) and a plain ``http`` probe, each due every hour: the
+    scheduler's own first cycle (at start, the warm-up) is its only one during the runs; every measured cycle is
+    asked of /probe."""
     shipped = yaml.safe_load((Path(__file__).resolve().parents[1] / "probes" / "fleet.yaml").read_text())
-    probes = {"http": {"checks": ["HEALTH-ENDPOINTS"], "endpoints": ["health"]}, **shipped["probes"]}
+    reads = {name: probe for name, probe in shipped["probes"].items() if "journey" not in probe}
+    probes = {"http": {"checks": ["HEALTH-ENDPOINTS"], "endpoints": ["health"]}, **reads}
     for probe in probes.values():
         probe["interval_s"] = 3600
     return {"defaults": {**shipped["defaults"], "jitter": 0, "concurrency": CONCURRENCY}, "probes": probes}
