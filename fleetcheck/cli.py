@@ -1,7 +1,7 @@
 """The ``fleetcheck`` command: ``verify`` a fleet, run the reference fleet (``up``), ``init`` a fleet file from
 running services, list the ``checks``, render a saved ``report`` as HTML, ``probe`` a fleet (once or on a schedule,
-serving ``/metrics``) and write its ``prometheus-config``, ``pact verify|publish|record-deployment|can-i-deploy``
-(consumer pacts, from files or a Pact Broker).
+serving ``/metrics``) and write its ``prometheus-config``, ``pact
+verify|publish|record-deployment|record-release|can-i-deploy`` (consumer pacts, from files or a Pact Broker).
 
 Exit codes: 0 every check passed (or was not run), 1 a check failed, 2 a mistake in the command line, target file or
 fleet file (the message names the allowed values), 3 the environment did not start (a server, with its log tail).
@@ -913,23 +913,44 @@ def pact_publish(
         console.print(line, markup=False, highlight=False)
 
 
-@pact_app.command("record-deployment")
-def pact_record_deployment(
-    pacticipant: Annotated[str, typer.Option("--pacticipant", help="The application deployed.")],
-    version: Annotated[str, typer.Option("--version", help="Its version.")],
-    environment: Annotated[str, typer.Option("--environment", help="Where it was deployed.")],
-    broker: _BrokerUrl = None,
-    broker_token: _BrokerToken = None,
+def _recorder(*, release: bool) -> Callable[..., None]:
+    """``pact record-deployment`` and ``pact record-release``: one command each, the same options."""
+
+    def record(
+        pacticipant: Annotated[str, typer.Option("--pacticipant", help="The application.")],
+        version: Annotated[str, typer.Option("--version", help="Its version.")],
+        environment: Annotated[str, typer.Option("--environment", help="The environment (pact-broker's name).")],
+        broker: _BrokerUrl = None,
+        broker_token: _BrokerToken = None,
+    ) -> None:
+        _record(pacticipant, version, environment, broker, broker_token, release=release)
+
+    record.__doc__ = (
+        "Record that a version of an application is released to an environment, supported beside the versions "
+        "released before (a mobile app, a library); providers verify every one (selector deployedOrReleased)."
+        if release
+        else "Record that a version of an application is now deployed to an environment (replacing the one before)."
+    )
+    return record
+
+
+pact_app.command("record-deployment")(_recorder(release=False))
+pact_app.command("record-release")(_recorder(release=True))
+
+
+def _record(
+    pacticipant: str, version: str, environment: str, broker: str | None, token: str | None, *, release: bool
 ) -> None:
-    """Record that a version of an application is now deployed to an environment (replacing the one before)."""
     from fleetcheck.pact import PactError
 
     try:
-        with _broker_or_exit(broker, broker_token) as client:
-            client.record_deployment(pacticipant, version, environment)
+        with _broker_or_exit(broker, token) as client:
+            record = client.record_release if release else client.record_deployment
+            record(pacticipant, version, environment)
     except PactError as exc:
         _fail(EXIT_ENVIRONMENT, str(exc))
-    _out().print(f"recorded deployment of {pacticipant} {version} to {environment}", markup=False)
+    what = "release" if release else "deployment"
+    _out().print(f"recorded {what} of {pacticipant} {version} to {environment}", markup=False)
 
 
 @pact_app.command("can-i-deploy")

@@ -122,11 +122,18 @@ class Broker:
         raise PactError(f"the Pact Broker has no environment {name!r} (known: {known})")
 
     def record_deployment(self, pacticipant: str, version: str, environment: str) -> None:
+        """The version is now the one deployed to ``environment`` (the broker ends the one deployed before)."""
+        self._record(pacticipant, version, environment, "deployed-versions")
+
+    def record_release(self, pacticipant: str, version: str, environment: str) -> None:
+        """The version is released to ``environment`` and supported there, beside the versions released before (a
+        mobile app, a library: several can be in use at once)."""
+        self._record(pacticipant, version, environment, "released-versions")
+
+    def _record(self, pacticipant: str, version: str, environment: str, kind: str) -> None:
         env_uuid = self.environment_uuid(environment)
-        path = (
-            f"/pacticipants/{quote(pacticipant, safe='')}/versions/{quote(version, safe='')}"
-            f"/deployed-versions/environment/{env_uuid}"
-        )
+        versions = f"/pacticipants/{quote(pacticipant, safe='')}/versions/{quote(version, safe='')}"
+        path = f"{versions}/{kind}/environment/{env_uuid}"
         self._request("POST", self.url + path, {})
 
     def can_i_deploy(self, pacticipant: str, version: str, environment: str | None) -> Deployability:

@@ -7,7 +7,10 @@ Resources (the broker's own names): the HAL index (``GET /``), ``POST /contracts
 ``deployedOrReleased`` with ``environment``, ``consumer``; ``includePendingStatus``, ``includeWipPactsSince``), ``GET``
 a pact version with its ``pb:publish-verification-results`` link, ``POST`` verification results, environments
 (``GET``/``POST /environments``), ``POST /pacticipants/{p}/versions/{v}/deployed-versions/environment/{uuid}``
-(record-deployment), and ``GET /can-i-deploy`` and ``GET /matrix`` (one answer: ``summary.deployable``, ``reason``).
+(record-deployment: the version replaces the one deployed before), ``POST
+/pacticipants/{p}/versions/{v}/released-versions/environment/{uuid}`` (record-release: every released version stays
+supported beside the others), and ``GET /can-i-deploy`` and ``GET /matrix`` (one answer: ``summary.deployable``,
+``reason``).
 Requests it does not know answer 404 and are kept in ``unknown``, so a test sees what a client needed.
 """
 
@@ -56,6 +59,7 @@ class BrokerState:
     verifications: list[Verification] = field(default_factory=list)
     environments: dict[str, str] = field(default_factory=dict)  # uuid -> name
     deployments: list[tuple[str, str, str]] = field(default_factory=list)  # (pacticipant, version, environment name)
+    releases: list[tuple[str, str, str]] = field(default_factory=list)  # the same, each one still supported
     provider_branches: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
@@ -157,6 +161,8 @@ class StandInBroker:
                 return self.version(pacticipant, version)
             case ["pacticipants", pacticipant, "versions", version, "deployed-versions", "environment", env]:
                 return self.record_deployment(pacticipant, version, env)
+            case ["pacticipants", pacticipant, "versions", version, "released-versions", "environment", env]:
+                return self.record_release(pacticipant, version, env)
         return 404, {"error": f"the stand-in broker has no {method} {path}"}
 
     def _href(self, *segments: str) -> str:
@@ -243,8 +249,20 @@ class StandInBroker:
                 latest[pub.consumer] = pub
         return list(latest.values())
 
-    def _deployed(self, provider: str, consumer: str | None, environment: str | None) -> list[Publication]:
-        deployed = {(p, v) for p, v, env in self.state.deployments if environment in (None, env)}
+    def _in_environment(self, environment: str | None, *, deployed: bool, released: bool) -> set[tuple[str, str]]:
+        """The (pacticipant, version)s deployed to or released in ``environment`` (any environment when None)."""
+        chosen = (self.state.deployments if deployed else []) + (self.state.releases if released else [])
+        return {(p, v) for p, v, env in chosen if environment in (None, env)}
+
+    def _deployed(
+        self, provider: str, consumer: str | None, environment: str | None, selector: dict[str, Any]
+    ) -> list[Publication]:
+        either = bool(selector.get("deployedOrReleased"))
+        deployed = self._in_environment(
+            environment,
+            deployed=either or bool(selector.get("deployed")),
+            released=either or bool(selector.get("released")),
+        )
         return [
             pub
             for pub in self.state.publications
@@ -261,7 +279,8 @@ class StandInBroker:
             ), f"the latest version of branch {selector['branch']}"
         if selector.get("deployed") or selector.get("released") or selector.get("deployedOrReleased"):
             env = selector.get("environment")
-            return self._deployed(provider, consumer, env), f"a version deployed to {env or 'an environment'}"
+            kind = "released in" if not selector.get("deployed") and selector.get("released") else "deployed to"
+            return self._deployed(provider, consumer, env, selector), f"a version {kind} {env or 'an environment'}"
         return [], "an unsupported selector"
 
     def _pending(self, provider: str, sha: str, branch: str | None) -> bool:
@@ -352,10 +371,14 @@ class StandInBroker:
             }
             for env_uuid, name in self.state.environments.items()
         ]
+        release = [
+            {"title": f"Record release to {name}", "name": name, "href": f"{base}/released-versions/environment/{u}"}
+            for u, name in self.state.environments.items()
+        ]
         return 200, {
             "number": number,
             "branch": self.state.branches[(pacticipant, number)],
-            "_links": {"self": {"href": base}, "pb:record-deployment": record},
+            "_links": {"self": {"href": base}, "pb:record-deployment": record, "pb:record-release": release},
         }
 
     def pacticipant(self, name: str) -> dict[str, Any]:
@@ -394,6 +417,14 @@ class StandInBroker:
         self.state.deployments.append((pacticipant, version, name))
         return 201, {"currentlyDeployed": True, "environment": {"name": name}}
 
+    def record_release(self, pacticipant: str, version: str, env_uuid: str) -> tuple[int, Any]:
+        name = self.state.environments.get(env_uuid)
+        if name is None:
+            return 404, {"error": f"no environment {env_uuid}"}
+        if (pacticipant, version, name) not in self.state.releases:
+            self.state.releases.append((pacticipant, version, name))
+        return 201, {"currentlySupported": True, "environment": {"name": name}}
+
     def _verification(self, provider: str, version: str, sha: str) -> Verification | None:
         found = [
             v for v in self.state.verifications if v.provider == provider and v.version == version and v.sha == sha
@@ -401,9 +432,11 @@ class StandInBroker:
         return found[-1] if found else None
 
     def _counterparts(self, name: str, environment: str | None) -> list[tuple[str, str]]:
-        """The other pacticipants' versions to check against: deployed to ``environment``, or their latest main."""
+        """The other pacticipants' versions to check against: deployed to or released (and still supported) in
+        ``environment``, or their latest main."""
         if environment is not None:
-            return [(p, v) for p, v, env in self.state.deployments if env == environment and p != name]
+            found = self._in_environment(environment, deployed=True, released=True)
+            return sorted((p, v) for p, v in found if p != name)
         latest: dict[str, str] = {}
         for (pacticipant, version), branch in self.state.branches.items():
             if branch == MAIN and pacticipant != name:
