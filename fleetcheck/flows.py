@@ -55,19 +55,28 @@ if TYPE_CHECKING:
     from fleetcheck.targets import Endpoint, Target
 
 __all__ = [
+    "CREATE_CUSTOMER",
     "FLOW_KINDS",
+    "GRAPHQL_TIMEOUT_S",
+    "LIST_CUSTOMERS",
     "FlowDeadlines",
     "FlowNotRunnable",
     "FlowSession",
     "StepTimes",
+    "audit_lookups",
+    "capture_for",
+    "caused_by",
+    "flow_events",
     "flow_session",
+    "login_as",
     "observe_declared_flow",
     "observe_flow",
+    "observe_notifies",
 ]
 
 FLOW_KINDS = tuple(FLOWS)
 _POLL_S = 0.3
-_GRAPHQL_TIMEOUT_S = 20.0  # the gateway calls a subgraph, which verifies the token against auth's JWKS
+GRAPHQL_TIMEOUT_S = 20.0  # the gateway calls a subgraph, which verifies the token against auth's JWKS
 
 
 class FlowNotRunnable(RuntimeError):
@@ -236,7 +245,7 @@ def _capture_from(bootstrap: str | None, topics: Sequence[str]) -> EventCapture 
 # ---- events --------------------------------------------------------------------------------------------------------
 
 
-def _capture(flow: FlowSession, topics: Sequence[str]) -> EventCapture | None:
+def capture_for(flow: FlowSession, topics: Sequence[str]) -> EventCapture | None:
     """A capture from the current end offsets of ``topics``, or ``None`` when the target has no Kafka."""
     if not flow.bootstrap:
         return None
@@ -259,7 +268,8 @@ def _flow_event(event: CapturedEvent) -> FlowEvent | None:
                      json.dumps(data if isinstance(data, dict) else {}))  # fmt: skip
 
 
-def _flow_events(events: Iterable[CapturedEvent]) -> list[FlowEvent]:
+def flow_events(events: Iterable[CapturedEvent]) -> list[FlowEvent]:
+    """The captured events as flow events, once each (by topic and event id)."""
     unique: dict[tuple[str, str], FlowEvent] = {}
     for event in events:
         found = _flow_event(event)
@@ -284,8 +294,10 @@ def _id_of(answer: HttpExchange) -> str:
 
 # ---- FLOWS-LOGIN-GATEWAY-MASTER-DATA ---------------------------------------------------------------------------------
 
-_CREATE = "mutation CreateCustomer($input: CustomerInput!) { createCustomer(input: $input) { id tenantId code name } }"
-_LIST = "query Customers($limit: Int!) { customers(limit: $limit) { id code } }"
+CREATE_CUSTOMER = (
+    "mutation CreateCustomer($input: CustomerInput!) { createCustomer(input: $input) { id tenantId code name } }"
+)
+LIST_CUSTOMERS = "query Customers($limit: Int!) { customers(limit: $limit) { id code } }"
 
 
 def _register_and_login(flow: FlowSession, tenant_id: str) -> tuple[HttpExchange | None, str | None, str]:
@@ -295,11 +307,11 @@ def _register_and_login(flow: FlowSession, tenant_id: str) -> tuple[HttpExchange
     registered = exchange(flow.client, "POST", flow.url("auth", "/auth/register"), json_body=body)
     if registered.status != 201:
         return None, None, f"registering a flow user at auth answered {registered.status} {registered.error}"
-    login, token = _login(flow, tenant_id, email, password)
+    login, token = login_as(flow, tenant_id, email, password)
     return login, token, ""
 
 
-def _login(flow: FlowSession, tenant_id: str, email: str, password: str) -> tuple[HttpExchange, str | None]:
+def login_as(flow: FlowSession, tenant_id: str, email: str, password: str) -> tuple[HttpExchange, str | None]:
     """Log in at auth: ``(the answer, its access token or None)``."""
     login = exchange(flow.client, "POST", flow.url("auth", "/auth/login"),
                      json_body={"tenant_id": tenant_id, "email": email, "password": password})  # fmt: skip
@@ -316,7 +328,7 @@ def _foreign_token(flow: FlowSession) -> tuple[str | None, str]:
     created = flow.call("organization", "POST", "/tenants", {"name": f"flow {code}", "code": code}, token=admin)
     if created.status != 201 or not _id_of(created):
         return None, f"no second tenant: organization POST /tenants answered {created.status}"
-    _login, token, why = _register_and_login(flow, _id_of(created))
+    _answer, token, why = _register_and_login(flow, _id_of(created))
     return token, why or ("" if token else "no second tenant: its user could not log in")
 
 
@@ -326,14 +338,14 @@ def _observe_login_gateway(flow: FlowSession) -> LoginGatewayObservation:
     if login is not None and token is None:  # the login itself failed: the check judges it, nothing else can run
         return LoginGatewayObservation(code, login, login, None, None, None)
     token = token or flow.token
-    graphql = {"query": _CREATE, "variables": {"input": {"code": code, "name": "Flow Customer"}}}
-    create = flow.call("api-gateway", "POST", "/graphql", graphql, token=token, timeout=_GRAPHQL_TIMEOUT_S)
+    graphql = {"query": CREATE_CUSTOMER, "variables": {"input": {"code": code, "name": "Flow Customer"}}}
+    create = flow.call("api-gateway", "POST", "/graphql", graphql, token=token, timeout=GRAPHQL_TIMEOUT_S)
     created = (json_body(create) or {}).get("data") if isinstance(json_body(create), dict) else None
     customer = (created or {}).get("createCustomer") if isinstance(created, dict) else None
     if not isinstance(customer, dict) or not customer.get("id"):
         return LoginGatewayObservation(code, login, create, None, None, None, login_note=note)
-    listing = flow.call("api-gateway", "POST", "/graphql", {"query": _LIST, "variables": {"limit": 500}},
-                        token=token, timeout=_GRAPHQL_TIMEOUT_S)  # fmt: skip
+    listing = flow.call("api-gateway", "POST", "/graphql", {"query": LIST_CUSTOMERS, "variables": {"limit": 500}},
+                        token=token, timeout=GRAPHQL_TIMEOUT_S)  # fmt: skip
     path = f"/customers/{customer['id']}"
     rest_read = flow.call("master-data", "GET", path, token=token)
     foreign, foreign_note = _foreign_token(flow)
@@ -373,7 +385,8 @@ def _audit_writes(flow: FlowSession) -> list[FlowAction]:
     return actions
 
 
-def _caused(events: Iterable[FlowEvent], actions: Sequence[FlowAction]) -> list[FlowEvent]:
+def caused_by(events: Iterable[FlowEvent], actions: Sequence[FlowAction]) -> list[FlowEvent]:
+    """The events these actions caused: by their correlation id, or their topic and aggregate."""
     correlations = {a.correlation_id for a in actions}
     aggregates = {(a.topic, a.aggregate_id) for a in actions if a.aggregate_id}
     return [e for e in events if e.correlation_id in correlations or (e.topic, e.subject) in aggregates]
@@ -381,23 +394,23 @@ def _caused(events: Iterable[FlowEvent], actions: Sequence[FlowAction]) -> list[
 
 def _observe_audit(flow: FlowSession) -> AuditFlowObservation:
     started = time.monotonic()
-    capture = _capture(flow, _AUDITED_TOPICS)
+    capture = capture_for(flow, _AUDITED_TOPICS)
     assert capture is not None  # observe_flow refused the flow without Kafka
     with capture:
         actions = _audit_writes(flow)
         accepted = [a for a in actions if 200 <= a.exchange.status < 300]
 
         def all_seen(seen: list[CapturedEvent]) -> bool:
-            caused = _caused(_flow_events(seen), accepted)
-            return all(_caused(caused, [a]) for a in accepted)
+            caused = caused_by(flow_events(seen), accepted)
+            return all(caused_by(caused, [a]) for a in accepted)
 
-        events = _caused(_flow_events(capture.read(until=all_seen, deadline_s=flow.deadlines.events_s)), actions)
-    lookups = _audit_lookups(flow, events)
+        events = caused_by(flow_events(capture.read(until=all_seen, deadline_s=flow.deadlines.events_s)), actions)
+    lookups = audit_lookups(flow, events)
     return AuditFlowObservation(tuple(actions), tuple(events), lookups, flow.deadlines.audit_s,
                                 time.monotonic() - started)  # fmt: skip
 
 
-def _audit_lookups(flow: FlowSession, events: Sequence[FlowEvent]) -> tuple[AuditLookup, ...]:
+def audit_lookups(flow: FlowSession, events: Sequence[FlowEvent]) -> tuple[AuditLookup, ...]:
     """Poll each event's audit records until every one has at least one (or the deadline), then settle and re-read:
     a second record written late is what this flow exists to see."""
     deadline = time.monotonic() + flow.deadlines.audit_s
@@ -455,11 +468,11 @@ def _wait_all_decided(flow: FlowSession, process_ids: Sequence[str]) -> None:
 # ---- FLOWS-WORKFLOW-NOTIFIES -----------------------------------------------------------------------------------------
 
 
-def _observe_notifies(flow: FlowSession, prefix: str = "FLOW-NOTIFY") -> WorkflowNotifyObservation:
+def observe_notifies(flow: FlowSession, prefix: str = "FLOW-NOTIFY") -> WorkflowNotifyObservation:
     """Steps (timed when run as a journey): ``start`` the process, until it is ``complete`` (and its completion
     event seen), until its ``notification`` arrived (and a settle, for a late duplicate)."""
     started = time.monotonic()
-    capture = _capture(flow, ["workflow.process.completed"])
+    capture = capture_for(flow, ["workflow.process.completed"])
     try:
         with flow.step("start"):
             key, start = _start_order(flow, "125000.00", prefix)
@@ -470,9 +483,9 @@ def _observe_notifies(flow: FlowSession, prefix: str = "FLOW-NOTIFY") -> Workflo
             process = _wait_decided(flow, process_id)
             completed: list[FlowEvent] = []
             if capture is not None and _status(process) == "completed":
-                seen = capture.read(until=lambda s: any(e.subject == process_id for e in _flow_events(s)),
+                seen = capture.read(until=lambda s: any(e.subject == process_id for e in flow_events(s)),
                                     deadline_s=flow.deadlines.events_s)  # fmt: skip
-                completed = [e for e in _flow_events(seen) if e.subject == process_id]
+                completed = [e for e in flow_events(seen) if e.subject == process_id]
     finally:
         if capture is not None:
             capture.close()
@@ -507,7 +520,7 @@ def _task_ids(answer: HttpExchange | None) -> set[str]:
 
 def _observe_rules(flow: FlowSession) -> RulesSteerObservation:
     started = time.monotonic()
-    capture = _capture(flow, ["rules.evaluation.completed"])
+    capture = capture_for(flow, ["rules.evaluation.completed"])
     try:
         starts = [(amount, expect, _start_order(flow, amount, "FLOW-PO")[1]) for amount, expect in _ORDERS]
         _wait_all_decided(flow, [_id_of(s) for _a, _e, s in starts])
@@ -521,9 +534,9 @@ def _observe_rules(flow: FlowSession) -> RulesSteerObservation:
                 t for p, t in zip(processes, tasks, strict=True) if p is not None and _status(p) not in _UNDECIDED
             ]
             wanted = set().union(*decided)
-            raw = capture.read(until=lambda s: wanted <= _evaluated(_flow_events(s)),
+            raw = capture.read(until=lambda s: wanted <= _evaluated(flow_events(s)),
                                deadline_s=flow.deadlines.events_s if wanted else 1.0)  # fmt: skip
-            seen = _flow_events(raw)
+            seen = flow_events(raw)
     finally:
         if capture is not None:
             capture.close()
@@ -554,6 +567,6 @@ def _evaluated(events: Iterable[FlowEvent]) -> set[str]:
 _OBSERVERS: dict[str, Callable[[FlowSession], object]] = {
     "flow-login-gateway": _observe_login_gateway,
     "flow-audit": _observe_audit,
-    "flow-workflow-notifies": _observe_notifies,
+    "flow-workflow-notifies": observe_notifies,
     "flow-rules-steer": _observe_rules,
 }

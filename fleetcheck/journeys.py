@@ -35,19 +35,19 @@ from typing import TYPE_CHECKING
 from fleetcheck.contracts.flow_observations import AuditFlowObservation, FlowAction, LoginGatewayObservation
 from fleetcheck.contracts.flows import FLOWS, graphql_result, json_body
 from fleetcheck.flows import (
-    _CREATE,
-    _GRAPHQL_TIMEOUT_S,
-    _LIST,
+    CREATE_CUSTOMER,
+    GRAPHQL_TIMEOUT_S,
+    LIST_CUSTOMERS,
     FlowDeadlines,
     FlowNotRunnable,
     StepTimes,
-    _audit_lookups,
-    _capture,
-    _caused,
-    _flow_events,
-    _login,
-    _observe_notifies,
+    audit_lookups,
+    capture_for,
+    caused_by,
+    flow_events,
     flow_session,
+    login_as,
+    observe_notifies,
 )
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def _is_leftover(code: object, cutoff: float) -> bool:
 def _customer(flow: FlowSession, report: _Report, in_flight_s: float) -> None:
     with flow.step("leftovers"):
         _delete_leftovers(flow, report, time.time() - in_flight_s)
-    capture = _capture(flow, [_CREATED])
+    capture = capture_for(flow, [_CREATED])
     try:
         _customer_steps(flow, report, capture)
     finally:  # the clean-up: also after a failed or raising step
@@ -213,10 +213,10 @@ def _customer_steps(flow: FlowSession, report: _Report, capture: EventCapture | 
         return
     token = token or flow.token
     correlation = str(uuid.uuid4())
-    graphql = {"query": _CREATE, "variables": {"input": {"code": code, "name": "fleetcheck journey"}}}
+    graphql = {"query": CREATE_CUSTOMER, "variables": {"input": {"code": code, "name": "fleetcheck journey"}}}
     with flow.step("create"):
         create = flow.call("api-gateway", "POST", "/graphql", graphql, token=token, correlation=correlation,
-                           timeout=_GRAPHQL_TIMEOUT_S)  # fmt: skip
+                           timeout=GRAPHQL_TIMEOUT_S)  # fmt: skip
     created = graphql_result(create)[0].get("createCustomer")
     report.customer_id = str(created.get("id") or "") if isinstance(created, dict) else ""
     foreign = "a journey reads as its one synthetic tenant; the other-tenant read is the flow's (fleetcheck verify)"
@@ -226,8 +226,8 @@ def _customer_steps(flow: FlowSession, report: _Report, capture: EventCapture | 
         )
         return
     with flow.step("read"):
-        listing = flow.call("api-gateway", "POST", "/graphql", {"query": _LIST, "variables": {"limit": 500}},
-                            token=token, timeout=_GRAPHQL_TIMEOUT_S)  # fmt: skip
+        listing = flow.call("api-gateway", "POST", "/graphql", {"query": LIST_CUSTOMERS, "variables": {"limit": 500}},
+                            token=token, timeout=GRAPHQL_TIMEOUT_S)  # fmt: skip
         rest_read = flow.call("master-data", "GET", f"/customers/{report.customer_id}", token=token)
     report.observations["flow-login-gateway"] = LoginGatewayObservation(
         code, login, create, listing, rest_read, None, login_note=note, foreign_note=foreign
@@ -237,10 +237,10 @@ def _customer_steps(flow: FlowSession, report: _Report, capture: EventCapture | 
         started = time.monotonic()
         events: list[FlowEvent] = []
         if capture is not None:
-            read = capture.read(until=lambda seen: bool(_caused(_flow_events(seen), [action])),
+            read = capture.read(until=lambda seen: bool(caused_by(flow_events(seen), [action])),
                                 deadline_s=flow.deadlines.events_s)  # fmt: skip
-            events = _caused(_flow_events(read), [action])
-        lookups = _audit_lookups(flow, events)
+            events = caused_by(flow_events(read), [action])
+        lookups = audit_lookups(flow, events)
     report.observations["flow-audit"] = AuditFlowObservation(
         (action,), tuple(events), lookups, flow.deadlines.audit_s, time.monotonic() - started
     )
@@ -251,7 +251,7 @@ def _tenant_login(flow: FlowSession) -> tuple[HttpExchange | None, str | None, s
     fields = dict(flow.target.credentials.tenant_fields)
     if not fields.get("email") or not fields.get("password"):
         return None, None, "the target's tenant gives no email and password to log in with; its token was used"
-    login, token = _login(flow, flow.tenant_id, fields["email"], fields["password"])
+    login, token = login_as(flow, flow.tenant_id, fields["email"], fields["password"])
     return login, token, ""
 
 
@@ -297,7 +297,7 @@ def _said(answer: HttpExchange) -> str:
 
 
 def _workflow(flow: FlowSession, report: _Report, in_flight_s: float) -> None:
-    report.observations["flow-workflow-notifies"] = _observe_notifies(flow, prefix=MARKER.rstrip("-"))
+    report.observations["flow-workflow-notifies"] = observe_notifies(flow, prefix=MARKER.rstrip("-"))
 
 
 _RUNNERS: dict[str, Callable[[FlowSession, _Report, float], None]] = {"customer": _customer, "workflow": _workflow}
