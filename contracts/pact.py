@@ -3,8 +3,9 @@
 - ``PACT-PROVIDER-VERIFIED``: every pact naming the service as provider verifies against it (the Pact FFI verifier:
   HTTP interactions with their provider states, messages on the event the service really published).
 - ``PACT-MESSAGE-TOPIC-PRODUCED``: every message interaction of such a pact names, as its ``topic`` metadata, a topic
-  the fleet file says this service produces and the pact's consumer consumes: a message pact cannot pass for a
-  topic nobody produces, or one its consumer never reads.
+  the fleet file says this service produces and the pact's consumer consumes, and that exists on the Kafka broker
+  (when the target gives one): a message pact cannot pass for a topic nobody produces, one its consumer never reads,
+  or one the deployment never created.
 
 The observation is pure data (``PactObservation``); ``fleetcheck.pact`` reads the files and runs the verifier.
 """
@@ -19,6 +20,8 @@ from fleetcheck.contracts.registry import CHECKS, CheckContext, NotApplicable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
+
+    from fleetcheck.contracts.events import TopicsObservation
 
 __all__ = ["AREA", "PactObservation", "PactSummary", "PactVerdict", "summarize"]
 
@@ -55,6 +58,8 @@ class PactObservation:
     pacts: tuple[PactSummary, ...]
     verdicts: tuple[PactVerdict, ...]
     why_not: str = ""
+    #: the Kafka broker's topics, when the target gives a bootstrap (``error`` when it could not be read)
+    topics: TopicsObservation | None = None
 
     def provided_by(self, service: str) -> list[PactSummary]:
         return [p for p in self.pacts if p.provider == service]
@@ -114,13 +119,22 @@ def check_provider_verified(ctx: CheckContext, observation: PactObservation) -> 
     area=AREA,
     needs="pact",
     claim="every message interaction of a pact naming the service as provider is on a topic the fleet file says "
-    "the service produces and the pact's consumer consumes",
+    "the service produces and the pact's consumer consumes, and the topic exists on the Kafka broker",
 )
 def check_message_topic_produced(ctx: CheckContext, observation: PactObservation) -> Iterator[Finding | Judged]:
     messages = [(p, d, t) for p in _mine(ctx, observation) for d, kind, t in p.interactions if "Messages" in kind]
     if not messages:
         raise NotApplicable(f"no committed pact holds a message interaction with {ctx.service.name} as provider")
-    yield Judged(len(messages), "message interactions")
+    broker = observation.topics
+    listed = None if broker is None or broker.error else {name for name, _partitions in broker.topics}
+    bootstrap = broker.bootstrap if broker is not None else ""
+    if listed is not None:
+        where = f", and the {len(listed)} topics the Kafka broker at {bootstrap} lists"
+    elif broker is not None:  # the fleet-file half is still judged; the run says the broker half was not
+        where = f" only (the Kafka broker at {bootstrap} could not list its topics: {broker.error})"
+    else:
+        where = " only (the target gives no Kafka bootstrap servers)"
+    yield Judged(len(messages), f"message interactions against the fleet file's topic table{where}")
     for pact, description, topic in messages:
         spec = ctx.fleet.topic(topic) if topic else None
         if topic is None:
@@ -130,6 +144,8 @@ def check_message_topic_produced(ctx: CheckContext, observation: PactObservation
             problem = f"is on topic {topic}, which {producer} produces, not {ctx.service.name}"
         elif pact.consumer not in spec.consumers:
             problem = f"is on topic {topic}, which the fleet file does not list {pact.consumer} as consuming"
+        elif listed is not None and topic not in listed:
+            problem = f"is on topic {topic}, which does not exist on the Kafka broker at {bootstrap}"
         else:
             continue
         yield Finding(

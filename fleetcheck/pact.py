@@ -36,16 +36,17 @@ from urllib.parse import urlsplit
 import httpx
 
 from fleetcheck.contracts.pact import PactObservation, PactVerdict, summarize
-from fleetcheck.events import EventCapture, kafka_bootstrap_of
+from fleetcheck.events import EventCapture, kafka_bootstrap_of, observe_topics
 from fleetcheck.observe import observe_client
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from pact import Verifier
     from pact.types import Message
 
-    from fleetcheck.contracts.events import CapturedEvent
+    from fleetcheck.contracts.events import CapturedEvent, EventAction
+    from fleetcheck.contracts.fleet import ServiceSpec
     from fleetcheck.targets import Endpoint, Target
 
 __all__ = [
@@ -418,6 +419,25 @@ def cause_services(pacts: Sequence[PactFile], providers: Sequence[str] | None = 
     return sorted(needed)
 
 
+@dataclass(frozen=True, slots=True)
+class _ScenarioRun:
+    """A producer's event scenario, run once: its declared actions and the events captured while it ran."""
+
+    actions: tuple[EventAction, ...]
+    events: tuple[CapturedEvent, ...]
+    missing: frozenset[str]  # declared topics the broker does not have
+
+
+def _caused_by(event: CapturedEvent, actions: Iterable[EventAction]) -> bool:
+    """The event is one of these actions' (the same aggregate key, or the action's correlation id)."""
+    correlation = (event.envelope() or {}).get("correlationid")
+    return any(
+        event.key == a.aggregate_id or (a.correlation_id and correlation == a.correlation_id)
+        for a in actions
+        if a.topic == event.topic
+    )
+
+
 @dataclass
 class EventCauses:
     """Cause the event a message pact describes through its provider's API; capture it from Kafka.
@@ -428,6 +448,8 @@ class EventCauses:
     target: Target
     deadline_s: float = 15.0
     seen: list[CapturedEvent] = field(default_factory=list)
+    #: one run of each producer's event scenario, shared by every message of its topics
+    _runs: dict[str, _ScenarioRun] = field(default_factory=dict)
 
     def causes(self) -> dict[str, Callable[[], tuple[str, Callable[[CapturedEvent], bool]]]]:
         return {
@@ -441,11 +463,10 @@ class EventCauses:
 
     def produce(self, name: str) -> Message:
         topic = name.split(":", 1)[0].strip()
-        cause = self.causes().get(topic) or self._scenario_cause(topic)
-        if cause is None:
-            raise StateError(f"no built-in way to cause {topic!r} (message {name!r}), and no event scenario of its "
-                             f"producer declares it; built in: {', '.join(sorted(self.causes()))}")  # fmt: skip
         bootstrap = kafka_bootstrap_of(self.target)
+        cause = self.causes().get(topic)
+        if cause is None:
+            return self._message(self._from_scenario(topic, name, bootstrap))
         if bootstrap is None:
             raise StateError(f"message {name!r} needs the target's Kafka (kafka.bootstrap in the target file)")
         with EventCapture(bootstrap, [topic]) as capture:
@@ -456,7 +477,9 @@ class EventCauses:
         found = [e for e in events if ours(e)]
         if not found:
             raise StateError(f"{what} caused no {topic} event within {self.deadline_s:g} s")
-        event = found[0]
+        return self._message(found[0])
+
+    def _message(self, event: CapturedEvent) -> Message:
         self.seen.append(event)
         return {
             "contents": event.value,
@@ -464,38 +487,51 @@ class EventCauses:
             "content_type": "application/json",
         }
 
-    def _scenario_cause(self, topic: str) -> Callable[[], tuple[str, Callable[[CapturedEvent], bool]]] | None:
-        """Any other topic: run its producer's declared event scenario (the events area's, fleet file
-        ``services[].scenario``) and take the event of the action that declares the topic (by key or correlation)."""
+    def _from_scenario(self, topic: str, name: str, bootstrap: str | None) -> CapturedEvent:
+        """Any other topic: its producer's declared event scenario (the events area's, fleet file
+        ``services[].scenario``) is run once for all its topics, captured from Kafka, and each message takes the event
+        of the action that declares its topic (by key or correlation). One run serves every message of the producer:
+        a pact of 11 of master-data's topics costs one scenario, not 11."""
         fleet = self.target.fleet
-        producer = next((s for s in fleet.services if topic in s.produces and s.scenario is not None), None)
-        if producer is None:
-            return None
-        spec = producer
+        spec = next((s for s in fleet.services if topic in s.produces and s.scenario is not None), None)
+        if spec is None:
+            raise StateError(f"no built-in way to cause {topic!r} (message {name!r}), and no event scenario of its "
+                             f"producer declares it; built in: {', '.join(sorted(self.causes()))}")  # fmt: skip
+        if bootstrap is None:
+            raise StateError(f"message {name!r} needs the target's Kafka (kafka.bootstrap in the target file)")
+        run = self._runs.get(spec.name) or self._run_scenario(spec, bootstrap)
+        self._runs[spec.name] = run
+        if topic in run.missing:
+            raise StateError(f"topic {topic} does not exist on {bootstrap}")
+        declared = [a for a in run.actions if a.topic == topic]
+        if not declared:
+            raise StateError(f"{spec.name}'s event scenario did not run the step that declares {topic}")
+        found = [e for e in run.events if e.topic == topic and _caused_by(e, declared)]
+        if not found:
+            raise StateError(f"{spec.name}'s event scenario ({declared[0].label}) caused no {topic} event within "
+                             f"{self.deadline_s:g} s")  # fmt: skip
+        return found[0]
 
-        def cause() -> tuple[str, Callable[[CapturedEvent], bool]]:
-            from fleetcheck.steps import StepContext, StepsNotPossible, event_actions, run_sequence
+    def _run_scenario(self, spec: ServiceSpec, bootstrap: str) -> _ScenarioRun:
+        from fleetcheck.steps import StepContext, StepsNotPossible, event_actions, run_sequence
 
-            assert spec.scenario is not None
+        assert spec.scenario is not None
+        steps = (*spec.scenario.steps, *spec.scenario.cleanup)
+        topics = sorted({e.topic for step in steps for e in step.events or ()} & set(spec.produces))
+        with EventCapture(bootstrap, topics) as capture:
             try:
                 with observe_client(_TIMEOUT_S) as client:
                     ctx = StepContext(client, self.target, spec)
                     actions = event_actions(run_sequence(spec.scenario, ctx), ctx.bindings)
             except StepsNotPossible as exc:
                 raise StateError(f"{spec.name}'s event scenario cannot run: {exc}") from None
-            declared = [a for a in actions if a.topic == topic]
-            if not declared:
-                raise StateError(f"{spec.name}'s event scenario did not run the step that declares {topic}")
-            keys = {a.aggregate_id for a in declared}
-            correlations = {a.correlation_id for a in declared if a.correlation_id}
+            wanted = {a.topic for a in actions} & set(topics) - set(capture.missing)
 
-            def ours(event: CapturedEvent) -> bool:
-                correlation = (event.envelope() or {}).get("correlationid")
-                return event.key in keys or (correlation is not None and correlation in correlations)
+            def arrived(seen: list[CapturedEvent]) -> bool:
+                return all(any(e.topic == t and _caused_by(e, actions) for e in seen) for t in wanted)
 
-            return f"{spec.name}'s event scenario ({declared[0].label})", ours
-
-        return cause
+            events = capture.read(until=arrived, deadline_s=self.deadline_s)
+        return _ScenarioRun(tuple(actions), tuple(events), frozenset(capture.missing))
 
     def _token(self) -> str:
         token = self.target.credentials.tenant_token
@@ -731,4 +767,6 @@ def observe_pacts(target: Target, services: Sequence[str], say: Callable[[str], 
                 verification.path.name, verification.consumer, verification.provider, verification.verified, problems
             )
         )
-    return PactObservation(summaries, tuple(verdicts))
+    bootstrap = kafka_bootstrap_of(target)
+    topics = observe_topics(bootstrap) if bootstrap else None
+    return PactObservation(summaries, tuple(verdicts), topics=topics)

@@ -52,7 +52,7 @@ def test_consumers_follow_spec(fleet: Fleet) -> None:
         "auth.user.locked",
     }
     assert fleet.consumed_by("rules-engine") == ("workflow.task.created",)
-    assert fleet.consumed_by("workflow") == ("rules.evaluation.completed",)
+    assert fleet.consumed_by("workflow") == ("rules.evaluation.completed", "rules.evaluation.failed")
 
 
 def test_start_order_respects_service_dependencies(fleet: Fleet) -> None:

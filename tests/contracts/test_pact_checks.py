@@ -3,7 +3,10 @@ provider does not produce, or for a consumer the fleet file does not name, and a
 
 from __future__ import annotations
 
+import dataclasses
+
 from fleetcheck.contracts.catalogue import CHECKS
+from fleetcheck.contracts.events import TopicsObservation
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.fleet import load_fleet
 from fleetcheck.contracts.pact import PactObservation, PactSummary, PactVerdict
@@ -39,6 +42,30 @@ def test_a_message_pact_for_a_consumer_the_fleet_file_does_not_name_is_a_finding
     assert "does not list scheduler as consuming" in result.findings[0].observed
 
 
+def test_a_message_pact_on_a_topic_the_kafka_broker_lacks_is_a_finding() -> None:
+    """The fleet file declares the topic, but the deployment never created it: nobody could read the message."""
+    broker = TopicsObservation("127.0.0.1:9092", (("auth.user.registered", 3),))
+    observation = dataclasses.replace(_messages("notification", "auth", "auth.user.locked"), topics=broker)
+    result = _run("PACT-MESSAGE-TOPIC-PRODUCED", "auth", observation)
+    assert result.outcome is Outcome.FAILED
+    (finding,) = result.findings
+    assert (
+        "is on topic auth.user.locked, which does not exist on the Kafka broker at 127.0.0.1:9092" in finding.observed
+    )
+    listed = dataclasses.replace(broker, topics=(("auth.user.locked", 3),))
+    passed = _run("PACT-MESSAGE-TOPIC-PRODUCED", "auth", dataclasses.replace(observation, topics=listed))
+    assert passed.outcome is Outcome.PASSED, passed
+    assert "the 1 topics the Kafka broker at 127.0.0.1:9092 lists" in passed.judged_what
+
+
+def test_a_kafka_broker_that_cannot_list_its_topics_leaves_the_fleet_file_half_judged_and_says_so() -> None:
+    broker = TopicsObservation("127.0.0.1:1", (), error="KafkaError{code=_TRANSPORT}")
+    observation = dataclasses.replace(_messages("notification", "auth", "auth.user.locked"), topics=broker)
+    result = _run("PACT-MESSAGE-TOPIC-PRODUCED", "auth", observation)
+    assert result.outcome is Outcome.PASSED
+    assert "only (the Kafka broker at 127.0.0.1:1 could not list its topics: KafkaError" in result.judged_what
+
+
 def test_a_failed_verdict_names_the_consumer_and_what_differed() -> None:
     pact = PactSummary("api-gateway-auth.json", "api-gateway", "auth", (("a me query", "Synchronous/HTTP", None),))
     verdict = PactVerdict("api-gateway-auth.json", "api-gateway", "auth", False, ("a me query: $.data.me.id: no",))
@@ -71,7 +98,7 @@ def _committed() -> list[PactSummary]:
 def test_the_committed_message_examples_fit_the_envelope_and_their_payload_schemas() -> None:
     observation = PactObservation(tuple(_committed()), ())
     result = _run("PACT-MESSAGE-FITS-SCHEMA", "workflow", observation)
-    assert (result.outcome, result.judged) == (Outcome.PASSED, 5), result.findings
+    assert (result.outcome, result.judged) == (Outcome.PASSED, 10), result.findings
 
 
 def test_an_example_whose_field_has_another_type_than_the_schema_is_a_finding() -> None:

@@ -40,7 +40,6 @@ from fleetcheck.login import TokenSource
 from fleetcheck.targets import Endpoint
 from reference_services.api_gateway.schema import Customer, User, selection
 from reference_services.api_gateway.subgraphs import SubgraphRefused
-from reference_services.audit.records import facts_of
 from reference_services.notification.messages import from_event
 
 if TYPE_CHECKING:
@@ -166,22 +165,4 @@ def test_notification_sends_the_account_locked_message_for_auth_user_locked(tmp_
     assert (request.template, request.channel, request.recipient) == ("account-locked", "email", "user@padma.example")
     assert metadata["topic"] == topic
     assert metadata["x-tenant-id"] == TENANT
-    written([pact], tmp_path)
-
-
-def test_audit_records_master_data_customer_created(tmp_path: Path) -> None:
-    topic = "master-data.customer.created"
-    data = {
-        "id": uuid_(CUSTOMER),
-        "tenant_id": uuid_(TENANT),
-        "code": match.like("C-001"),
-        "name": match.like("Padma Traders"),
-        "tin": match.regex("123456789012", regex=TIN_RE),
-        "phone": match.regex("+8801712345678", regex=MOBILE_RE),
-    }
-    pact = message_pact("audit", "master-data", topic, "a customer created", CUSTOMER, data)
-    (facts,) = consumed(pact, lambda event, _metadata: facts_of(event))  # audit's own mapping
-    assert (facts.event_type, facts.severity, facts.outcome) == (topic, "info", "success")
-    assert str(facts.tenant_id) == TENANT
-    assert facts.subject == CUSTOMER
     written([pact], tmp_path)

@@ -8,15 +8,32 @@ Topic, key and ``x-tenant-id`` are the metadata, the CloudEvents envelope the bo
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from _pacts import EVALUATION, EVENT, PROCESS, TASK, TENANT, USER, consumed, money, uuid_, written
+from _pacts import (
+    CUSTOMER,
+    EVALUATION,
+    EVENT,
+    MOBILE_RE,
+    PROCESS,
+    TASK,
+    TENANT,
+    TIN_RE,
+    USER,
+    consumed,
+    money,
+    uuid_,
+    written,
+)
 from pact import match
 
+from fleetcheck.contracts.fleet import load_fleet
 from reference_services.audit.records import facts_of
 from reference_services.notification.messages import BUILT_IN_TEMPLATES, from_event, render
 from reference_services.rules_engine.consumer import TaskCreatedConsumer
@@ -24,8 +41,6 @@ from reference_services.workflow.consumer import EvaluationConsumer
 from reference_services.workflow.service import WorkflowService
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from pact import Pact
 
 from _pacts import message_pact
@@ -63,6 +78,16 @@ EVALUATION_COMPLETED = {
     "amount_bdt": money("1000.00"),  # must equal the process's amount, or the evaluation is stale
     "decision": match.like("auto-approve"),
     "rule_code": match.like("PO-AUTO-APPROVE"),
+}
+#: rules-engine could not decide an approval task's evaluation (no rule decided it): workflow fails the process
+EVALUATION_FAILED = {
+    "evaluation_id": uuid_(EVALUATION),
+    "tenant_id": uuid_(TENANT),
+    "rule_type": "approval",
+    "trigger": "event",
+    "context": {"task_id": uuid_(TASK), "process_id": uuid_(PROCESS)},
+    "amount_bdt": money("1000.00"),
+    "error": match.like("no approval rule decided"),
 }
 SUBJECT = "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8d9e"  # the aggregate of an event only audit consumes
 
@@ -116,13 +141,19 @@ def _handled(consumer_class: type[Any], service: Any, event: dict[str, Any]) -> 
     asyncio.run(consumer.handle(None, event))
 
 
-def test_workflow_completes_a_process_rules_engine_approved(tmp_path: Path) -> None:
-    pact = message_pact("workflow", "rules-engine", "rules.evaluation.completed",
-                        "an approval task's evaluation decided", EVALUATION, EVALUATION_COMPLETED)  # fmt: skip
+def test_workflow_completes_or_fails_a_process_as_rules_engine_decided(tmp_path: Path) -> None:
+    completed = message_pact("workflow", "rules-engine", "rules.evaluation.completed",
+                             "an approval task's evaluation decided", EVALUATION, EVALUATION_COMPLETED)  # fmt: skip
     service = _OneProcess(TASK, "1000.00")
-    consumed(pact, lambda event, _metadata: _handled(EvaluationConsumer, service, event))
+    consumed(completed, lambda event, _metadata: _handled(EvaluationConsumer, service, event))
     assert service.done == [("complete", "approved", "auto-approve by rule PO-AUTO-APPROVE", "rules-engine")]
-    written([pact], tmp_path)
+    failed = message_pact("workflow", "rules-engine", "rules.evaluation.failed",
+                          "an approval task's evaluation no rule decided", EVALUATION, EVALUATION_FAILED)  # fmt: skip
+    service = _OneProcess(TASK, "1000.00")
+    consumed(failed, lambda event, _metadata: _handled(EvaluationConsumer, service, event))
+    assert service.done == [("move", "failed", "approval rules could not be evaluated: no approval rule decided")]
+    assert service.task.status == "cancelled"
+    written([completed, failed], tmp_path)
 
 
 def test_rules_engine_evaluates_an_approval_task_workflow_created(tmp_path: Path) -> None:
@@ -158,6 +189,10 @@ AUDITED = {
                       {"evaluation_id": uuid_(EVALUATION), "tenant_id": uuid_(TENANT)})],
     "auth": [("auth.user.locked", "a user locked after failed logins", USER,
               {"user_id": uuid_(USER), "tenant_id": uuid_(TENANT)})],
+    "master-data": [("master-data.customer.created", "a customer created", CUSTOMER,
+                     {"id": uuid_(CUSTOMER), "tenant_id": uuid_(TENANT), "code": match.like("C-001"),
+                      "name": match.like("Padma Traders"), "tin": match.regex("123456789012", regex=TIN_RE),
+                      "phone": match.regex("+8801712345678", regex=MOBILE_RE)})],
     # the other producers' events are caused by their event scenarios (the events area's, in the fleet file)
     "organization": [("organization.tenant.created", "a tenant created", SUBJECT,
                       {"id": uuid_(SUBJECT), "code": match.like("padma"), "name": match.like("Padma Group"),
@@ -182,18 +217,42 @@ AUDITED = {
     "api-gateway": [("gateway.query.received", "a query received", SUBJECT,
                      {"request_id": uuid_(SUBJECT), "operation_type": "query"})],
 }  # fmt: skip
-#: audit's classification of each audited topic (severity, outcome): a locked account is a warning and a failure
-CLASSIFIED = {"auth.user.locked": ("warning", "failure")}
+#: audit's classification of an event by its action (severity, outcome), SPEC.md's audit levels: a failure is an error,
+#: a locked account a warning and a failure, a deletion or a suspension a warning; anything else info and success
+CLASSIFIED = {"failed": ("error", "failure"), "locked": ("warning", "failure"), "deleted": ("warning", "success"),
+              "suspended": ("warning", "success")}  # fmt: skip
+_FLEET = load_fleet()
+_SCHEMAS = Path(__file__).resolve().parents[2] / "contracts" / "schemas" / "events"
+
+
+def _scenario_messages(provider: str) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """The provider's other topics audit consumes, each one its producer's event scenario declares (the provider's
+    side causes them by running it). Their data holds what audit keeps of it: the aggregate id and the tenant, under
+    the names the topic's payload schema requires."""
+    spec = _FLEET.service(provider)
+    built = {topic for topic, *_rest in AUDITED.get(provider, [])}
+    steps = (*spec.scenario.steps, *spec.scenario.cleanup) if spec.scenario else ()
+    declared = {e.topic for step in steps for e in step.events or ()}
+    found = []
+    for topic in sorted(t.name for t in _FLEET.topics if t.producer == provider and "audit" in t.consumers):
+        if topic in built or topic not in declared:
+            continue
+        required = json.loads((_SCHEMAS / f"{topic}.json").read_text(encoding="utf-8"))["required"]
+        aggregate = next(f for f in required if f == "id" or (f.endswith("_id") and f != "tenant_id"))
+        data = {aggregate: uuid_(SUBJECT)} | ({"tenant_id": uuid_(TENANT)} if "tenant_id" in required else {})
+        entity, action = topic.split(".")[-2:]
+        found.append((topic, f"{'an' if entity[0] in 'aeiou' else 'a'} {entity} {action}", SUBJECT, data))
+    return found
 
 
 @pytest.mark.parametrize("provider", sorted(AUDITED))
 def test_audit_records_each_consumed_event(provider: str, tmp_path: Path) -> None:
     pacts = []
-    for topic, what, key, data in AUDITED[provider]:
+    for topic, what, key, data in AUDITED[provider] + _scenario_messages(provider):
         pact = message_pact("audit", provider, topic, what, key, data)
         (facts,) = consumed(pact, lambda event, _metadata: facts_of(event))  # audit's own mapping
         assert (facts.event_type, facts.subject, str(facts.tenant_id)) == (topic, key, TENANT)
-        assert (facts.severity, facts.outcome) == CLASSIFIED.get(topic, ("info", "success"))
+        assert (facts.severity, facts.outcome) == CLASSIFIED.get(topic.rsplit(".", 1)[-1], ("info", "success"))
         assert facts.occurred_at.isoformat() == "2026-12-02T10:00:00+06:00"
         pacts.append(pact)
     written(pacts, tmp_path)

@@ -59,3 +59,28 @@ def test_missing_pacts_and_unknown_providers_are_clear_errors(tmp_path: Path) ->
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(PactError, match="is not a readable pact file"):
         load_pacts(tmp_path)
+
+
+def test_message_topics_are_judged_against_the_topics_the_kafka_broker_lists(pact_fleet: Target) -> None:
+    """PACT-MESSAGE-TOPIC-PRODUCED asks the fleet's own broker: every message pact's topic exists there; the same
+    observation without one of those topics (a deployment that never created it) fails, naming it."""
+    import dataclasses
+
+    from fleetcheck.contracts.catalogue import CHECKS
+    from fleetcheck.contracts.findings import Outcome
+    from fleetcheck.contracts.registry import CheckContext, run_check
+    from fleetcheck.pact import observe_pacts
+
+    observation = observe_pacts(pact_fleet, [], lambda _m: None)  # the pacts as data and the broker's topics
+    assert observation.topics is not None
+    assert not observation.topics.error, observation.topics
+    fleet = pact_fleet.fleet
+    check, context = CHECKS["PACT-MESSAGE-TOPIC-PRODUCED"], CheckContext(fleet.service("auth"), fleet)
+    result = run_check(check, context, observation)
+    assert result.outcome is Outcome.PASSED, [f.observed for f in result.findings]
+    assert "topics the Kafka broker at" in result.judged_what
+    without = tuple(t for t in observation.topics.topics if t[0] != "auth.user.locked")
+    missing = dataclasses.replace(observation, topics=dataclasses.replace(observation.topics, topics=without))
+    failed = run_check(check, context, missing)
+    assert failed.outcome is Outcome.FAILED
+    assert any("auth.user.locked, which does not exist on the Kafka broker" in f.observed for f in failed.findings)
