@@ -62,6 +62,7 @@ __all__ = [
     "FlowDeadlines",
     "FlowNotRunnable",
     "FlowSession",
+    "JourneyStep",
     "StepTimes",
     "audit_lookups",
     "capture_for",
@@ -94,11 +95,19 @@ class FlowDeadlines:
     settle_s: float = 2.0
 
 
+@dataclass(frozen=True, slots=True)
+class JourneyStep:
+    """One step of a journey as it ran, and how long it took."""
+
+    name: str
+    duration_s: float
+
+
 @dataclass(slots=True)
 class StepTimes:
     """The named steps of a flow run as a journey (``fleetcheck.journeys``), in order, with how long each took."""
 
-    steps: list[tuple[str, float]] = field(default_factory=list)
+    steps: list[JourneyStep] = field(default_factory=list)
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -106,7 +115,7 @@ class StepTimes:
         try:
             yield
         finally:  # a step that raised took its time too
-            self.steps.append((name, time.perf_counter() - started))
+            self.steps.append(JourneyStep(name, time.perf_counter() - started))
 
 
 @dataclass(slots=True)

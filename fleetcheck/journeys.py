@@ -40,6 +40,7 @@ from fleetcheck.flows import (
     LIST_CUSTOMERS,
     FlowDeadlines,
     FlowNotRunnable,
+    JourneyStep,
     StepTimes,
     audit_lookups,
     capture_for,
@@ -91,14 +92,6 @@ JOURNEYS: dict[str, JourneySpec] = {
         ),
     )
 }
-
-
-@dataclass(frozen=True, slots=True)
-class JourneyStep:
-    """One step of a journey as it ran, and how long it took."""
-
-    name: str
-    duration_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +154,12 @@ def run_journey(
     except FlowNotRunnable as exc:
         return JourneyRun(name, not_run=f"journey {name}: {exc}")
     except Exception as exc:  # the clean-up in the journey's finally already ran; its steps so far are kept
-        done = ", ".join(step for step, _s in times.steps) or "none"
+        done = ", ".join(step.name for step in times.steps) or "none"
         error = f"journey {name} stopped with {exc!r} (steps run: {done})"
     return JourneyRun(
         name,
         tuple(report.observations.items()),
-        tuple(JourneyStep(step, seconds) for step, seconds in times.steps),
+        tuple(times.steps),
         tuple(report.failures),
         tuple(report.cleaned),
         error=error,

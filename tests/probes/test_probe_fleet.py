@@ -127,12 +127,7 @@ def test_readiness_probes_turn_0_when_postgres_freezes_and_1_after(
     from prometheus_api_client import PrometheusConnect
 
     address, target = prober
-    config_file = tmp_path / "prometheus.yml"
-    written = CliRunner().invoke(app, ["prometheus-config", "--prober", address, "--target", str(target),
-                                       "--scrape-interval", f"{SCRAPE_INTERVAL_S:g}s", "--module", "readiness",
-                                       "--out", str(config_file)])  # fmt: skip
-    assert written.exit_code == 0, written.output
-    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    config = _prometheus_of(address, target, tmp_path, modules=("readiness",))
     services = sorted(reference.endpoints)
     dependents = sorted(s for s in services if "postgres" in {d.name for d in reference.fleet.service(s).depends_on})
     others = sorted(set(services) - set(dependents))
@@ -191,12 +186,15 @@ def test_readiness_probes_turn_0_when_postgres_freezes_and_1_after(
         server.close()
 
 
-def _prometheus_of(address: str, target: Path, tmp_path: Path, *rule_files: Path) -> dict[str, object]:
+def _prometheus_of(
+    address: str, target: Path, tmp_path: Path, *rule_files: Path, modules: tuple[str, ...] = ()
+) -> dict[str, object]:
     """The configuration ``fleetcheck prometheus-config`` writes for the prober and the fleet."""
     config_file = tmp_path / "prometheus.yml"
-    rules = [arg for path in rule_files for arg in ("--rule-file", str(path))]
+    extra = [arg for path in rule_files for arg in ("--rule-file", str(path))]
+    extra += [arg for module in modules for arg in ("--module", module)]
     written = CliRunner().invoke(app, ["prometheus-config", "--prober", address, "--target", str(target),
-                                       "--scrape-interval", f"{SCRAPE_INTERVAL_S:g}s", *rules,
+                                       "--scrape-interval", f"{SCRAPE_INTERVAL_S:g}s", *extra,
                                        "--out", str(config_file)])  # fmt: skip
     assert written.exit_code == 0, written.output
     loaded: dict[str, object] = yaml.safe_load(config_file.read_text(encoding="utf-8"))
