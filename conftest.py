@@ -35,40 +35,38 @@ _SHARED = {
 }
 #: Folders heavy enough to be split by their subfolders.
 _SPLIT = {"mutants", "reference_services"}
-#: Worker seconds of the groups that take longest (setup + call + teardown in ``--durations=0`` of a whole
-#: ``scripts/test`` run on this 2-core machine, 2026-12-02, load average 2-4, 1,253 worker seconds in all). xdist
-#: hands groups out in queue order, and by default it queues them by test count, which put the few-but-slow mutant
-#: groups last: one worker ran them alone for minutes at the end. Queued longest first instead, the two workers
-#: finish close together. A group not listed here follows, in xdist's usual order.
+#: Worker seconds of the groups that take longest (setup + call + teardown in the JUnit report of a whole
+#: ``scripts/test`` run on three workers, this 2-core machine, 2026-12-04, nothing else running: 2,801 worker seconds
+#: in all; mutants/events and mutants/flows measured again after their tighter deadlines, -n 2). xdist hands groups
+#: out in queue order, and by default it queues them by test count, which put the few-but-slow mutant groups last:
+#: one worker ran them alone for minutes at the end. Queued longest first instead, the workers finish close together.
+#: A group not listed here follows, in xdist's usual order.
 _COST_S: dict[str, float] = {
-    "mutants/flows": 200,
-    # measured alone on 2026-12-02 (-n 0): the tenancy load run 188 s (+ 81 s for the --processes 2 run), the
-    # tenancy mutants 132 s, tests/foreign_fleet 200 s, tests/third_party with the bazaar verification ~120 s
-    "foreign_fleet": 300,
-    "load": 270,
-    "mutants/tenancy": 175,  # + the GraphQL-mutation mutant, 23 s alone (-n 0, 2026-12-02; all 12: 173 s)
-    # 180 s for tests/contract + tests/conformance; tests/probes adds 40-90 s on the same fleet (measured alone with
-    # -n 0 on 2026-12-02: 43 s to 110 s for the folder under a load average of 5-9, fleet start included);
-    # + 125 s for tests/pact (25 pacts; measured alone, -n 0, 2026-12-02, load average 4.5: 146 s with its own
-    # ~20 s fleet start) and ~45 s for the area pact in the shared verification
-    # + tests/observability: 55 s alone on the started fleet (-n 0, 2026-12-02, load 5); on 2026-12-03 tests/probes
-    # grew by the alerts that must fire after their minute and the journeys (tests/probes + tests/flows 207 s alone,
-    # -n 0, fleet start included) and tests/pact by 31 audit pacts (tests/pact + mutants/pact 185 s alone)
-    "reference-fleet": 630,
-    "mutants/events": 220,  # 12 mutants: 323 s alone under a load of 5-11; the 2 bad-input ones ~35 s each (2026-12-02)
-    "events": 98,
-    "fixtures": 98,
-    "mutants/health_metrics": 155,  # 23 mutants: 152 s alone (-n 0, 2026-12-03, nothing else running)
-    "third_party": 90,
-    "migrations": 67,
+    # tests/contract (its first test waits for the whole verification, ~155 s), conformance, probes (the alerts that
+    # must fire after their minute, 87 s), pact, observability, on one reference fleet
+    "reference-fleet": 620,
+    "mutants/events": 250,
+    "foreign_fleet": 250,
+    "mutants/health_metrics": 200,
+    "mutants/tenancy": 135,
+    "load": 130,
+    "events": 125,
+    "mutants/flows": 120,
+    "mutants/pact": 115,
+    "fixtures": 105,
+    "migrations": 70,
+    "third_party": 65,
+    "fleetcheck": 55,
+    "flows": 45,
     "reference_services/workflow": 45,
-    "reference_services/import_export": 32,
-    "reference_services/rules_engine": 32,
-    "reference_services/api_gateway": 31,
-    "mutants/migrations": 30,
-    "mutants/pact": 120,  # measured alone (-n 0), 2026-12-02, load average 4.5: 104 s, before a 16 s test was added
-    "reference_services/document_generator": 28,
-    "reference_services/configuration": 22,
+    "mutants/migrations": 40,
+    "reference_services/api_gateway": 40,
+    "reference_services/import_export": 35,
+    "reference_services/rules_engine": 35,
+    "reference_services/document_generator": 30,
+    "reference_services/scheduler": 25,
+    "packaging": 25,
+    "reference_services/configuration": 23,
 }
 
 

@@ -475,18 +475,16 @@ class RecordStoreSpec(_Model):
         "records it cannot take are not run",
     )
 
-    @property
-    def retry_window_s(self) -> float:
-        """How long a record may take after its first write failed: five of the consumer's retry waits, plus 20 s
-        for the event to be fetched and written on a loaded machine. A consumer that retries is seen well within it;
-        one that lost the event is waited for this long and no longer."""
-        return 5 * self.retry_s + 20.0
+    def retry_window_s(self, slack_s: float) -> float:
+        """How long a record may take after its first write failed: five of the consumer's retry waits, plus
+        ``slack_s`` (the settings' ``event_slack_s``) for the event to be fetched and written on a loaded machine. A
+        consumer that retries is seen well within it; one that lost the event is waited for this long and no longer."""
+        return 5 * self.retry_s + slack_s
 
-    @property
-    def give_up_window_s(self) -> float | None:
+    def give_up_window_s(self, slack_s: float) -> float | None:
         """How long the event behind a poison one (every write fails) may take: ``attempts`` retry waits, plus the
-        same 20 s; ``None`` without a declared ``attempts``."""
-        return None if self.attempts is None else self.attempts * self.retry_s + 20.0
+        same ``slack_s``; ``None`` without a declared ``attempts``."""
+        return None if self.attempts is None else self.attempts * self.retry_s + slack_s
 
 
 class DeliverySpec(_Model):

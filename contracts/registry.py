@@ -40,6 +40,18 @@ class CheckSettings:
     #: a service started with a dependency down must answer live 200 within this (HEALTH-BOOT)
     boot_bound_s: float = 20.0
     series_budget: int = 500
+    #: how long a consumer may take, on top of its declared retry waits, to fetch and write an event on a loaded
+    #: machine: the retry and give-up windows of EVENTS-CONSUMER-RETRY / -GIVES-UP / -SKIPS-MALFORMED
+    event_slack_s: float = 20.0
+    #: how long the writes of a burst may take to reach Kafka and the record store after it (and after a Kafka
+    #: outage, on top of the outage)
+    delivery_drain_s: float = 60.0
+    #: the flows' waits for what happens asynchronously (FLOWS-*): a flow's events on Kafka, the audit record of
+    #: each, a workflow process to finish, the notification about it. A miss is a finding, so generous by default
+    flow_events_s: float = 30.0
+    flow_audit_s: float = 45.0
+    flow_process_s: float = 60.0
+    flow_notification_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ from fleetcheck.contracts.events import (
     payload_schema_of,
     write_identity,
 )
+from fleetcheck.contracts.registry import CheckSettings
 from fleetcheck.contracts.schemas.events import ENVELOPE_FILE
 from fleetcheck.observe import exchange, observe_client
 from fleetcheck.steps import StepContext, StepsNotPossible, event_actions, not_as_declared, run_sequence, run_write
@@ -82,6 +83,7 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
+_SLACK_S = CheckSettings().event_slack_s
 
 #: A scenario the target cannot run (a service or credential it lacks): its checks are "not run" with the reason.
 ScenarioNotPossible = StepsNotPossible
@@ -534,11 +536,12 @@ def observe_write_fault(
     *,
     consumer_topics: str = "audit",
     count: int = 3,
+    slack_s: float = _SLACK_S,
 ) -> WriteFaultObservation:
     """Publish fresh copies of up to ``count`` of ``events`` (new ids, one per topic where it can) while the
     recording consumer's first write of each fails, and count its records per event until each has one or the
-    consumer's retry window (``recorder.retry_window_s``) has passed."""
-    window = recorder.retry_window_s
+    consumer's retry window (``recorder.retry_window_s``, with the settings' ``event_slack_s``) has passed."""
+    window = recorder.retry_window_s(slack_s)
 
     def failed(why: str) -> WriteFaultObservation:
         return WriteFaultObservation(recorder.service, recorder.table, (), (), (), window, error=why)
@@ -572,11 +575,12 @@ def observe_bad_input(
     recorder: RecordStoreSpec,
     *,
     consumer_topics: str = "audit",
+    slack_s: float = _SLACK_S,
 ) -> BadInputObservation:
     """On one partition (the topic and key of one of ``events``): three records the recording consumer cannot decode,
     a fresh copy of the event, a poison copy whose every write fails, and one more fresh copy; the records per event
     once both good copies had one or the give-up window (``recorder.give_up_window_s``) passed."""
-    window = recorder.give_up_window_s or recorder.retry_window_s
+    window = recorder.give_up_window_s(slack_s) or recorder.retry_window_s(slack_s)
     source = next((e for e in events if not e.topic.startswith(consumer_topics + ".") and e.envelope()), None)
 
     def failed(why: str) -> BadInputObservation:
@@ -735,15 +739,16 @@ def observe_burst(
     outage: FaultHook | None = None,
     outage_s: float | None = None,
     concurrency: int = 4,
-    drain_s: float = 60.0,
+    drain_s: float | None = None,
 ) -> DeliveryObservation:
     """Send ``writes`` declared burst writes spread over ``services`` (default: every service of the target with
     one).
 
     With ``outage`` (a Kafka fault hook), a third of the writes go before Kafka stops, writes keep going for
     ``outage_s`` while it is down (default: the fleet file's ``events.delivery``, which outlasts the relay's
-    delivery attempts), and the rest after it is back. Then wait (up to ``drain_s``, plus the outage) until every
-    accepted write's event was seen once, audited once, and every outbox is empty.
+    delivery attempts), and the rest after it is back. Then wait (up to ``drain_s``, default the target's settings'
+    ``delivery_drain_s``, plus the outage) until every accepted write's event was seen once, audited once, and
+    every outbox is empty.
 
     A service whose burst declares an ``update`` also gets, with the outage, one aggregate created before Kafka stops
     and updated ``times`` times in a row while it is down (EVENTS-OUTAGE-ORDER): once one delivery attempt's time
@@ -751,6 +756,7 @@ def observe_burst(
     updates are staged after a failed relay pass and must be delivered by the passes that retry.
     """
     writers = burst_writers(target)
+    drain_s = target.settings.delivery_drain_s if drain_s is None else drain_s
     chosen = [s for s in (services or writers) if s in writers]
     if not chosen:
         raise ValueError(f"no burst write is declared for any of {', '.join(services or ['the target services'])}")
@@ -1063,9 +1069,11 @@ def _scenario_slots(
             continue
         captures.renew()  # the records published next are no scenario's events
         if kind == "event-bad-input":
-            observation: Any = observe_bad_input(bootstrap, events, store, recorder, consumer_topics=prefix)
+            observation: Any = observe_bad_input(bootstrap, events, store, recorder, consumer_topics=prefix,
+                                                 slack_s=target.settings.event_slack_s)  # fmt: skip
         else:
-            observation = observe_write_fault(bootstrap, events, store, recorder, consumer_topics=prefix)
+            observation = observe_write_fault(bootstrap, events, store, recorder, consumer_topics=prefix,
+                                              slack_s=target.settings.event_slack_s)  # fmt: skip
         slots[(service, kind)] = ([observation], [])
     return slots
 

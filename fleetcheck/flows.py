@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from fleetcheck.contracts.events import CapturedEvent
     from fleetcheck.contracts.fleet import FlowDeclaration
     from fleetcheck.contracts.observations import HttpExchange
+    from fleetcheck.contracts.registry import CheckSettings
     from fleetcheck.events import EventCapture
     from fleetcheck.targets import Endpoint, Target
 
@@ -86,13 +87,18 @@ class FlowNotRunnable(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class FlowDeadlines:
-    """How long a flow waits for what happens asynchronously (events, consumers). Generous: a miss is a finding."""
+    """How long a flow waits for what happens asynchronously (events, consumers): the target's settings
+    (``flow_events_s`` and the rest, :meth:`of`). Generous by default: a miss is a finding."""
 
-    events_s: float = 30.0
-    audit_s: float = 45.0
-    process_s: float = 60.0
-    notification_s: float = 30.0
+    events_s: float
+    audit_s: float
+    process_s: float
+    notification_s: float
     settle_s: float = 2.0
+
+    @classmethod
+    def of(cls, settings: CheckSettings) -> FlowDeadlines:
+        return cls(settings.flow_events_s, settings.flow_audit_s, settings.flow_process_s, settings.flow_notification_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +196,7 @@ def flow_session(
                                   "gives no Kafka bootstrap (add kafka.bootstrap to the target file)")  # fmt: skip
     with observe_client(10.0) as client:
         yield FlowSession(target, client, credentials.tenant_token, credentials.tenant_id, bootstrap,
-                          deadlines or FlowDeadlines(), times)  # fmt: skip
+                          deadlines or FlowDeadlines.of(target.settings), times)  # fmt: skip
 
 
 # ---- flows the fleet file declares (FLOWS-DECLARED) -----------------------------------------------------------------
@@ -215,7 +221,7 @@ def observe_declared_flow(
     if topics and not bootstrap:
         error = f"its steps expect events on {', '.join(topics)}; the target gives no Kafka bootstrap (kafka.bootstrap)"
         return DeclaredFlowObservation(flow.name, (), error=error)
-    limits = deadlines or FlowDeadlines()
+    limits = deadlines or FlowDeadlines.of(target.settings)
     started = time.monotonic()
     capture = _capture_from(bootstrap, topics)
     try:

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
     from fleetcheck.contracts.flow_observations import FlowEvent
     from fleetcheck.contracts.observations import HttpExchange
+    from fleetcheck.contracts.registry import CheckSettings
     from fleetcheck.events import EventCapture
     from fleetcheck.flows import FlowSession
     from fleetcheck.targets import Target
@@ -122,9 +123,10 @@ class _Report:
     customer_id: str = ""
 
 
-def deadlines_within(name: str, timeout_s: float) -> FlowDeadlines:
-    """The flow deadlines, shrunk in proportion when the journey's waits would not end within 80 % of its time-out."""
-    defaults = FlowDeadlines()
+def deadlines_within(name: str, timeout_s: float, settings: CheckSettings) -> FlowDeadlines:
+    """The flow deadlines of ``settings``, shrunk in proportion when the journey's waits would not end within 80 % of
+    its time-out."""
+    defaults = FlowDeadlines.of(settings)
     worst = sum(getattr(defaults, wait) for wait in JOURNEYS[name].waits)
     scale = min(1.0, 0.8 * timeout_s / worst)
     if scale == 1.0:

@@ -566,8 +566,8 @@ class ProbeRunner:
         if not applicable:  # before anything is written
             why = f"none of {', '.join(probe.checks)} applies: the fleet file lists none of their seed flows"
             return self._not_run(service, probe, started, why)
-        run = run_journey(self.target, journey.name, deadlines=deadlines_within(journey.name, probe.timeout_s),
-                          in_flight_s=probe.timeout_s)  # fmt: skip
+        deadlines = deadlines_within(journey.name, probe.timeout_s, self._settings)
+        run = run_journey(self.target, journey.name, deadlines=deadlines, in_flight_s=probe.timeout_s)
         if run.not_run:
             return self._not_run(service, probe, started, run.not_run)
         results = tuple(

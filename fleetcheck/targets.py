@@ -242,6 +242,12 @@ class _Settings(_Model):
     recovery_bound_s: float | None = None
     boot_bound_s: float | None = None
     series_budget: int | None = None
+    event_slack_s: float | None = Field(default=None, gt=0)
+    delivery_drain_s: float | None = Field(default=None, gt=0)
+    flow_events_s: float | None = Field(default=None, gt=0)
+    flow_audit_s: float | None = Field(default=None, gt=0)
+    flow_process_s: float | None = Field(default=None, gt=0)
+    flow_notification_s: float | None = Field(default=None, gt=0)
 
 
 class _Kafka(_Model):

@@ -138,6 +138,28 @@ def test_settings_override_the_check_bounds(write_target: Callable[[str], Path])
     assert settings.timestamp_skew_s == 30.0
 
 
+def test_settings_bound_the_waits_for_events_and_flows(write_target: Callable[[str], Path]) -> None:
+    from fleetcheck.flows import FlowDeadlines
+
+    text = ("settings: {flow_process_s: 12, flow_audit_s: 9, event_slack_s: 5, delivery_drain_s: 30}\n"
+            "services:\n  auth: {base_url: 'http://127.0.0.1:1'}\n")  # fmt: skip
+    settings = TargetFile.load(write_target(text)).settings
+    deadlines = FlowDeadlines.of(settings)
+    assert (deadlines.process_s, deadlines.audit_s, deadlines.events_s) == (12.0, 9.0, 30.0)
+    assert (settings.event_slack_s, settings.delivery_drain_s) == (5.0, 30.0)
+    records = load_fleet().events.records
+    assert records is not None
+    assert records.retry_window_s(settings.event_slack_s) == 5 * records.retry_s + 5.0
+
+
+def test_a_wait_of_zero_seconds_is_refused(write_target: Callable[[str], Path]) -> None:
+    message = _error(
+        write_target, "settings: {flow_events_s: 0}\nservices:\n  auth: {base_url: 'http://127.0.0.1:1'}\n"
+    )
+    assert "flow_events_s" in message
+    assert "greater than 0" in message
+
+
 def test_missing_fault_hook_reason_says_what_to_add(write_target: Callable[[str], Path]) -> None:
     text = "services:\n  auth: {base_url: 'http://127.0.0.1:1'}\nfaults:\n  postgres: {stop: 'true', start: 'true'}\n"
     target = TargetFile.load(write_target(text))

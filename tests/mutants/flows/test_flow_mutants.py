@@ -14,6 +14,7 @@ import pytest
 
 from fleetcheck.contracts.findings import Outcome
 from fleetcheck.contracts.flows import FLOWS
+from fleetcheck.contracts.registry import CheckSettings
 from fleetcheck.reference import ReferenceFleet
 from fleetcheck.runner import verify
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]
 
 _GATEWAY_SUBGRAPHS = ("master-data", "workflow", "rules-engine")  # the gateway starts only beside all its subgraphs
+#: A mutant whose flow never completes is waited for the whole deadline; the defaults (30-60 s) are for a loaded
+#: deployment, and the reference services of these small fleets finish a flow within a few seconds.
+_SETTINGS = CheckSettings(flow_events_s=15.0, flow_audit_s=15.0, flow_process_s=20.0, flow_notification_s=15.0)
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,10 @@ def test_flows_mutant_is_caught_by_its_check(
     module = f"tests.mutants.flows.variants.{mutant.name}"
     entry = next(s.entry for s in FLOWS.values() if s.check_id == mutant.check_id)
     with ReferenceFleet(
-        services=_services(mutant), modules={mutant.service: module}, infrastructure=mutant_infrastructure
+        services=_services(mutant),
+        modules={mutant.service: module},
+        infrastructure=mutant_infrastructure,
+        settings=_SETTINGS,
     ) as fleet:
         report = verify(fleet, services=[entry], checks=[mutant.check_id])
     (result,) = report.results_for(service=entry)
@@ -86,7 +93,10 @@ def test_declared_flow_mutant_is_caught(
 ) -> None:
     module = f"tests.mutants.flows.variants.{mutant.name}"
     with ReferenceFleet(
-        services=["organization", "auth"], modules={mutant.service: module}, infrastructure=mutant_infrastructure
+        services=["organization", "auth"],
+        modules={mutant.service: module},
+        infrastructure=mutant_infrastructure,
+        settings=_SETTINGS,
     ) as fleet:
         report = verify(fleet, services=[mutant.service], checks=[mutant.check_id])
     (result,) = report.results_for(service=mutant.service)
