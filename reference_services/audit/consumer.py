@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from reference_services.kernel import Database, ServiceMetrics
 
     from .metrics import AuditMetrics
-    from .records import AuditFacts
 
 __all__ = ["OWN_TOPIC", "SUBSCRIPTION_PATTERN", "AuditConsumer", "subscription"]
 
@@ -38,7 +37,10 @@ def subscription(environ: Mapping[str, str]) -> list[str]:
 
 
 class AuditConsumer(IdempotentConsumer):
-    """Writes one ``audit_logs`` row per event id (the kernel dedupes by id; the unique key backs it up)."""
+    """Writes one ``audit_logs`` row per event id (the kernel dedupes by id; the unique key backs it up). Every effect
+    of its handler is in the transaction or after it, so a batch of events shares one transaction."""
+
+    one_transaction_per_batch = True
 
     def __init__(
         self, database: Database, *, bootstrap: str, topics: list[str], metrics: ServiceMetrics, audit: AuditMetrics
@@ -48,7 +50,6 @@ class AuditConsumer(IdempotentConsumer):
         super().__init__(database, bootstrap=bootstrap, group_id="audit", topics=explicit, metrics=metrics)
         self.topics = list(topics)
         self.audit = audit
-        self._written: AuditFacts | None = None
 
     async def handle(self, session: AsyncSession, event: dict[str, Any]) -> None:
         facts = facts_of(event)
@@ -68,13 +69,4 @@ class AuditConsumer(IdempotentConsumer):
                   correlation_id=str(event.get("correlationid") or "") or None,
                   data={"id": str(row_id), "event_id": str(facts.event_id), "event_type": facts.event_type,
                         "severity": facts.severity, "outcome": facts.outcome})  # fmt: skip
-        self._written = facts
-
-    async def _process(self, message: Any) -> str:
-        # The counter moves only once the record's transaction committed (the kernel has no after-commit hook).
-        self._written = None
-        outcome = await super()._process(message)
-        if outcome == "processed" and self._written is not None:
-            self.audit.recorded(self._written)
-        self._written = None
-        return outcome
+        self.after_commit(lambda: self.audit.recorded(facts))  # the counter moves once the record committed

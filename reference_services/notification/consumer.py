@@ -32,19 +32,10 @@ class NotificationConsumer(IdempotentConsumer):
                          metrics=metrics)  # fmt: skip
         self.sink = sink
         self.business = business
-        self._sent: tuple[str, str] | None = None
 
     async def handle(self, session: AsyncSession, event: dict[str, Any]) -> None:
         # the kernel opened this transaction for the event's tenant; it already checked the id is a uuid
         row = await send(session, self.sink, uuid.UUID(str(event["tenantid"])), from_event(event),
                          str(event.get("correlationid") or "")[:100] or None)  # fmt: skip
-        self._sent = (row.channel, row.status)
-
-    async def _process(self, message: Any) -> str:
-        # The counter moves only once the message's transaction committed (the kernel has no after-commit hook).
-        self._sent = None
-        outcome = await super()._process(message)
-        if outcome == "processed" and self._sent is not None:
-            self.business.delivered(*self._sent)
-        self._sent = None
-        return outcome
+        channel, status = row.channel, row.status
+        self.after_commit(lambda: self.business.delivered(channel, status))  # the counter moves once it committed

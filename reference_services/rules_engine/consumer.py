@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any
 from reference_services.kernel.consumer import IdempotentConsumer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from reference_services.kernel.db import Database
@@ -33,13 +31,13 @@ def _amount(raw: Any) -> Decimal | None:
 
 
 class TaskCreatedConsumer(IdempotentConsumer):
-    """Deduplicated by event id (the kernel); metric effects apply only after the transaction committed."""
+    """Deduplicated by event id (the kernel); metric effects apply only after the transaction committed (the kernel's
+    ``_effects``, run by it after the commit)."""
 
     def __init__(self, database: Database, *, bootstrap: str, metrics: ServiceMetrics, service: RulesService) -> None:
         super().__init__(database, bootstrap=bootstrap, group_id="rules-engine", topics=["workflow.task.created"],
                          metrics=metrics)  # fmt: skip
         self.service = service
-        self._effects: list[Callable[[], None]] = []
 
     async def handle(self, session: AsyncSession, event: dict[str, Any]) -> None:
         data = event.get("data") or {}
@@ -55,12 +53,3 @@ class TaskCreatedConsumer(IdempotentConsumer):
             context={"task_id": task_id, "process_id": process_id, "business_key": data.get("business_key"),
                      "source_event_id": str(event["id"])},
         )  # fmt: skip
-
-    async def _process(self, message: Any) -> str:
-        self._effects = []
-        outcome = await super()._process(message)
-        if outcome == "processed":
-            for effect in self._effects:
-                effect()
-        self._effects = []
-        return outcome

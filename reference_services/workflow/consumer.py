@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 from reference_services.kernel.consumer import IdempotentConsumer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from reference_services.kernel.db import Database
@@ -24,13 +22,13 @@ CONSUMED = ("rules.evaluation.completed", "rules.evaluation.failed")
 
 
 class EvaluationConsumer(IdempotentConsumer):
-    """Deduplicated by event id (the kernel); metric effects apply only after the transaction committed."""
+    """Deduplicated by event id (the kernel); metric effects apply only after the transaction committed (the kernel's
+    ``_effects``, run by it after the commit)."""
 
     def __init__(self, database: Database, *, bootstrap: str, metrics: ServiceMetrics,
                  service: WorkflowService) -> None:  # fmt: skip
         super().__init__(database, bootstrap=bootstrap, group_id="workflow", topics=list(CONSUMED), metrics=metrics)
         self.service = service
-        self._effects: list[Callable[[], None]] = []
 
     async def handle(self, session: AsyncSession, event: dict[str, Any]) -> None:
         tenant = uuid.UUID(str(event["tenantid"]))
@@ -40,12 +38,3 @@ class EvaluationConsumer(IdempotentConsumer):
             await self.service.apply_failure(session, tenant, data, self._effects, correlation)
         else:
             await self.service.apply_evaluation(session, tenant, data, self._effects, correlation)
-
-    async def _process(self, message: Any) -> str:
-        self._effects = []
-        outcome = await super()._process(message)
-        if outcome == "processed":
-            for effect in self._effects:
-                effect()
-        self._effects = []
-        return outcome

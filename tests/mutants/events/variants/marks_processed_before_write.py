@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 
+from reference_services.audit.consumer import AuditConsumer
 from reference_services.kernel.consumer import IdempotentConsumer
 from reference_services.kernel.outbox import ProcessedEvent
 
@@ -36,6 +37,8 @@ async def _process(self: IdempotentConsumer, message: Any) -> str:
 
 
 IdempotentConsumer._process = _process  # type: ignore[method-assign]
+# the dedupe row commits first, so audit's events are taken one per transaction, through _process above
+AuditConsumer.one_transaction_per_batch = False
 
 if __name__ == "__main__":
     from tests.mutants.serve import serve

@@ -3,11 +3,10 @@ becomes a second audit record -> EVENTS-CONSUMER-IDEMPOTENT."""
 
 from __future__ import annotations
 
-import json
 import os
-import uuid
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 
 from reference_services.audit.consumer import AuditConsumer
@@ -25,14 +24,14 @@ async def _handle(self: AuditConsumer, session: Any, event: dict[str, Any]) -> N
                                 source=facts.source, subject=facts.subject, severity=facts.severity,
                                 outcome=facts.outcome, payload=facts.payload, occurred_at=facts.occurred_at)
     )  # fmt: skip
-    self._written = facts
+    self.after_commit(lambda: self.audit.recorded(facts))
 
 
-async def _process(self: IdempotentConsumer, message: Any) -> str:
-    event = json.loads(message.value())
-    async with self.database.tenant_transaction(uuid.UUID(str(event["tenantid"]))) as session:
-        await self.handle(session, event)
-    return "processed"
+async def _apply(self: IdempotentConsumer, session: Any, event: dict[str, Any], event_id: Any, tenant: Any) -> bool:
+    # no processed_events row: only the tenant context the kernel's dedupe statement would have set
+    await session.execute(text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant)})
+    await self.handle(session, event)
+    return True
 
 
 def _drop_unique_key() -> None:
@@ -43,7 +42,7 @@ def _drop_unique_key() -> None:
 
 
 AuditConsumer.handle = _handle  # type: ignore[method-assign]
-IdempotentConsumer._process = _process  # type: ignore[method-assign]
+IdempotentConsumer._apply = _apply  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     import sys
