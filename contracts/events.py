@@ -874,7 +874,7 @@ def check_consumer_gives_up(ctx: CheckContext, bad: BadInputObservation) -> Iter
             "move it to a dead-letter topic): a partition must not stop behind one event")  # fmt: skip
     behind = list(_unrecorded_behind(
         ctx, bad, "EVENTS-CONSUMER-GIVES-UP", bad.after_poison,
-        "an event whose every write fails (the declared attempts x retry_s + 20 s)",
+        "an event whose every write fails (the declared attempts x retry_s + the settings' event_slack_s)",
         f"behind it; the poison event's write was attempted {bad.poison_attempts} time(s) meanwhile", hint,
     ))  # fmt: skip
     yield from behind

@@ -43,6 +43,9 @@ class CheckSettings:
     #: how long a consumer may take, on top of its declared retry waits, to fetch and write an event on a loaded
     #: machine: the retry and give-up windows of EVENTS-CONSUMER-RETRY / -GIVES-UP / -SKIPS-MALFORMED
     event_slack_s: float = 20.0
+    #: how long an event scenario keeps reading once every event it waits for was seen: a duplicate or a wrong
+    #: topic's event of the same writes comes with them (the same relay pass), not seconds later
+    event_settle_s: float = 0.5
     #: how long the writes of a burst may take to reach Kafka and the record store after it (and after a Kafka
     #: outage, on top of the outage)
     delivery_drain_s: float = 60.0

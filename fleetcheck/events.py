@@ -241,7 +241,7 @@ def observe_scenario(
 ) -> EventScenario:
     """Run the service's declared event scenario (fleet file ``scenario``) and capture every event on ``topics``
     (all fleet topics, so a wrong topic is seen too). Waits until each accepted action's event was seen (by
-    correlation id, or by key on its topic), then a short settle.
+    correlation id, or by key on its topic), then the settings' ``event_settle_s`` more for a late duplicate.
 
     With ``capture`` (open on ``topics``, kept open by the caller) the scenario reads on from where that capture
     stands and holds the events read from then on; without one it opens its own.
@@ -266,7 +266,7 @@ def observe_scenario(
         actions = event_actions(runs, ctx.bindings)
         wanted = [a for a in actions if expects_event(a)]
         events = capture.read(until=lambda seen: all(_seen(conventions, a, seen[first:]) for a in wanted),
-                              deadline_s=deadline_s, settle_s=1.0)[first:]  # fmt: skip
+                              deadline_s=deadline_s, settle_s=target.settings.event_settle_s)[first:]  # fmt: skip
     return EventScenario(tuple(actions), tuple(events), time.monotonic() - started, notes=not_as_declared(runs))
 
 

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,7 @@ from fleetcheck.contracts.observability import (
 from fleetcheck.observe import exchange, observe_client
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     import httpx
 
@@ -55,11 +56,13 @@ __all__ = [
     "DEFAULT_DASHBOARDS",
     "Dashboard",
     "ObservabilityFileError",
+    "PrometheusInUse",
     "check_files",
     "files_of",
     "load_dashboards",
     "load_rules",
     "observe_observability",
+    "prometheus_for",
 ]
 
 _REPO = Path(__file__).resolve().parent.parent
@@ -356,24 +359,30 @@ def check_files(files: ObservabilityFiles) -> None:
     load_rules(files.alerts)
 
 
-def observe_observability(
-    target: Target,
-    services: Sequence[str],
-    files: ObservabilityFiles,
-    say: Callable[[str], None] = lambda _m: None,
-) -> ObservabilityObservation:
-    """Start (reference fleet) or use (``prometheus.url``) a Prometheus and observe what it holds for ``services``.
+@dataclass(frozen=True, slots=True)
+class PrometheusInUse:
+    """The Prometheus the area asks: the target's own (``prometheus.url``), or one fleetcheck started (``ours``),
+    whose scrapes of the fleet are awaited before it is asked."""
+
+    url: str
+    ours: bool
+
+
+@contextmanager
+def prometheus_for(
+    target: Target, files: ObservabilityFiles, say: Callable[[str], None] = lambda _m: None
+) -> Iterator[PrometheusInUse]:
+    """The target's Prometheus, or (reference fleet) one started here on a free loopback port, scraping every service
+    each second with ``files``' rule files loaded, until the block ends. The runner opens it a phase early, so that
+    its first scrapes are taken while that phase runs.
 
     Raises:
-        ObservabilityFileError: a dashboard or rule file that cannot be read.
         PrometheusUnusable: the target names no Prometheus and none can be started.
     """
-    boards = load_dashboards(files.dashboards) if files.dashboards else []
-    alerts, service_label = files.alerts, files.service_label
-    rules = load_rules(alerts)
     given = getattr(target, "prometheus_url", None)
     if given:
-        return _observe(str(given), target, services, boards, rules, alerts, say, service_label)
+        yield PrometheusInUse(str(given), ours=False)
+        return
     if getattr(target, "_infra", None) is None:
         raise PrometheusUnusable("the target file declares no Prometheus that scrapes the fleet (prometheus.url)")
     from fleetcheck.fixtures.prometheus import EmbeddedPrometheus
@@ -382,14 +391,39 @@ def observe_observability(
     if not EmbeddedPrometheus.available():
         raise PrometheusUnusable("Debian's prometheus package is not installed (apt-get install prometheus)")
     with tempfile.TemporaryDirectory(prefix="fleetcheck-prometheus-") as work:
-        config = prometheus_config(target, None, scrape_interval="1s", rule_files=[str(p.resolve()) for p in alerts])
+        rule_files = [str(p.resolve()) for p in files.alerts]
+        config = prometheus_config(target, None, scrape_interval="1s", rule_files=rule_files)
         say("starting Prometheus to scrape the fleet")
         prometheus = EmbeddedPrometheus.start(Path(work), {}, config=config)
         try:
-            _wait_scraped(prometheus.url, len(target.endpoints))
-            return _observe(prometheus.url, target, services, boards, rules, alerts, say, service_label)
+            yield PrometheusInUse(prometheus.url, ours=True)
         finally:
             prometheus.close()
+
+
+def observe_observability(
+    target: Target,
+    services: Sequence[str],
+    files: ObservabilityFiles,
+    say: Callable[[str], None] = lambda _m: None,
+    prometheus: PrometheusInUse | None = None,
+) -> ObservabilityObservation:
+    """Observe what a Prometheus holds for ``services``: ``prometheus`` (from :func:`prometheus_for`), or one of
+    :func:`prometheus_for` for the time of this call.
+
+    Raises:
+        ObservabilityFileError: a dashboard or rule file that cannot be read.
+        PrometheusUnusable: the target names no Prometheus and none can be started.
+    """
+    boards = load_dashboards(files.dashboards) if files.dashboards else []
+    alerts, service_label = files.alerts, files.service_label
+    rules = load_rules(alerts)
+    if prometheus is None:
+        with prometheus_for(target, files, say) as started:
+            return observe_observability(target, services, files, say, started)
+    if prometheus.ours:
+        _wait_scraped(prometheus.url, len(target.endpoints))
+    return _observe(prometheus.url, target, services, boards, rules, alerts, say, service_label)
 
 
 def _wait_scraped(url: str, expected: int, *, deadline_s: float = 30.0, scrapes: int = 3) -> None:

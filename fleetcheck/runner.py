@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from fleetcheck.contracts.observability import ObservabilityFiles
     from fleetcheck.contracts.observations import BootObservation, FaultObservation, HttpExchange, MetricsSnapshot
     from fleetcheck.contracts.registry import Registry
+    from fleetcheck.observability import PrometheusInUse
     from fleetcheck.targets import Endpoint, Target
 
 __all__ = [
@@ -239,6 +241,7 @@ class _Run:
         self.errors: dict[tuple[str, str], str] = {}
         self.phases: list[PhaseTime] = []
         self.observability: ObservabilityFiles | None = None
+        self.prometheus: PrometheusInUse | None = None  # the observability area's, once started
 
     def execute(self) -> list[CheckResult]:
         services = list(self.plan.checks)
@@ -261,8 +264,13 @@ class _Run:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleetcheck-migrations") as beside:
                 run_migrations = partial(self._migrations_phase, services)
                 migrations = beside.submit(self._timed, "migrations", run_migrations, concurrent=True)
-                for name, phase in phases:
-                    self._timed(name, partial(phase, services))
+                with ExitStack() as prometheus:
+                    for name, phase in phases:
+                        if name == "pact":  # its first scrapes are taken while the pacts are verified
+                            self._timed("Prometheus start", partial(self._start_prometheus, services, prometheus))
+                        self._timed(name, partial(phase, services))
+                        if name == "observability":
+                            prometheus.close()
                 self._timed("waiting for the migrations", migrations.result)
         self._timed("judge", lambda: results.extend(self._judge(s, c) for s in services for c in self.plan.checks[s]))
         return sorted(results, key=self._order)
@@ -422,6 +430,20 @@ class _Run:
 
     # ---- area "observability": a real Prometheus, the dashboards and the alert rules (fleetcheck.observability) ----
 
+    def _start_prometheus(self, services: list[str], until: ExitStack) -> None:
+        """The observability area's Prometheus, started before the phases it waits through (until ``until``
+        closes); a start that fails is left to that area, which reports it."""
+        if not any("observability" in self.plan.needs(s) for s in services):
+            return
+        from fleetcheck.observability import ObservabilityFileError, PrometheusUnusable, files_of, prometheus_for
+
+        try:
+            self.prometheus = until.enter_context(
+                prometheus_for(self.target, self.observability or files_of(self.target), self.say)
+            )
+        except (ObservabilityFileError, PrometheusUnusable):
+            self.prometheus = None
+
     def _observability_phase(self, services: list[str]) -> None:
         wanting = [s for s in services if "observability" in self.plan.needs(s)]
         if not wanting:
@@ -431,7 +453,7 @@ class _Run:
 
         files = self.observability or files_of(self.target)
         try:
-            observation = observe(self.target, wanting, files, self.say)
+            observation = observe(self.target, wanting, files, self.say, self.prometheus)
         except (ObservabilityFileError, PrometheusUnusable) as exc:
             for service in wanting:
                 self.observed[(service, "observability")] = ([], [str(exc)])

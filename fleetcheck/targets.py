@@ -243,6 +243,7 @@ class _Settings(_Model):
     boot_bound_s: float | None = None
     series_budget: int | None = None
     event_slack_s: float | None = Field(default=None, gt=0)
+    event_settle_s: float | None = Field(default=None, ge=0)
     delivery_drain_s: float | None = Field(default=None, gt=0)
     flow_events_s: float | None = Field(default=None, gt=0)
     flow_audit_s: float | None = Field(default=None, gt=0)

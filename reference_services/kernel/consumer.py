@@ -56,7 +56,7 @@ class IdempotentConsumer:
     #: consumer that polls later than that is dropped from its group, and its commit then fails.
     batch_size = 50
     #: The wait before a failed event is taken again (the fleet file's ``events.records.retry_s``), and how often.
-    retry_s = 1.0
+    retry_s = 0.5
     attempts = 5
     one_transaction_per_batch = False
 
