@@ -418,12 +418,16 @@ def observe_observability(
     boards = load_dashboards(files.dashboards) if files.dashboards else []
     alerts, service_label = files.alerts, files.service_label
     rules = load_rules(alerts)
-    if prometheus is None:
-        with prometheus_for(target, files, say) as started:
-            return observe_observability(target, services, files, say, started)
-    if prometheus.ours:
-        _wait_scraped(prometheus.url, len(target.endpoints))
-    return _observe(prometheus.url, target, services, boards, rules, alerts, say, service_label)
+
+    def ask(asked: PrometheusInUse) -> ObservabilityObservation:
+        if asked.ours:
+            _wait_scraped(asked.url, len(target.endpoints))
+        return _observe(asked.url, target, services, boards, rules, alerts, say, service_label)
+
+    if prometheus is not None:
+        return ask(prometheus)
+    with prometheus_for(target, files, say) as started:
+        return ask(started)
 
 
 def _wait_scraped(url: str, expected: int, *, deadline_s: float = 30.0, scrapes: int = 3) -> None:

@@ -191,18 +191,7 @@ class IdempotentConsumer:
     async def _process(self, message: Any) -> str:
         """``processed``, ``duplicate``, ``failed`` (cannot be decoded) or ``retry`` (its transaction failed), for
         ``message`` in a transaction of its own."""
-        decoded = self.decode(message)
-        if decoded is None:
-            return "failed"
-        self._effects = []
-        try:
-            async with self.database.system_transaction() as session:
-                new = await self._apply(session, *decoded)
-        except Exception:
-            _log.exception("consumer %s failed on %s@%s", self.group_id, message.topic(), message.offset())
-            return "retry"
-        self._committed()
-        return "processed" if new else "duplicate"
+        return (await self._process_batch([message], {id(message): self.decode(message)}))[0]
 
     async def _process_batch(self, messages: Sequence[Any], decoded: dict[int, _Decoded | None]) -> list[str]:
         """The outcomes of ``messages`` done in one transaction, up to and including the first whose handling failed
