@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 from fleetcheck.contracts.findings import CheckResult, Finding, Outcome
 from fleetcheck.contracts.registry import CHECKS, Check, CheckContext, merge_results, run_check
 from fleetcheck.observe import FaultHookFailed, observe_faults, observe_health, observe_metrics, observe_traffic
-from fleetcheck.steps import StepsNotPossible, observe_operation
+from fleetcheck.steps import StepsNotPossible, observe_operations
 
 if TYPE_CHECKING:
-    from fleetcheck.contracts.fleet import DependencySpec, Fleet, ServiceSpec
+    from fleetcheck.contracts.fleet import DependencySpec, Fleet
     from fleetcheck.contracts.observability import ObservabilityFiles
     from fleetcheck.contracts.observations import BootObservation, FaultObservation, HttpExchange, MetricsSnapshot
     from fleetcheck.contracts.registry import Registry
@@ -333,6 +333,7 @@ class _Run:
             self.errors[(service, kind)] = f"fleetcheck could not observe {kind} of {service}: {exc!r}"
 
     def _traffic_phase(self, services: list[str]) -> None:
+        operating: list[str] = []
         for service in services:
             needs = self.plan.needs(service)
             spec = self.target.fleet.service(service)
@@ -345,27 +346,30 @@ class _Run:
                 self._observe(service, "traffic", observe)
             if needs & {"operation", "metrics"}:
                 # also for the metrics checks alone: their second scrape must follow real business traffic
-                self.say(f"running the declared operations of {service}")
-                try:
-                    operations = self._operations(service, spec)
-                except Exception as exc:  # see _observe
-                    why = f"fleetcheck could not run the operations of {service}: {exc!r}"
-                    self.errors[(service, "operation")] = why
-                else:
-                    if "operation" in needs:
-                        self.observed[(service, "operation")] = operations
+                operating.append(service)
+        self._operations(operating)
 
-    def _operations(self, service: str, spec: ServiceSpec) -> _Observed:
-        if not spec.operations:
-            return [], [f"the fleet file declares no operations for {service}"]
-        done: list[Any] = []
-        missing: list[str] = []
-        for operation in spec.operations:
-            try:
-                done.append(observe_operation(self.target, service, operation))
-            except StepsNotPossible as exc:
-                missing.append(f"operation {operation.name}: {exc}")
-        return done, missing
+    def _operations(self, services: list[str]) -> None:
+        """Every declared operation of ``services``, one after the other (:func:`observe_operations`); a service
+        whose operation fleetcheck could not run for a reason of its own (not a missing step credential) has the
+        error instead of observations."""
+        fleet = self.target.fleet
+        todo = [(s, operation) for s in services for operation in fleet.service(s).operations]
+        outcomes = observe_operations(self.target, todo, self.say)
+        done: dict[str, _Observed] = {s: ([], []) for s in services}
+        for (service, operation), outcome in zip(todo, outcomes, strict=True):
+            if isinstance(outcome, StepsNotPossible):
+                done[service][1].append(f"operation {operation.name}: {outcome}")
+            elif isinstance(outcome, Exception):  # see _observe
+                why = f"fleetcheck could not run the operations of {service}: {outcome!r}"
+                self.errors[(service, "operation")] = why
+            else:
+                done[service][0].append(outcome)
+        for service in services:
+            if not fleet.service(service).operations:
+                done[service][1].append(f"the fleet file declares no operations for {service}")
+            if "operation" in self.plan.needs(service) and (service, "operation") not in self.errors:
+                self.observed[(service, "operation")] = done[service]
 
     # ---- area "migrations": fresh-database runs (reference fleet) or the live catalog, read only (target file) ----
 
