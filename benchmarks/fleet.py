@@ -10,8 +10,10 @@ server, plain, fork server, ...), so both see the same machine load; figures are
   migration runs, the fork server), user + system. Live processes are read with psutil (``cpu_times()``: their own
   time plus what their reaped children used, which is where the fork server's finished migration children are
   counted); plain migration processes, reaped by this process, are the growth of ``getrusage(RUSAGE_CHILDREN)``
-  across the launch. PostgreSQL and Kafka are not counted (started before the snapshot, the same in both ways);
-  neither is the launcher's own thread work (database provisioning, readiness polling);
+  across the launch, which also holds the embedded PostgreSQL's ``initdb`` and ``pg_ctl`` runs (the same in both
+  ways). The PostgreSQL server and Tansu are not counted, nor is the launcher's own thread work (database
+  provisioning, readiness polling). The fleet starts its PostgreSQL and Kafka itself, as ``fleetcheck verify`` and
+  ``up`` do, so the fork server imports while they start;
 - memory once all are ready: RSS (psutil) and PSS (``Pss:`` of ``/proc/<pid>/smaps_rollup``, which splits each
   shared page between the processes that map it) of every service process and its children, in total and per
   service; the fork-server total includes the server itself, which holds the pages its children share;
@@ -41,7 +43,6 @@ import psutil
 from rich.console import Console
 
 from benchmarks._table import Row, print_table
-from fleetcheck.fixtures.infra import start_infrastructure
 from fleetcheck.reference import ReferenceFleet
 
 MIB = 1024 * 1024
@@ -114,11 +115,10 @@ def _workdir() -> Path:
 
 def _cold_start(fork_server: bool) -> Sample:
     workdir = _workdir()
-    started = time.perf_counter()
-    infra = start_infrastructure(workdir)
-    fleet = ReferenceFleet(infrastructure=infra, workdir=workdir, fork_server=fork_server)
+    fleet = ReferenceFleet(workdir=workdir, fork_server=fork_server)  # it starts PostgreSQL and Kafka, as verify does
     try:
         reaped_before = _reaped_children_cpu_s()
+        started = time.perf_counter()
         fleet.start()
         ready_s = time.perf_counter() - started
         running = fleet.running
@@ -137,7 +137,6 @@ def _cold_start(fork_server: bool) -> Sample:
         try:
             fleet.close()
         finally:
-            infra.close()
             shutil.rmtree(workdir, ignore_errors=True)
     return sample
 
