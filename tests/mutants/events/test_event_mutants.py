@@ -30,6 +30,7 @@ from fleetcheck.reference import ReferenceFleet
 if TYPE_CHECKING:
     from conftest import MutationScore
     from fleetcheck.contracts.findings import CheckResult
+    from fleetcheck.fixtures._forkserver import ForkServer
     from fleetcheck.fixtures.infra import Infrastructure
 
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]
@@ -149,7 +150,7 @@ def _observe(mutant: Mutant, fleet: ReferenceFleet) -> tuple[CheckResult, list[C
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_events_mutant_is_caught_by_its_check(
-    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutant_fork_server: ForkServer, mutation_score: MutationScore
 ) -> None:
     logging.getLogger("fleetcheck.events").setLevel(logging.CRITICAL)  # librdkafka's reconnect chatter
     module = f"tests.mutants.events.variants.{mutant.name}"
@@ -157,7 +158,10 @@ def test_events_mutant_is_caught_by_its_check(
     if mutant.needs in ("event-replay", "event-outage", "event-write-fault", "event-bad-input"):
         services.append("audit")
     with ReferenceFleet(
-        services=services, modules={mutant.service: module}, infrastructure=mutant_infrastructure
+        services=services,
+        modules={mutant.service: module},
+        infrastructure=mutant_infrastructure,
+        fork_server=mutant_fork_server,
     ) as fleet:
         result, others = _observe(mutant, fleet)
     killed = result.outcome is Outcome.FAILED

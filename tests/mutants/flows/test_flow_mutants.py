@@ -20,6 +20,7 @@ from fleetcheck.runner import verify
 
 if TYPE_CHECKING:
     from conftest import MutationScore
+    from fleetcheck.fixtures._forkserver import ForkServer
     from fleetcheck.fixtures.infra import Infrastructure
 
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]
@@ -62,7 +63,7 @@ def _services(mutant: Mutant) -> list[str]:
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_flows_mutant_is_caught_by_its_check(
-    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutant_fork_server: ForkServer, mutation_score: MutationScore
 ) -> None:
     module = f"tests.mutants.flows.variants.{mutant.name}"
     entry = next(s.entry for s in FLOWS.values() if s.check_id == mutant.check_id)
@@ -70,6 +71,7 @@ def test_flows_mutant_is_caught_by_its_check(
         services=_services(mutant),
         modules={mutant.service: module},
         infrastructure=mutant_infrastructure,
+        fork_server=mutant_fork_server,
         settings=_SETTINGS,
     ) as fleet:
         report = verify(fleet, services=[entry], checks=[mutant.check_id])
@@ -89,13 +91,14 @@ DECLARED_MUTANTS = [
 
 @pytest.mark.parametrize("mutant", DECLARED_MUTANTS, ids=[m.name for m in DECLARED_MUTANTS])
 def test_declared_flow_mutant_is_caught(
-    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutant_fork_server: ForkServer, mutation_score: MutationScore
 ) -> None:
     module = f"tests.mutants.flows.variants.{mutant.name}"
     with ReferenceFleet(
         services=["organization", "auth"],
         modules={mutant.service: module},
         infrastructure=mutant_infrastructure,
+        fork_server=mutant_fork_server,
         settings=_SETTINGS,
     ) as fleet:
         report = verify(fleet, services=[mutant.service], checks=[mutant.check_id])

@@ -18,6 +18,7 @@ from fleetcheck.runner import verify
 
 if TYPE_CHECKING:
     from conftest import MutationScore
+    from fleetcheck.fixtures._forkserver import ForkServer
     from fleetcheck.fixtures.infra import Infrastructure
 
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]
@@ -67,12 +68,15 @@ MUTANTS = [
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_mutant_is_caught_by_its_check(
-    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutant_fork_server: ForkServer, mutation_score: MutationScore
 ) -> None:
     module = f"tests.mutants.health_metrics.variants.{mutant.name}"
     services = sorted({*_SERVICES, mutant.service})
     with ReferenceFleet(
-        services=services, modules={mutant.service: module}, infrastructure=mutant_infrastructure
+        services=services,
+        modules={mutant.service: module},
+        infrastructure=mutant_infrastructure,
+        fork_server=mutant_fork_server,
     ) as fleet:
         report = verify(fleet, services=[mutant.service], checks=[mutant.check_id])
     (result,) = report.results_for(service=mutant.service)

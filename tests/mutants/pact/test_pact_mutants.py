@@ -18,6 +18,7 @@ from fleetcheck.reference import ReferenceFleet
 
 if TYPE_CHECKING:
     from conftest import MutationScore
+    from fleetcheck.fixtures._forkserver import ForkServer
     from fleetcheck.fixtures.infra import Infrastructure
 
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]
@@ -100,11 +101,16 @@ MUTANTS = [
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_pact_mutant_fails_verification(
-    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutant_fork_server: ForkServer, mutation_score: MutationScore
 ) -> None:
     (pact,) = load_pacts(PACT_DIR / mutant.pact)
     modules = {mutant.service: mutant.module}
-    with ReferenceFleet(services=list(mutant.services), modules=modules, infrastructure=mutant_infrastructure) as fleet:
+    with ReferenceFleet(
+        services=list(mutant.services),
+        modules=modules,
+        infrastructure=mutant_infrastructure,
+        fork_server=mutant_fork_server,
+    ) as fleet:
         verification = verify_pact(fleet, pact)
     killed = not verification.verified
     mutation_score.record("pact", mutant.name, killed=killed)
@@ -119,7 +125,9 @@ AREA_MUTANTS = [m for m in MUTANTS if m.name in {"md_customer_without_tin", "rul
 
 
 @pytest.mark.parametrize("mutant", AREA_MUTANTS, ids=[m.name for m in AREA_MUTANTS])
-def test_the_pact_area_of_verify_fails_on_a_mutant(mutant: Mutant, mutant_infrastructure: Infrastructure) -> None:
+def test_the_pact_area_of_verify_fails_on_a_mutant(
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutant_fork_server: ForkServer
+) -> None:
     """The same verdict through ``fleetcheck verify``'s area pact: PACT-PROVIDER-VERIFIED fails, naming the consumer,
     the interaction and the field."""
     from fleetcheck.contracts.findings import Outcome
@@ -127,7 +135,12 @@ def test_the_pact_area_of_verify_fails_on_a_mutant(mutant: Mutant, mutant_infras
 
     (pact,) = load_pacts(PACT_DIR / mutant.pact)
     modules = {mutant.service: mutant.module}
-    with ReferenceFleet(services=list(mutant.services), modules=modules, infrastructure=mutant_infrastructure) as fleet:
+    with ReferenceFleet(
+        services=list(mutant.services),
+        modules=modules,
+        infrastructure=mutant_infrastructure,
+        fork_server=mutant_fork_server,
+    ) as fleet:
         report = verify(fleet, services=[mutant.service], checks=["PACT-PROVIDER-VERIFIED"])
     (result,) = report.results_for(service=mutant.service)
     assert result.outcome is Outcome.FAILED, result

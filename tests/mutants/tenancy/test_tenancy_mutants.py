@@ -21,6 +21,7 @@ from fleetcheck.runner import verify
 
 if TYPE_CHECKING:
     from conftest import MutationScore
+    from fleetcheck.fixtures._forkserver import ForkServer
     from fleetcheck.fixtures.infra import Infrastructure
 
 pytestmark = [pytest.mark.servers, pytest.mark.mutant]
@@ -54,10 +55,19 @@ MUTANTS = [
 ]
 
 
-def _run(name: str, service: str, check_id: str, infrastructure: Infrastructure, also: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def _run(  # type: ignore[no-untyped-def]
+    name: str,
+    service: str,
+    check_id: str,
+    infrastructure: Infrastructure,
+    server: ForkServer,
+    also: tuple[str, ...] = (),
+):
     services = sorted({"organization", "auth", service, *also})
     module = f"tests.mutants.tenancy.variants.{name}"
-    with ReferenceFleet(services=services, modules={service: module}, infrastructure=infrastructure) as fleet:
+    with ReferenceFleet(
+        services=services, modules={service: module}, infrastructure=infrastructure, fork_server=server
+    ) as fleet:
         report = verify(fleet, services=[service], checks=[check_id])
     (result,) = report.results_for(service=service)
     return result
@@ -65,9 +75,9 @@ def _run(name: str, service: str, check_id: str, infrastructure: Infrastructure,
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_tenancy_mutant_is_caught_by_its_check(
-    mutant: Mutant, mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+    mutant: Mutant, mutant_infrastructure: Infrastructure, mutant_fork_server: ForkServer, mutation_score: MutationScore
 ) -> None:
-    result = _run(mutant.name, mutant.service, mutant.check_id, mutant_infrastructure, mutant.also)
+    result = _run(mutant.name, mutant.service, mutant.check_id, mutant_infrastructure, mutant_fork_server, mutant.also)
     killed = result.outcome is Outcome.FAILED
     mutation_score.record("tenancy", mutant.name, killed=killed)
     assert killed, (
@@ -79,7 +89,7 @@ def test_tenancy_mutant_is_caught_by_its_check(
 
 
 def test_a_graphql_update_that_ignores_the_tenant_is_caught_by_the_mutation_reread_and_by_nothing_rest(
-    mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+    mutant_infrastructure: Infrastructure, mutant_fork_server: ForkServer, mutation_score: MutationScore
 ) -> None:
     """master-data's GraphQL updateCustomer writes another tenant's row and answers NOT_FOUND as for a missing id;
     its REST routes are the reference ones. Every tenancy check of master-data (REST) and of the api-gateway runs:
@@ -90,6 +100,7 @@ def test_a_graphql_update_that_ignores_the_tenant_is_caught_by_the_mutation_rere
         services=services_to_start(load_fleet(), services),  # the gateway's subgraphs too
         modules={"master-data": module},
         infrastructure=mutant_infrastructure,
+        fork_server=mutant_fork_server,
     ) as fleet:
         report = verify(fleet, areas=["tenancy"], services=services)
     failed = {(r.service, r.check_id): r for r in report.results if r.outcome is Outcome.FAILED}
@@ -104,9 +115,11 @@ def test_a_graphql_update_that_ignores_the_tenant_is_caught_by_the_mutation_rere
 
 
 def test_without_its_app_filter_rls_still_holds_and_the_note_says_which_layer_stopped_it(
-    mutant_infrastructure: Infrastructure, mutation_score: MutationScore
+    mutant_infrastructure: Infrastructure, mutant_fork_server: ForkServer, mutation_score: MutationScore
 ) -> None:
-    result = _run("md_app_filter_removed", "master-data", "TENANCY-DEFENCE-IN-DEPTH", mutant_infrastructure)
+    result = _run(
+        "md_app_filter_removed", "master-data", "TENANCY-DEFENCE-IN-DEPTH", mutant_infrastructure, mutant_fork_server
+    )
     notes = [f for f in result.findings if f.severity is Severity.WARNING]
     mutation_score.record("tenancy", "md_app_filter_removed", killed=bool(notes))
     assert result.outcome is Outcome.PASSED, result.findings
