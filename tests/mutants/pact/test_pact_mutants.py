@@ -99,18 +99,18 @@ MUTANTS = [
 ]
 
 
+def _mutant_fleet(mutant: Mutant, infrastructure: Infrastructure, server: ForkServer) -> ReferenceFleet:
+    modules = {mutant.service: mutant.module}
+    return ReferenceFleet(services=list(mutant.services), modules=modules, infrastructure=infrastructure,
+                          fork_server=server)  # fmt: skip
+
+
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_pact_mutant_fails_verification(
     mutant: Mutant, mutant_infrastructure: Infrastructure, mutant_fork_server: ForkServer, mutation_score: MutationScore
 ) -> None:
     (pact,) = load_pacts(PACT_DIR / mutant.pact)
-    modules = {mutant.service: mutant.module}
-    with ReferenceFleet(
-        services=list(mutant.services),
-        modules=modules,
-        infrastructure=mutant_infrastructure,
-        fork_server=mutant_fork_server,
-    ) as fleet:
+    with _mutant_fleet(mutant, mutant_infrastructure, mutant_fork_server) as fleet:
         verification = verify_pact(fleet, pact)
     killed = not verification.verified
     mutation_score.record("pact", mutant.name, killed=killed)
@@ -134,13 +134,7 @@ def test_the_pact_area_of_verify_fails_on_a_mutant(
     from fleetcheck.runner import verify
 
     (pact,) = load_pacts(PACT_DIR / mutant.pact)
-    modules = {mutant.service: mutant.module}
-    with ReferenceFleet(
-        services=list(mutant.services),
-        modules=modules,
-        infrastructure=mutant_infrastructure,
-        fork_server=mutant_fork_server,
-    ) as fleet:
+    with _mutant_fleet(mutant, mutant_infrastructure, mutant_fork_server) as fleet:
         report = verify(fleet, services=[mutant.service], checks=["PACT-PROVIDER-VERIFIED"])
     (result,) = report.results_for(service=mutant.service)
     assert result.outcome is Outcome.FAILED, result
