@@ -36,37 +36,36 @@ _SHARED = {
 #: Folders heavy enough to be split by their subfolders.
 _SPLIT = {"mutants", "reference_services"}
 #: Worker seconds of the groups that take longest (setup + call + teardown in the JUnit report of a whole
-#: ``scripts/test`` run on three workers, this 2-core machine, 2026-12-04, nothing else running: 2,801 worker seconds
-#: in all; mutants/events and mutants/flows measured again after their tighter deadlines, -n 2). xdist hands groups
-#: out in queue order, and by default it queues them by test count, which put the few-but-slow mutant groups last:
-#: one worker ran them alone for minutes at the end. Queued longest first instead, the workers finish close together.
-#: A group not listed here follows, in xdist's usual order.
+#: ``scripts/test`` run on four workers, this 2-core machine, 2026-12-07, nothing else running: 2,778 worker seconds
+#: in all). xdist hands groups out in queue order, and by default it queues them by test count, which put the
+#: few-but-slow mutant groups last: one worker ran them alone for minutes at the end. Queued longest first instead,
+#: the workers finish close together. A group not listed here follows, in xdist's usual order.
 _COST_S: dict[str, float] = {
-    # tests/contract (its first test waits for the whole verification, ~155 s), conformance, probes (the alerts that
-    # must fire after their minute, 87 s), pact, observability, on one reference fleet
-    "reference-fleet": 620,
-    "mutants/events": 250,
-    "foreign_fleet": 250,
-    "mutants/health_metrics": 200,
-    "mutants/tenancy": 135,
-    "load": 130,
-    "events": 125,
-    "mutants/flows": 120,
-    "mutants/pact": 115,
-    "fixtures": 105,
-    "migrations": 70,
-    "third_party": 65,
-    "fleetcheck": 55,
-    "flows": 45,
-    "reference_services/workflow": 45,
-    "mutants/migrations": 40,
-    "reference_services/api_gateway": 40,
-    "reference_services/import_export": 35,
-    "reference_services/rules_engine": 35,
-    "reference_services/document_generator": 30,
-    "reference_services/scheduler": 25,
-    "packaging": 25,
+    # tests/contract (its first test waits for the whole verification, ~115 s), conformance, probes (the alerts that
+    # must fire after their minute, 88 s), pact, observability, on one reference fleet
+    "reference-fleet": 594,
+    "mutants/events": 285,
+    "foreign_fleet": 264,
+    "events": 195,
+    "mutants/health_metrics": 164,
+    "load": 147,
+    "fixtures": 138,
+    "mutants/flows": 123,
+    "mutants/tenancy": 104,
+    "mutants/pact": 102,
+    "migrations": 76,
+    "third_party": 68,
+    "fleetcheck": 66,
+    "flows": 59,
+    "reference_services/workflow": 46,
+    "reference_services/scheduler": 36,
+    "reference_services/api_gateway": 36,
+    "mutants/migrations": 35,
+    "reference_services/rules_engine": 33,
+    "reference_services/import_export": 33,
+    "reference_services/document_generator": 29,
     "reference_services/configuration": 23,
+    "packaging": 22,
 }
 
 
