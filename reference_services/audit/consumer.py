@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.dialects.postgresql import insert
 
-from reference_services.kernel import add_event
 from reference_services.kernel.consumer import IdempotentConsumer
+from reference_services.kernel.outbox import add_events, cloud_event
 
 from .models import AuditLog
 from .records import facts_of
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,7 +38,8 @@ def subscription(environ: Mapping[str, str]) -> list[str]:
 
 class AuditConsumer(IdempotentConsumer):
     """Writes one ``audit_logs`` row per event id (the kernel dedupes by id; the unique key backs it up). Every effect
-    of its handler is in the transaction or after it, so a batch of events shares one transaction."""
+    of its handler is in the transaction or after it, so a batch of events shares one transaction, and each tenant's
+    events in it are written with one statement per table."""
 
     one_transaction_per_batch = True
 
@@ -52,21 +53,31 @@ class AuditConsumer(IdempotentConsumer):
         self.audit = audit
 
     async def handle(self, session: AsyncSession, event: dict[str, Any]) -> None:
-        facts = facts_of(event)
-        if facts.event_type.startswith("audit."):
-            return  # audit never audits itself (an explicit list or a pattern could still deliver one)
-        row_id = await session.scalar(
-            insert(AuditLog)
-            .values(tenant_id=facts.tenant_id, event_id=facts.event_id, event_type=facts.event_type,
-                    source=facts.source, subject=facts.subject, severity=facts.severity, outcome=facts.outcome,
-                    payload=facts.payload, occurred_at=facts.occurred_at)
-            .on_conflict_do_nothing(index_elements=["tenant_id", "event_id"])
-            .returning(AuditLog.id)
-        )  # fmt: skip
-        if row_id is None:
+        await self.handle_batch(session, [event])
+
+    async def handle_batch(self, session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
+        """The records of one tenant's events in one INSERT, their audit.log.created events in another."""
+        # audit never audits itself (an explicit list or a pattern could still deliver one)
+        facts = [f for f in map(facts_of, events) if not f.event_type.startswith("audit.")]
+        if not facts:
             return
-        add_event(session, topic=OWN_TOPIC, key=row_id, tenant_id=facts.tenant_id, source="audit",
-                  correlation_id=str(event.get("correlationid") or "") or None,
-                  data={"id": str(row_id), "event_id": str(facts.event_id), "event_type": facts.event_type,
-                        "severity": facts.severity, "outcome": facts.outcome})  # fmt: skip
-        self.after_commit(lambda: self.audit.recorded(facts))  # the counter moves once the record committed
+        table = AuditLog.__table__
+        rows = await session.execute(
+            insert(table)
+            .values([{"tenant_id": f.tenant_id, "event_id": f.event_id, "event_type": f.event_type,
+                      "source": f.source, "subject": f.subject, "severity": f.severity, "outcome": f.outcome,
+                      "payload": f.payload, "occurred_at": f.occurred_at} for f in facts])
+            .on_conflict_do_nothing(index_elements=["tenant_id", "event_id"])
+            .returning(table.c.event_id, table.c.id)
+        )  # fmt: skip
+        recorded = dict(rows.tuples().all())
+        facts = [f for f in facts if f.event_id in recorded]
+        await add_events(session, [
+            cloud_event(topic=OWN_TOPIC, key=str(recorded[f.event_id]), tenant_id=f.tenant_id, source="audit",
+                        correlation_id=str(f.payload.get("correlationid") or "") or None,
+                        data={"id": str(recorded[f.event_id]), "event_id": str(f.event_id),
+                              "event_type": f.event_type, "severity": f.severity, "outcome": f.outcome})
+            for f in facts
+        ])  # fmt: skip
+        for f in facts:
+            self.after_commit(lambda f=f: self.audit.recorded(f))  # the counter moves once the record committed

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .errors import problem
     from .health import DependencyCheck, KafkaCheck, PostgresCheck, ServiceCheck, StorageCheck, now_iso
     from .metrics import ServiceMetrics
-    from .outbox import OutboxEvent, OutboxRelay, ProcessedEvent, add_event
+    from .outbox import OutboxEvent, OutboxRelay, ProcessedEvent, add_event, add_events
     from .security import JwtVerifier, Principal, platform_admin_guard, provide_principal
 
 # Names are loaded on first use (PEP 562), not at import: ``migrate`` subprocesses import a service's models, which
@@ -39,6 +39,7 @@ _WHERE = {
     "Timestamps": "db",
     "UUIDPrimaryKey": "db",
     "add_event": "outbox",
+    "add_events": "outbox",
     "create_app": "app",
     "now_iso": "health",
     "platform_admin_guard": "security",
@@ -77,6 +78,7 @@ __all__ = [
     "Timestamps",
     "UUIDPrimaryKey",
     "add_event",
+    "add_events",
     "create_app",
     "now_iso",
     "platform_admin_guard",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from .outbox import ProcessedEvent
@@ -44,12 +45,13 @@ class IdempotentConsumer:
     event cannot stop its partition for ever. An event that cannot be decoded is given up at once: taking it again
     cannot change it.
 
-    With ``one_transaction_per_batch`` the events of a batch share one transaction (each still sets its own tenant
-    before its handler runs, and its handler's writes are flushed before the next event's): a consumer's CPU per
-    event is then mostly its own statements, not a BEGIN and a COMMIT each. When one event's handler fails, the whole
-    transaction is rolled back, the events before it are done again in a new one, and the failed event counts one
-    attempt, as on its own. Only for handlers whose every effect is in the transaction or registered with
-    :meth:`after_commit`: a rolled-back batch is done again.
+    With ``one_transaction_per_batch`` the events of a batch share one transaction: one statement dedupes them all,
+    and the new events of each tenant are handed to :meth:`handle_batch` together, after one statement that sets that
+    tenant (a consumer's CPU per event is then mostly its own work, not a BEGIN, a COMMIT and a dedupe each). When
+    anything in that transaction fails, it is rolled back and the batch is done again one event per transaction, as
+    without it, which finds the event that fails: it has then been tried twice (in the batch and alone), two of its
+    ``attempts``, and it is taken alone from then on. Only for handlers whose every effect is in
+    the transaction or registered with :meth:`after_commit`: a rolled-back batch is done again.
     """
 
     #: Small enough that a batch is handled well within ``max.poll.interval.ms`` (7 s) on a loaded machine: a
@@ -84,6 +86,12 @@ class IdempotentConsumer:
 
     async def handle(self, session: AsyncSession, event: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement handle(session, event)")
+
+    async def handle_batch(self, session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
+        """New events of one tenant, in their order, in ``session`` as that tenant (``one_transaction_per_batch``).
+        By default each goes to :meth:`handle`; override it to write them with fewer statements."""
+        for event in events:
+            await self.handle(session, event)
 
     def after_commit(self, effect: Callable[[], None]) -> None:
         """Call ``effect`` (a metric that counts the handled event, say) once the handler's transaction committed;
@@ -132,12 +140,12 @@ class IdempotentConsumer:
                     _log.warning("consumer %s: %s", self.group_id, message.error())
                 else:
                     taken.append(message)
-            decoded = {id(m): self.decode(m) for m in taken} if self.one_transaction_per_batch else {}
             while taken := [m for m in taken if (m.topic(), m.partition()) not in held]:
-                if self.one_transaction_per_batch:
-                    outcomes = await self._process_batch(taken, decoded)
-                else:
-                    outcomes = [await self._process(taken[0])]
+                # an event that failed before is taken alone: it is first on its held partition, and a batch that
+                # held it would fail again and take every event once more
+                batch = list(itertools.takewhile(lambda m: self._where(m) not in self._failures, taken))
+                together = self.one_transaction_per_batch and len(batch) > 1
+                outcomes = await self._process_batch(batch) if together else [await self._process(taken[0])]
                 for message, outcome in zip(taken, outcomes, strict=False):
                     self._settle(message, outcome, done, held)
                 taken = taken[len(outcomes) :]
@@ -166,8 +174,12 @@ class IdempotentConsumer:
             self._failures.pop((*partition, message.offset()), None)
             done[partition] = message.offset() + 1
 
+    @staticmethod
+    def _where(message: Any) -> tuple[str, int, int]:
+        return message.topic(), message.partition(), message.offset()
+
     def _retry_or_give_up(self, message: Any) -> str:
-        where = (message.topic(), message.partition(), message.offset())
+        where = self._where(message)
         failures = self._failures[where] = self._failures.get(where, 0) + 1
         if failures < self.attempts:
             return "retried"
@@ -193,28 +205,41 @@ class IdempotentConsumer:
     async def _process(self, message: Any) -> str:
         """``processed``, ``duplicate``, ``failed`` (cannot be decoded) or ``retry`` (its transaction failed), for
         ``message`` in a transaction of its own."""
-        return (await self._process_batch([message], {id(message): self.decode(message)}))[0]
-
-    async def _process_batch(self, messages: Sequence[Any], decoded: dict[int, _Decoded | None]) -> list[str]:
-        """The outcomes of ``messages`` done in one transaction, up to and including the first whose handling failed
-        (``retry``): the ones before it are done again in a transaction of their own, and the rest are left to the
-        caller (an event behind a failed one on its partition must wait for it)."""
+        decoded = self.decode(message)
+        if decoded is None:
+            return "failed"
         self._effects = []
-        outcomes: list[str] = []
         try:
             async with self.database.system_transaction() as session:
-                for message in messages:
-                    event = decoded[id(message)]
-                    if event is None:
-                        outcomes.append("failed")
-                        continue
-                    outcomes.append("processed" if await self._apply(session, *event) else "duplicate")
-                    await session.flush()  # as this event's tenant, before the next event sets its own
+                applied = await self._apply(session, *decoded)
         except Exception:
-            failed = messages[len(outcomes)]
-            _log.exception("consumer %s failed on %s@%s", self.group_id, failed.topic(), failed.offset())
-            before = await self._process_batch(messages[: len(outcomes)], decoded) if outcomes else []
-            return [*before, "retry"] if len(before) == len(outcomes) else before
+            _log.exception("consumer %s failed on %s@%s", self.group_id, message.topic(), message.offset())
+            return "retry"
+        self._committed()
+        return "processed" if applied else "duplicate"
+
+    async def _process_batch(self, messages: Sequence[Any]) -> list[str]:
+        """The outcomes of ``messages`` done in one transaction; if it fails, of as many as are done again one per
+        transaction, up to and including the first that fails (``retry``): an event behind a failed one on its
+        partition must wait for it, so the caller is left the rest."""
+        decoded = [self.decode(message) for message in messages]
+        self._effects = []
+        try:
+            async with self.database.system_transaction() as session:
+                outcomes = await self._apply_batch(session, decoded)
+        except Exception as error:
+            _log.warning("consumer %s: a batch of %d failed (%s); one event at a time", self.group_id, len(messages),
+                         error)  # fmt: skip
+            outcomes = []
+            for message in messages:
+                outcomes.append(await self._process(message))
+                if outcomes[-1] == "retry":
+                    # it failed alone too, so the batch failed on it: that write was one of its attempts as well
+                    # (``attempts`` counts writes tried, which is what a fault on the record table sees)
+                    where = self._where(message)
+                    self._failures[where] = self._failures.get(where, 0) + 1
+                    break
+            return outcomes
         self._committed()
         return outcomes
 
@@ -235,6 +260,42 @@ class IdempotentConsumer:
             return False
         await self.handle(session, event)
         return True
+
+    async def _apply_batch(self, session: AsyncSession, decoded: Sequence[_Decoded | None]) -> list[str]:
+        """Dedupe ``decoded`` in one statement, then hand each tenant's new events to ``handle_batch`` as that tenant;
+        the outcome of each (``failed`` for one that could not be decoded)."""
+        first: dict[uuid.UUID, _Decoded] = {}  # an id twice in one batch (a redelivery) is new once at most
+        for item in decoded:
+            if item is not None:
+                first.setdefault(item[1], item)
+        fresh = await self._dedupe(session, list(first.values()))
+        by_tenant: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        for event, event_id, tenant in first.values():
+            if event_id in fresh:
+                by_tenant.setdefault(tenant, []).append(event)
+        for tenant, events in by_tenant.items():
+            await session.execute(select(func.set_config("app.tenant_id", str(tenant), True)))
+            await self.handle_batch(session, events)
+            await session.flush()  # as this tenant, before the next sets its own
+        outcomes, counted = [], set()
+        for item in decoded:
+            new = item is not None and item[1] in fresh and item[1] not in counted
+            outcomes.append("failed" if item is None else "processed" if new else "duplicate")
+            if item is not None:
+                counted.add(item[1])
+        return outcomes
+
+    async def _dedupe(self, session: AsyncSession, decoded: Sequence[_Decoded]) -> set[uuid.UUID]:
+        """The ``processed_events`` rows of ``decoded`` (distinct ids) in one statement; the ids that were new."""
+        if not decoded:
+            return set()
+        rows = await session.execute(
+            insert(ProcessedEvent.__table__)
+            .values([{"event_id": i, "consumer": self.consumer_name, "tenant_id": t} for _e, i, t in decoded])
+            .on_conflict_do_nothing(index_elements=["event_id", "consumer"])
+            .returning(ProcessedEvent.__table__.c.event_id)
+        )
+        return set(rows.scalars())
 
     def _committed(self) -> None:
         effects, self._effects = self._effects, []

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, Index, String, Uuid, event, func, select, text, update
+from sqlalchemy import DateTime, Index, String, Uuid, event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .db import Database
     from .metrics import ServiceMetrics
 
-__all__ = ["OutboxEvent", "OutboxRelay", "ProcessedEvent", "add_event", "cloud_event"]
+__all__ = ["OutboxEvent", "OutboxRelay", "ProcessedEvent", "add_event", "add_events", "cloud_event"]
 
 _log = logging.getLogger("reference_services.outbox")
 #: Set in a session's ``info`` by ``add_event``: once that session commits, the relay has rows to send.
@@ -101,21 +101,35 @@ def add_event(
     event = cloud_event(
         topic=topic, key=str(key), data=data, tenant_id=tenant_id, source=source, correlation_id=correlation_id
     )
-    session.add(
-        OutboxEvent(
-            id=uuid.UUID(event["id"]),
-            tenant_id=uuid.UUID(str(tenant_id)),
-            topic=topic,
-            key=str(key),
-            value=event,
-            headers={"x-tenant-id": str(tenant_id), "content-type": "application/cloudevents+json"},
-            # now() is the transaction's start, the same for every event of one transaction; clock_timestamp()
-            # advances, so the relay (ordered by created_at) keeps the order in which a transaction staged them
-            created_at=func.clock_timestamp(),
-        )
-    )
+    session.add(OutboxEvent(**_outbox_row(event)))
     session.info[_STAGED] = True
     return event
+
+
+async def add_events(session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
+    """Stage several events (each made by ``cloud_event``) in one multi-row INSERT, now.
+
+    For a consumer that handles a batch: one statement instead of one ORM flush per event. The rows keep the order of
+    ``events`` (clock_timestamp() is evaluated row by row).
+    """
+    if events:
+        await session.execute(insert(OutboxEvent.__table__).values([_outbox_row(event) for event in events]))
+        session.info[_STAGED] = True
+
+
+def _outbox_row(event: dict[str, Any]) -> dict[str, Any]:
+    """The columns of the outbox row that carries ``event`` (a ``cloud_event``)."""
+    return {
+        "id": uuid.UUID(event["id"]),
+        "tenant_id": uuid.UUID(event["tenantid"]),
+        "topic": event["type"],
+        "key": event["subject"],
+        "value": event,
+        "headers": {"x-tenant-id": event["tenantid"], "content-type": "application/cloudevents+json"},
+        # now() is the transaction's start, the same for every event of one transaction; clock_timestamp()
+        # advances, so the relay (ordered by created_at) keeps the order in which a transaction staged them
+        "created_at": func.clock_timestamp(),
+    }
 
 
 def producer_settings(bootstrap: str, delivery_timeout_s: float) -> dict[str, Any]:

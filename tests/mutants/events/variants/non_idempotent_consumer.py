@@ -15,7 +15,12 @@ from reference_services.audit.records import facts_of
 from reference_services.kernel.consumer import IdempotentConsumer
 
 
-async def _handle(self: AuditConsumer, session: Any, event: dict[str, Any]) -> None:
+async def _handle(self: AuditConsumer, session: Any, events: Any) -> None:
+    for event in events:
+        await _handle_one(self, session, event)
+
+
+async def _handle_one(self: AuditConsumer, session: Any, event: dict[str, Any]) -> None:
     facts = facts_of(event)
     if facts.event_type.startswith("audit."):
         return
@@ -34,6 +39,10 @@ async def _apply(self: IdempotentConsumer, session: Any, event: dict[str, Any], 
     return True
 
 
+async def _dedupe(self: IdempotentConsumer, session: Any, decoded: Any) -> set[Any]:
+    return {event_id for _event, event_id, _tenant in decoded}  # every event of a batch is new: no rows either
+
+
 def _drop_unique_key() -> None:
     import psycopg
 
@@ -41,8 +50,9 @@ def _drop_unique_key() -> None:
         conn.execute("ALTER TABLE audit_logs DROP CONSTRAINT IF EXISTS uq_audit_logs_tenant_id_event_id")
 
 
-AuditConsumer.handle = _handle  # type: ignore[method-assign]
+AuditConsumer.handle_batch = _handle  # type: ignore[method-assign]  # handle() calls it too
 IdempotentConsumer._apply = _apply  # type: ignore[method-assign]
+IdempotentConsumer._dedupe = _dedupe  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     import sys

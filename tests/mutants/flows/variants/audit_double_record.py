@@ -13,7 +13,12 @@ from reference_services.audit.models import AuditLog
 from reference_services.audit.records import facts_of
 
 
-async def _handle_twice(self: AuditConsumer, session: Any, event: dict[str, Any]) -> None:
+async def _handle_twice(self: AuditConsumer, session: Any, events: Any) -> None:
+    for event in events:
+        await _handle_twice_one(self, session, event)
+
+
+async def _handle_twice_one(self: AuditConsumer, session: Any, event: dict[str, Any]) -> None:
     # plain inserts: the real handler's ON CONFLICT needs the unique key this mutant drops
     facts = facts_of(event)
     if facts.event_type.startswith("audit."):
@@ -33,7 +38,7 @@ def _drop_unique_key() -> None:
         conn.execute("ALTER TABLE audit_logs DROP CONSTRAINT IF EXISTS uq_audit_logs_tenant_id_event_id")
 
 
-AuditConsumer.handle = _handle_twice  # type: ignore[method-assign]
+AuditConsumer.handle_batch = _handle_twice  # type: ignore[method-assign]  # handle() calls it too
 
 if __name__ == "__main__":
     import sys

@@ -8,11 +8,11 @@ from typing import Any
 from reference_services.audit.consumer import AuditConsumer
 
 
-async def _forget(self: AuditConsumer, session: Any, event: dict[str, Any]) -> None:
+async def _forget(self: AuditConsumer, session: Any, events: Any) -> None:
     return None
 
 
-AuditConsumer.handle = _forget  # type: ignore[method-assign]
+AuditConsumer.handle_batch = _forget  # type: ignore[method-assign]  # handle() calls it too
 
 if __name__ == "__main__":
     from tests.mutants.serve import serve
