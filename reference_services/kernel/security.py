@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from .config import ServiceConfig
 
 __all__ = ["JwtVerifier", "Principal", "bearer_token", "platform_admin_guard", "provide_principal"]
+
+#: Verified tokens remembered at most (then forgotten all at once): a few clients' current tokens, not a leak.
+_REMEMBERED = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +47,11 @@ class JwtVerifier:
     def __init__(self, jwks_url: str, *, issuer: str, audience: str, cache_seconds: int = 300) -> None:
         self.issuer = issuer
         self.audience = audience
+        self.cache_seconds = cache_seconds
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=cache_seconds, timeout=5)
+        self._keys: dict[str | None, tuple[float, Any]] = {}  # kid -> (looked up at (monotonic), key)
+        self._verified: dict[str, Principal] = {}  # token -> its principal, for tokens whose signature was checked
+        self._expires: dict[str, float] = {}  # token -> its exp claim (epoch s)
 
     @classmethod
     def from_config(cls, config: ServiceConfig) -> JwtVerifier | None:
@@ -52,9 +60,21 @@ class JwtVerifier:
         return cls(config.jwks_url, issuer=config.jwt_issuer, audience=config.jwt_audience)
 
     async def verify(self, token: str) -> Principal:
-        """The principal of ``token``; NotAuthorizedException (401) for anything not a valid, current token."""
+        """The principal of ``token``; NotAuthorizedException (401) for anything not a valid, current token.
+
+        A token whose signature and claims were checked is remembered (up to ``_REMEMBERED`` tokens) with its
+        ``exp``: a client sends the same token with every request until it expires, and checking its RS256 signature
+        again each time was a tenth of a short write's CPU. Only the expiry can change a verified token's verdict,
+        and it is checked on every use.
+        """
+        known = self._verified.get(token)
+        if known is not None:
+            if time.time() < self._expires[token]:
+                return known
+            self._forget(token)
+            raise NotAuthorizedException(detail="The bearer token has expired.")
         try:
-            key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            key = await self._signing_key(token)
             claims = jwt.decode(
                 token,
                 key.key,
@@ -64,12 +84,33 @@ class JwtVerifier:
                 options={"require": ["exp", "iss", "aud", "sub", "tenant_id"]},
             )
             tenant = uuid.UUID(str(claims["tenant_id"]))
+            expires = float(claims["exp"])
         except jwt.ExpiredSignatureError:
             raise NotAuthorizedException(detail="The bearer token has expired.") from None
-        except (jwt.PyJWTError, ValueError, KeyError):
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError):
             raise NotAuthorizedException(detail="The bearer token is not valid.") from None
         roles = claims.get("roles") or ()
-        return Principal(sub=str(claims["sub"]), tenant_id=tenant, roles=tuple(str(r) for r in roles))
+        principal = Principal(sub=str(claims["sub"]), tenant_id=tenant, roles=tuple(str(r) for r in roles))
+        if len(self._verified) >= _REMEMBERED:
+            self._verified.clear()
+            self._expires.clear()
+        self._verified[token], self._expires[token] = principal, expires
+        return principal
+
+    def _forget(self, token: str) -> None:
+        self._verified.pop(token, None)
+        self._expires.pop(token, None)
+
+    async def _signing_key(self, token: str) -> Any:
+        """The JWKS key that signed ``token``: fetched in a worker thread (network) only when its ``kid`` was not
+        looked up in the last ``cache_seconds``; a thread hop per request cost more than the lookup."""
+        kid = jwt.get_unverified_header(token).get("kid")
+        hit = self._keys.get(kid)
+        if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
+            return hit[1]
+        key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+        self._keys[kid] = (time.monotonic(), key)  # only kids the JWKS has: an unknown one raised above
+        return key
 
 
 async def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
