@@ -64,11 +64,11 @@ class AuditConsumer(IdempotentConsumer):
         table = AuditLog.__table__
         rows = await session.execute(
             insert(table)
-            .values([{"tenant_id": f.tenant_id, "event_id": f.event_id, "event_type": f.event_type,
-                      "source": f.source, "subject": f.subject, "severity": f.severity, "outcome": f.outcome,
-                      "payload": f.payload, "occurred_at": f.occurred_at} for f in facts])
             .on_conflict_do_nothing(index_elements=["tenant_id", "event_id"])
-            .returning(table.c.event_id, table.c.id)
+            .returning(table.c.event_id, table.c.id),
+            [{"tenant_id": f.tenant_id, "event_id": f.event_id, "event_type": f.event_type, "source": f.source,
+              "subject": f.subject, "severity": f.severity, "outcome": f.outcome, "payload": f.payload,
+              "occurred_at": f.occurred_at} for f in facts],
         )  # fmt: skip
         recorded = dict(rows.tuples().all())
         facts = [f for f in facts if f.event_id in recorded]

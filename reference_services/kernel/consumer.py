@@ -289,12 +289,11 @@ class IdempotentConsumer:
         """The ``processed_events`` rows of ``decoded`` (distinct ids) in one statement; the ids that were new."""
         if not decoded:
             return set()
+        table = ProcessedEvent.__table__
         rows = await session.execute(
-            insert(ProcessedEvent.__table__)
-            .values([{"event_id": i, "consumer": self.consumer_name, "tenant_id": t} for _e, i, t in decoded])
-            .on_conflict_do_nothing(index_elements=["event_id", "consumer"])
-            .returning(ProcessedEvent.__table__.c.event_id)
-        )
+            insert(table).on_conflict_do_nothing(index_elements=["event_id", "consumer"]).returning(table.c.event_id),
+            [{"event_id": i, "consumer": self.consumer_name, "tenant_id": t} for _e, i, t in decoded],
+        )  # executemany parameters: one compiled statement for every batch size (outbox.add_events says why)
         return set(rows.scalars())
 
     def _committed(self) -> None:

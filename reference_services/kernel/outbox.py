@@ -101,7 +101,9 @@ def add_event(
     event = cloud_event(
         topic=topic, key=str(key), data=data, tenant_id=tenant_id, source=source, correlation_id=correlation_id
     )
-    session.add(OutboxEvent(**_outbox_row(event)))
+    # now() is the transaction's start, the same for every event of one transaction; clock_timestamp() advances, so
+    # the relay (ordered by created_at) keeps the order in which a transaction staged them
+    session.add(OutboxEvent(**_outbox_row(event), created_at=func.clock_timestamp()))
     session.info[_STAGED] = True
     return event
 
@@ -110,10 +112,13 @@ async def add_events(session: AsyncSession, events: Sequence[dict[str, Any]]) ->
     """Stage several events (each made by ``cloud_event``) in one multi-row INSERT, now.
 
     For a consumer that handles a batch: one statement instead of one ORM flush per event. The rows keep the order of
-    ``events`` (clock_timestamp() is evaluated row by row).
+    ``events`` (clock_timestamp(), as in ``add_event``, is evaluated row by row). Given as executemany parameters, not
+    as a multi-row ``values()``: SQLAlchemy renders the rows at execution then, and a statement compiled once serves
+    every batch (it gives a ``values()`` list no cache key and compiles it each time: 40 % of audit's CPU).
     """
     if events:
-        await session.execute(insert(OutboxEvent.__table__).values([_outbox_row(event) for event in events]))
+        staged = insert(OutboxEvent.__table__).values(created_at=func.clock_timestamp())
+        await session.execute(staged, [_outbox_row(event) for event in events])
         session.info[_STAGED] = True
 
 
@@ -126,9 +131,6 @@ def _outbox_row(event: dict[str, Any]) -> dict[str, Any]:
         "key": event["subject"],
         "value": event,
         "headers": {"x-tenant-id": event["tenantid"], "content-type": "application/cloudevents+json"},
-        # now() is the transaction's start, the same for every event of one transaction; clock_timestamp()
-        # advances, so the relay (ordered by created_at) keeps the order in which a transaction staged them
-        "created_at": func.clock_timestamp(),
     }
 
 
