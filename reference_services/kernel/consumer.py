@@ -50,8 +50,8 @@ class IdempotentConsumer:
     tenant (a consumer's CPU per event is then mostly its own work, not a BEGIN, a COMMIT and a dedupe each). When
     anything in that transaction fails, it is rolled back and the batch is done again one event per transaction, as
     without it, which finds the event that fails: it has then been tried twice (in the batch and alone), two of its
-    ``attempts``, and it is taken alone from then on. Only for handlers whose every effect is in
-    the transaction or registered with :meth:`after_commit`: a rolled-back batch is done again.
+    ``attempts``, and it is taken alone from then on. Only for handlers whose every effect is in the transaction or
+    registered with :meth:`after_commit`: a rolled-back batch is done again.
     """
 
     #: Small enough that a batch is handled well within ``max.poll.interval.ms`` (7 s) on a loaded machine: a
@@ -277,12 +277,11 @@ class IdempotentConsumer:
             await session.execute(select(func.set_config("app.tenant_id", str(tenant), True)))
             await self.handle_batch(session, events)
             await session.flush()  # as this tenant, before the next sets its own
-        outcomes, counted = [], set()
+        outcomes = []
         for item in decoded:
-            new = item is not None and item[1] in fresh and item[1] not in counted
-            outcomes.append("failed" if item is None else "processed" if new else "duplicate")
+            outcomes.append("failed" if item is None else "processed" if item[1] in fresh else "duplicate")
             if item is not None:
-                counted.add(item[1])
+                fresh.discard(item[1])  # a second copy in this batch is a duplicate
         return outcomes
 
     async def _dedupe(self, session: AsyncSession, decoded: Sequence[_Decoded]) -> set[uuid.UUID]:

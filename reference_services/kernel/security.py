@@ -50,8 +50,8 @@ class JwtVerifier:
         self.cache_seconds = cache_seconds
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=cache_seconds, timeout=5)
         self._keys: dict[str | None, tuple[float, Any]] = {}  # kid -> (looked up at (monotonic), key)
-        self._verified: dict[str, Principal] = {}  # token -> its principal, for tokens whose signature was checked
-        self._expires: dict[str, float] = {}  # token -> its exp claim (epoch s)
+        #: token -> (its principal, its exp claim (epoch s)), for tokens whose signature and claims were checked
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     @classmethod
     def from_config(cls, config: ServiceConfig) -> JwtVerifier | None:
@@ -69,9 +69,9 @@ class JwtVerifier:
         """
         known = self._verified.get(token)
         if known is not None:
-            if time.time() < self._expires[token]:
-                return known
-            self._forget(token)
+            if time.time() < known[1]:
+                return known[0]
+            del self._verified[token]
             raise NotAuthorizedException(detail="The bearer token has expired.")
         try:
             key = await self._signing_key(token)
@@ -93,13 +93,8 @@ class JwtVerifier:
         principal = Principal(sub=str(claims["sub"]), tenant_id=tenant, roles=tuple(str(r) for r in roles))
         if len(self._verified) >= _REMEMBERED:
             self._verified.clear()
-            self._expires.clear()
-        self._verified[token], self._expires[token] = principal, expires
+        self._verified[token] = (principal, expires)
         return principal
-
-    def _forget(self, token: str) -> None:
-        self._verified.pop(token, None)
-        self._expires.pop(token, None)
 
     async def _signing_key(self, token: str) -> Any:
         """The JWKS key that signed ``token``: fetched in a worker thread (network) only when its ``kid`` was not
